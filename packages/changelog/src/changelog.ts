@@ -1,0 +1,337 @@
+/**
+ * The changelog: a serial-numbered history of write transactions over a key/value state, kept in
+ * one LevelDB database (or its in-memory twin). Every commit — a local `write` on a master or an
+ * `apply` of a master's record on a replica — goes through `commitRecord`, which writes the record,
+ * the new state values and the head in one batch and then updates the in-memory view.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { ChangeRecord, EncodedRecord } from './change-record.js';
+import { CurrentState } from './current-state.js';
+import {
+  HEAD_KEY, META_PREFIX_LENGTH, META_RANGE, RECORD_RANGE, STATE_PREFIX_LENGTH, STATE_RANGE, UUID_KEY,
+  bytesText, metaKey, recordKey, serialOfRecordKey, stateKey, textBytes,
+} from './db-layout.js';
+import { NotInitialisedError, SerialGapError, StoreClosedError, StoreCorruptError } from './errors.js';
+import { ExclusiveQueue } from './exclusive-queue.js';
+import {
+  type LevelOperation, type LevelStore, hasLevelFiles, isLockedError, openDiskStore, openMemoryStore,
+} from './level-store.js';
+import { decodeRecord, decodeValue, encodeRecord, encodeValue } from './record-codec.js';
+import { SerialWaiters } from './serial-waiters.js';
+import { digestState } from './state-digest.js';
+import { PendingTransaction, type Transaction } from './transaction.js';
+
+/** Options of `Changelog.open`. */
+export interface OpenOptions {
+  /** Directory holding the LevelDB database (created, with parents, when `create` is true). */
+  location: string;
+  /** Create the store (and its UUID) if it does not exist. Default false: NotInitialisedError. */
+  create?: boolean;
+  /** fsync each commit (LevelDB `sync: true`). Default true. */
+  sync?: boolean;
+}
+
+interface LoadOptions {
+  location: string;
+  create: boolean;
+  sync: boolean;
+  uuid?: string | undefined;
+}
+
+/** A listener called after each commit/apply. */
+export type CommitListener = (record: ChangeRecord) => void;
+
+/**
+ * A changelog store: open with `Changelog.open` (LevelDB) or `Changelog.openInMemory` (twin).
+ * Reads (`get`, `children`, `head`, `getMeta`) are synchronous from memory; writes are serialised.
+ */
+export class Changelog {
+  /** Store UUID (32 hex chars), created once with the store; a new UUID means a different history. */
+  readonly uuid: string;
+  private readonly db: LevelStore;
+  private readonly sync: boolean;
+  private readonly state: CurrentState;
+  private readonly meta: Map<string, string>;
+  private readonly queue = new ExclusiveQueue();
+  private readonly waiters = new SerialWaiters();
+  private readonly listeners = new Set<CommitListener>();
+  private headSerial: number;
+  private closing: Promise<void> | undefined;
+
+  private constructor(db: LevelStore, uuid: string, head: number, state: CurrentState, meta: Map<string, string>, sync: boolean) {
+    this.db = db;
+    this.uuid = uuid;
+    this.headSerial = head;
+    this.state = state;
+    this.meta = meta;
+    this.sync = sync;
+  }
+
+  /**
+   * Open the LevelDB store at `opts.location`, loading its whole current state into memory.
+   * Throws NotInitialisedError when there is no store and `create` is not true, StoreCorruptError
+   * when head and records disagree, and level's open error when another process holds the lock.
+   */
+  static async open(opts: OpenOptions): Promise<Changelog> {
+    const create = opts.create ?? false;
+    if (!create && !(await hasLevelFiles(opts.location))) throw new NotInitialisedError(opts.location);
+    if (create) await mkdir(opts.location, { recursive: true });
+    const db = await openDiskStore(opts.location, create);
+    return Changelog.load(db, { location: opts.location, create, sync: opts.sync ?? true });
+  }
+
+  /** Open a fresh in-memory store (memory-level) running the same code as a disk store.
+   *  `uuid` sets its UUID (default: random). */
+  static async openInMemory(opts: { uuid?: string } = {}): Promise<Changelog> {
+    if (opts.uuid !== undefined && opts.uuid === '') throw new TypeError('uuid must be a non-empty string');
+    const db = await openMemoryStore();
+    return Changelog.load(db, { location: ':memory:', create: true, sync: true, uuid: opts.uuid });
+  }
+
+  /**
+   * Whether an initialised store exists at `location`. Opens it briefly without creating anything;
+   * a store currently open elsewhere (locked) counts as existing.
+   */
+  static async exists(location: string): Promise<boolean> {
+    if (!(await hasLevelFiles(location))) return false;
+    let db: LevelStore;
+    try {
+      db = await openDiskStore(location, false);
+    } catch (err) {
+      if (isLockedError(err)) return true;
+      throw err;
+    }
+    try {
+      return (await db.get(UUID_KEY)) !== undefined;
+    } finally {
+      await db.close();
+    }
+  }
+
+  private static async load(db: LevelStore, opts: LoadOptions): Promise<Changelog> {
+    try {
+      let uuidBytes = await db.get(UUID_KEY);
+      if (uuidBytes === undefined) {
+        if (!opts.create) throw new NotInitialisedError(opts.location);
+        for await (const _ of db.keys({ limit: 1 })) throw new StoreCorruptError('database has data but no UUID');
+        uuidBytes = textBytes(opts.uuid ?? randomBytes(16).toString('hex'));
+        await db.batch([{ type: 'put', key: UUID_KEY, value: uuidBytes }], { sync: opts.sync });
+      }
+      const head = await readHead(db);
+      await checkRecords(db, head);
+      const state = new CurrentState();
+      for await (const [key, value] of db.iterator(STATE_RANGE)) state.set(key.slice(STATE_PREFIX_LENGTH), decodeValue(value));
+      const meta = new Map<string, string>();
+      for await (const [key, value] of db.iterator(META_RANGE)) meta.set(key.slice(META_PREFIX_LENGTH), bytesText(value));
+      return new Changelog(db, bytesText(uuidBytes), head, state, meta, opts.sync);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Last committed serial; -1 when the store is empty. */
+  get head(): number {
+    return this.headSerial;
+  }
+
+  /** Current value of key (deep-frozen plain data), or undefined. Synchronous, from memory. */
+  get<T = unknown>(key: string): T | undefined {
+    return this.state.get(key) as T | undefined;
+  }
+
+  /** Sorted keys whose parent (key up to its last '/'; '' for keys without '/') is `parent`. Synchronous. */
+  children(parent: string): string[] {
+    return this.state.children(parent);
+  }
+
+  /**
+   * Run fn exclusively (one writer at a time, queued), then commit what it set/deleted as ONE record
+   * with serial head+1 in ONE LevelDB batch (record + state + head). If fn throws, nothing is written
+   * and the error propagates. If fn made no changes, no record is written and serial is null.
+   * Do not call `write`/`apply` from inside fn: it would wait for itself. Rejects with
+   * StoreClosedError after close().
+   */
+  write<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<{ serial: number | null; result: T }> {
+    if (this.closing) return Promise.reject(new StoreClosedError());
+    return this.queue.run(async () => {
+      const tx = new PendingTransaction(this.headSerial + 1, Date.now(), this.state);
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (err) {
+        tx.seal();
+        throw err;
+      }
+      const changes = tx.seal();
+      if (changes.length === 0) return { serial: null, result };
+      const bytes = encodeRecord({ serial: tx.serial, at: tx.at, changes });
+      await this.commitRecord(bytes, decodeRecord(bytes));
+      return { serial: tx.serial, result };
+    });
+  }
+
+  /**
+   * Replica path: apply a record produced by another store's commit. Same code path as write.
+   * record.serial <= head: no-op, resolves false. record.serial === head + 1: applied, resolves true.
+   * Greater: rejects with SerialGapError. Accepts the decoded record or its encoded bytes (stored
+   * verbatim, so the replica's stored bytes equal the master's). Bad bytes reject with RecordFormatError.
+   */
+  async apply(record: ChangeRecord | Uint8Array): Promise<boolean> {
+    if (this.closing) throw new StoreClosedError();
+    const bytes = record instanceof Uint8Array ? Uint8Array.from(record) : encodeRecord(record);
+    const decoded = decodeRecord(bytes);
+    return this.queue.run(async () => {
+      if (decoded.serial <= this.headSerial) return false;
+      if (decoded.serial !== this.headSerial + 1) throw new SerialGapError(this.headSerial + 1, decoded.serial);
+      await this.commitRecord(bytes, decoded);
+      return true;
+    });
+  }
+
+  /** The one commit path (caller holds the queue; record.serial === head + 1). */
+  private async commitRecord(bytes: Uint8Array, record: ChangeRecord): Promise<void> {
+    const operations: LevelOperation[] = [{ type: 'put', key: recordKey(record.serial), value: bytes }];
+    for (const { key, value } of record.changes) {
+      operations.push(value === null ? { type: 'del', key: stateKey(key) } : { type: 'put', key: stateKey(key), value: encodeValue(value) });
+    }
+    operations.push({ type: 'put', key: HEAD_KEY, value: textBytes(String(record.serial)) });
+    await this.db.batch(operations, { sync: this.sync });
+    for (const { key, value } of record.changes) {
+      if (value === null) this.state.delete(key);
+      else this.state.set(key, value);
+    }
+    this.headSerial = record.serial;
+    this.waiters.notify(record.serial);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(record);
+      } catch (err) {
+        process.emitWarning(`changelog onCommit listener threw at serial ${record.serial}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'ChangelogListenerWarning');
+      }
+    }
+  }
+
+  /**
+   * Stored records with serial >= since (negative since = 0), in order, up to the head at the time
+   * the iteration starts; ends there. Do not modify the yielded bytes.
+   * Throws RangeError when since is not an integer, StoreClosedError after close().
+   */
+  async *changesSince(since: number): AsyncIterable<EncodedRecord> {
+    if (!Number.isSafeInteger(since)) throw new RangeError(`since must be an integer serial, got ${since}`);
+    if (this.closing) throw new StoreClosedError();
+    const from = Math.max(0, since);
+    const to = this.headSerial;
+    if (from > to) return;
+    for await (const [key, bytes] of this.db.iterator({ gte: recordKey(from), lte: recordKey(to) })) {
+      yield { serial: serialOfRecordKey(key), bytes };
+    }
+  }
+
+  /** The stored record with this serial, or undefined when there is none. Do not modify the bytes. */
+  async getRecord(serial: number): Promise<EncodedRecord | undefined> {
+    if (this.closing) throw new StoreClosedError();
+    if (!Number.isSafeInteger(serial) || serial < 0 || serial > this.headSerial) return undefined;
+    const bytes = await this.db.get(recordKey(serial));
+    return bytes === undefined ? undefined : { serial, bytes };
+  }
+
+  /** Resolves true once head >= serial, false after timeoutMs (ms) or when the store closes. Never rejects. */
+  waitForSerial(serial: number, timeoutMs: number): Promise<boolean> {
+    if (this.headSerial >= serial) return Promise.resolve(true);
+    if (this.closing) return Promise.resolve(false);
+    return this.waiters.wait(serial, timeoutMs);
+  }
+
+  /**
+   * Call listener synchronously after each commit/apply, once it is durable and visible through
+   * get/head. The record's values are deep-frozen. A listener that throws does not undo anything;
+   * its error is reported with process.emitWarning. Returns an unsubscribe function.
+   */
+  onCommit(listener: CommitListener): () => void {
+    const entry: CommitListener = (record) => listener(record);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  /** Metadata value stored under name (outside the changelog, not replicated), or undefined. Sync. */
+  getMeta(name: string): string | undefined {
+    return this.meta.get(name);
+  }
+
+  /** Store a metadata value durably (queued behind pending writes). Rejects with StoreClosedError after close(). */
+  setMeta(name: string, value: string): Promise<void> {
+    if (this.closing) return Promise.reject(new StoreClosedError());
+    return this.queue.run(async () => {
+      await this.db.batch([{ type: 'put', key: metaKey(name), value: textBytes(value) }], { sync: this.sync });
+      this.meta.set(name, value);
+    });
+  }
+
+  /**
+   * sha256 hex over the state at `serial` (default: head): sorted keys, each key and its msgpack
+   * value (see state-digest.ts). Equal on two stores iff their states at that serial are equal.
+   * At head it hashes the in-memory state; for serial < head it replays records 0..serial.
+   * serial -1 is the empty state. Throws RangeError for a serial outside -1..head.
+   */
+  async stateDigest(serial?: number): Promise<string> {
+    if (this.closing) throw new StoreClosedError();
+    const head = this.headSerial;
+    const target = serial ?? head;
+    if (!Number.isSafeInteger(target) || target < -1 || target > head) throw new RangeError(`serial ${String(serial)} is outside -1..${head}`);
+    if (target === head) {
+      const entries: Array<[string, Uint8Array]> = [];
+      for (const [key, value] of this.state.entries()) entries.push([key, encodeValue(value)]);
+      return digestState(entries);
+    }
+    const replayed = new Map<string, Uint8Array>();
+    if (target >= 0) {
+      for await (const [, bytes] of this.db.iterator({ gte: recordKey(0), lte: recordKey(target) })) {
+        for (const { key, value } of decodeRecord(bytes).changes) {
+          if (value === null) replayed.delete(key);
+          else replayed.set(key, encodeValue(value));
+        }
+      }
+    }
+    return digestState(replayed);
+  }
+
+  /**
+   * Close the store: new calls reject with StoreClosedError, already queued writes finish,
+   * pending waitForSerial calls resolve false, then the database closes. Idempotent.
+   * Synchronous reads (get, children, head, getMeta) keep answering from memory.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.queue.idle();
+      this.waiters.cancelAll();
+      this.listeners.clear();
+      await this.db.close();
+    })();
+    return this.closing;
+  }
+}
+
+async function readHead(db: LevelStore): Promise<number> {
+  const bytes = await db.get(HEAD_KEY);
+  if (bytes === undefined) return -1;
+  const text = bytesText(bytes);
+  const head = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(head)) throw new StoreCorruptError(`head is not a serial: ${JSON.stringify(text)}`);
+  return head;
+}
+
+/** Records must be exactly serials 0..head. */
+async function checkRecords(db: LevelStore, head: number): Promise<void> {
+  let expected = 0;
+  for await (const key of db.keys(RECORD_RANGE)) {
+    const serial = serialOfRecordKey(key);
+    if (Number.isNaN(serial)) throw new StoreCorruptError(`malformed record key ${JSON.stringify(key)}`);
+    if (serial !== expected) throw new StoreCorruptError(serial > head ? `record ${serial} lies past head ${head}` : `record ${expected} is missing (next stored is ${serial})`);
+    expected++;
+  }
+  if (expected - 1 !== head) throw new StoreCorruptError(`head is ${head} but the last record is ${expected - 1}`);
+}

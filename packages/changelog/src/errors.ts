@@ -1,0 +1,111 @@
+/**
+ * Errors thrown by the changelog package. Every error carries a stable `code` string that callers
+ * (e.g. the one terminal HTTP error handler) can switch on; messages are for people and may change.
+ */
+
+/** Base class of every error this package throws on purpose. `code` is stable across releases. */
+export class ChangelogError extends Error {
+  /** Stable machine-readable code, e.g. 'ESERIALGAP'. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** `Changelog.open` without `create` found no initialised store at the location. Code 'ENOTINIT'. */
+export class NotInitialisedError extends ChangelogError {
+  /** The directory that was opened. */
+  readonly location: string;
+
+  constructor(location: string) {
+    super('ENOTINIT', `no changelog store at ${location} (open it with create: true to initialise one)`);
+    this.location = location;
+  }
+}
+
+/** `Changelog.apply` got a record that does not follow the head (serial > head + 1). Code 'ESERIALGAP'. */
+export class SerialGapError extends ChangelogError {
+  /** The serial the store can apply next (head + 1). */
+  readonly expected: number;
+  /** The serial of the record that was offered. */
+  readonly got: number;
+
+  constructor(expected: number, got: number) {
+    super('ESERIALGAP', `cannot apply serial ${got}: the next serial of this store is ${expected}`);
+    this.expected = expected;
+    this.got = got;
+  }
+}
+
+/** Bytes that are not a valid encoded change record (bad msgpack or wrong shape). Code 'ERECORDFORMAT'. */
+export class RecordFormatError extends ChangelogError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERECORDFORMAT', `invalid change record: ${message}`, options);
+  }
+}
+
+/** A replication frame whose payload does not match its checksum. Code 'EFRAMECHECKSUM'. */
+export class FrameChecksumError extends ChangelogError {
+  constructor(length: number) {
+    super('EFRAMECHECKSUM', `frame checksum mismatch (payload of ${length} bytes)`);
+  }
+}
+
+/** A replication frame with an impossible header (length > 256 MiB). Code 'EFRAMEFORMAT'. */
+export class FrameFormatError extends ChangelogError {
+  constructor(message: string) {
+    super('EFRAMEFORMAT', `invalid frame: ${message}`);
+  }
+}
+
+/**
+ * Stored content does not match what the caller expected. Code 'EINTEGRITY'.
+ * `kind` says what was compared: the sha256 hex digest or the size in bytes (as a decimal string).
+ */
+export class IntegrityError extends ChangelogError {
+  /** What was compared. */
+  readonly kind: 'sha256' | 'size';
+  /** The expected sha256 hex, or the expected size in bytes as a decimal string. */
+  readonly expected: string;
+  /** The actual sha256 hex, or the actual size in bytes as a decimal string. */
+  readonly actual: string;
+
+  constructor(kind: 'sha256' | 'size', expected: string, actual: string) {
+    super('EINTEGRITY', `${kind} mismatch: expected ${expected}, got ${actual}`);
+    this.kind = kind;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** Content larger than the allowed maximum. Code 'ETOOLARGE'. */
+export class TooLargeError extends ChangelogError {
+  /** The limit that was exceeded, in bytes. */
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    super('ETOOLARGE', `content exceeds the limit of ${maxBytes} bytes`);
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * The database on disk is inconsistent (head does not match the stored records, a serial is
+ * missing, a stored value cannot be decoded). Never expected with atomic batches; the store refuses
+ * to open rather than serve a broken history. Code 'ECORRUPT'.
+ */
+export class StoreCorruptError extends ChangelogError {
+  constructor(message: string) {
+    super('ECORRUPT', `changelog store is corrupt: ${message}`);
+  }
+}
+
+/** An operation on a Changelog after `close()` was called. Code 'ECLOSED'. */
+export class StoreClosedError extends ChangelogError {
+  constructor() {
+    super('ECLOSED', 'changelog store is closed');
+  }
+}

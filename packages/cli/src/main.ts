@@ -1,0 +1,160 @@
+/**
+ * `wheelhouse`: the one command line. Sub-commands: `init`, `master`, `serve` (the README's first
+ * command: initialise a default data directory on first run, then run the master) and `passwd`.
+ */
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { Changelog, NotInitialisedError } from '@wheelhouse/changelog';
+import { createIndex, hashPassword, listIndexNames, listUserNames, modifyUser } from '@wheelhouse/core';
+import { createMasterApp, datadirPaths, initDatadir } from '@wheelhouse/master';
+import { ConfigError, resolveMasterSettings, type MasterSettings } from './config.js';
+
+/** Where `serve` keeps its data when no --datadir is given: `.wheelhouse/` in the working directory. */
+export const DEFAULT_DATADIR = '.wheelhouse';
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`wheelhouse: ${message}\n`);
+  process.exit(code);
+}
+
+/** Runs a master until SIGINT/SIGTERM; prints the URLs to give pip and twine. */
+async function runMaster(settings: MasterSettings): Promise<void> {
+  const logger = pino({ level: settings['log-level'] });
+  let app;
+  try {
+    app = await createMasterApp({
+      datadir: settings.datadir,
+      host: settings.host,
+      port: settings.port,
+      maxFileBytes: settings['max-file-bytes'],
+      syncCommits: settings['sync-commits'],
+      logger,
+      ...(settings['secret-file'] ? { secretFile: settings['secret-file'] } : {}),
+      ...(settings['outside-url'] ? { outsideUrl: settings['outside-url'] } : {}),
+    });
+  } catch (err) {
+    if (err instanceof NotInitialisedError) {
+      fail(`${settings.datadir} is not a Wheelhouse data directory; create it with: wheelhouse init --datadir ${settings.datadir}`);
+    }
+    fail((err as Error).message);
+  }
+  const port = await app.listen();
+  const url = settings['outside-url'] ?? `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+  logger.info({ url, uuid: app.changelog.uuid, serial: app.changelog.head, datadir: resolve(settings.datadir) }, 'master listening');
+  const lines = [`Wheelhouse master serving ${resolve(settings.datadir)} at ${url}`];
+  for (const user of listUserNames(app.changelog)) {
+    for (const ix of listIndexNames(app.changelog, user)) lines.push(`  pip install --index-url ${url}/${user}/${ix}/+simple/ PROJECT   |   twine upload --repository-url ${url}/${user}/${ix}/ FILES`);
+  }
+  process.stderr.write(lines.join('\n') + '\n');
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down');
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function promptPassword(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
+  try {
+    return await rl.question(prompt);
+  } finally {
+    rl.close();
+  }
+}
+
+const program = new Command('wheelhouse')
+  .description('A private, devpi-compatible Python package index')
+  .showHelpAfterError();
+
+program
+  .command('init')
+  .description('create a data directory with the root user and a secret file')
+  .requiredOption('--datadir <dir>', 'data directory to create')
+  .option('--root-password <password>', "root's password", '')
+  .action(async (opts: { datadir: string; rootPassword: string }) => {
+    try {
+      const { uuid, secretFile } = await initDatadir({ datadir: opts.datadir, rootPassword: opts.rootPassword });
+      process.stdout.write(`initialised ${resolve(opts.datadir)} (store uuid ${uuid}, secret file ${secretFile})\n`);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  });
+
+const masterFlags = (cmd: Command): Command =>
+  cmd
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'TCP port (default 3141)')
+    .option('--secret-file <file>', 'file whose bytes sign login tokens (default <datadir>/secret)')
+    .option('--outside-url <url>', 'URL clients use to reach this server')
+    .option('--max-file-bytes <n>', 'largest release file accepted, bytes (default 1 GiB)')
+    .option('--log-level <level>', 'pino log level (default info)')
+    .option('--config <file>', 'JSON file with any of these settings');
+
+function settingsFrom(opts: Record<string, unknown>): MasterSettings {
+  const flags: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(opts)) flags[k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] = v;
+  try {
+    return resolveMasterSettings(flags);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+masterFlags(program.command('master').description('run the master server').option('--datadir <dir>', 'data directory made by init')).action(
+  async (opts: Record<string, unknown>) => runMaster(settingsFrom(opts)),
+);
+
+masterFlags(
+  program
+    .command('serve')
+    .description(`initialise a data directory on first run (default ./${DEFAULT_DATADIR}, with index root/dev) and run the master`)
+    .option('--datadir <dir>', 'data directory', DEFAULT_DATADIR),
+).action(async (opts: Record<string, unknown>) => {
+  const settings = settingsFrom(opts);
+  if (!(await Changelog.exists(datadirPaths(settings.datadir).db))) {
+    await initDatadir({ datadir: settings.datadir });
+    const changelog = await Changelog.open({ location: datadirPaths(settings.datadir).db });
+    await changelog.write((tx) => createIndex(tx, 'root', 'dev', {}));
+    await changelog.close();
+    process.stderr.write(`initialised ${resolve(settings.datadir)}: user root (empty password), index root/dev\n`);
+  }
+  await runMaster(settings);
+});
+
+program
+  .command('passwd')
+  .description("set a user's password in a stopped master's data directory")
+  .requiredOption('--datadir <dir>', 'data directory')
+  .argument('<user>', 'user name')
+  .option('--password <password>', 'new password (prompted when absent)')
+  .action(async (user: string, opts: { datadir: string; password?: string }) => {
+    let changelog: Changelog;
+    try {
+      changelog = await Changelog.open({ location: datadirPaths(opts.datadir).db });
+    } catch (err) {
+      if (err instanceof NotInitialisedError) fail(`${opts.datadir} is not a Wheelhouse data directory`);
+      fail(`cannot open ${opts.datadir} (is the master running? stop it, or change the password with PATCH /${user}): ${(err as Error).message}`);
+    }
+    try {
+      const password = opts.password ?? (await promptPassword(`new password for ${user}: `));
+      const pwhash = await hashPassword(password);
+      await changelog.write((tx) => modifyUser(tx, user, { pwhash }));
+      process.stdout.write(`password of ${user} changed\n`);
+    } catch (err) {
+      fail((err as Error).message);
+    } finally {
+      await changelog.close();
+    }
+  });
+
+await program.parseAsync(process.argv);

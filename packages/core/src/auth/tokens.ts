@@ -1,0 +1,52 @@
+/**
+ * Login tokens (devpi's `/+login` "proxyauth" password): `wh1.<payload>.<signature>` where payload is
+ * base64url JSON `[user, expiresAtMs]` and signature is base64url HMAC-SHA256 over `wh1.<payload>`
+ * with a key derived (HKDF-SHA256) from the secret file's bytes. Valid on every node that shares the
+ * secret file. Expiry 10 h, like devpi.
+ */
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+
+/** devpi's login expiry: 36,000 s. */
+export const LOGIN_EXPIRATION_SECONDS = 36_000;
+
+const PREFIX = 'wh1';
+
+/** Signs and verifies login tokens. */
+export class TokenSigner {
+  private readonly key: Buffer;
+
+  /** `secret`: the secret file's bytes (≥ 32 bytes); `purpose` separates key uses (login, replica). */
+  constructor(secret: Uint8Array, purpose = 'wheelhouse-login') {
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'wheelhouse', purpose, 32));
+  }
+
+  private sign(data: string): string {
+    return createHmac('sha256', this.key).update(data).digest('base64url');
+  }
+
+  /** A token for `user`, valid for `ttlSeconds` (default 36,000). */
+  issue(user: string, ttlSeconds = LOGIN_EXPIRATION_SECONDS, now = Date.now()): string {
+    const payload = Buffer.from(JSON.stringify([user, now + ttlSeconds * 1000])).toString('base64url');
+    const head = `${PREFIX}.${payload}`;
+    return `${head}.${this.sign(head)}`;
+  }
+
+  /** The user a valid, unexpired token was issued to (it must equal `user` when given); else undefined. */
+  verify(token: string, user?: string, now = Date.now()): string | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3 || parts[0] !== PREFIX) return undefined;
+    const expected = Buffer.from(this.sign(`${parts[0]}.${parts[1]}`));
+    const given = Buffer.from(parts[2]!);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    let claims: unknown;
+    try {
+      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(claims) || typeof claims[0] !== 'string' || typeof claims[1] !== 'number') return undefined;
+    if (claims[1] <= now) return undefined;
+    if (user !== undefined && claims[0] !== user) return undefined;
+    return claims[0];
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * What every response says about the node that answers it: devpi's headers (§1.1 of the devpi
+ * reference) so devpi-client and devpi tooling keep working.
+ */
+import type { ServerResponse } from 'node:http';
+
+/** The running server's version (sent as `X-Devpi-Server-Version`). */
+export const SERVER_VERSION = '0.1.0';
+
+/** Identity of a node. */
+export interface NodeInfo {
+  role: 'master' | 'replica';
+  /** This node's store UUID. */
+  uuid: string;
+  /** The master's store UUID ('' on a replica that has not met its master yet). */
+  masterUuid(): string;
+  /** Current head serial of this node's changelog. */
+  serial(): number;
+}
+
+/**
+ * Sets `X-Devpi-Serial`, `X-Devpi-UUID`, `X-Devpi-Master-UUID`, `X-Devpi-Primary-UUID`,
+ * `X-Devpi-API-Version: 2` and `X-Devpi-Server-Version`. `serial` overrides the head (a write's
+ * commit serial).
+ */
+export function setNodeHeaders(res: ServerResponse, node: NodeInfo, serial?: number): void {
+  const master = node.masterUuid();
+  res.setHeader('X-Devpi-Serial', String(serial ?? node.serial()));
+  res.setHeader('X-Devpi-UUID', node.uuid);
+  res.setHeader('X-Devpi-Master-UUID', master);
+  res.setHeader('X-Devpi-Primary-UUID', master);
+  res.setHeader('X-Devpi-API-Version', '2');
+  res.setHeader('X-Devpi-Server-Version', SERVER_VERSION);
+}

@@ -1,0 +1,43 @@
+/**
+ * One pino line per request, written when the response finishes: method, url, status, duration
+ * (ms), user, bytes sent. Used by the fast read path and the express app alike.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+
+/** Per-request fields other layers fill in (the authenticated user). */
+export interface RequestContext {
+  user?: string;
+  /** true once credentials were checked (user stays undefined for anonymous) */
+  resolved?: boolean;
+}
+
+const contexts = new WeakMap<IncomingMessage, RequestContext>();
+
+/** The mutable context of a request (created on first use). */
+export function requestContext(req: IncomingMessage): RequestContext {
+  let ctx = contexts.get(req);
+  if (!ctx) {
+    ctx = {};
+    contexts.set(req, ctx);
+  }
+  return ctx;
+}
+
+/** Starts timing `req` and logs one line when `res` finishes or the connection closes early. */
+export function logRequest(log: Logger, req: IncomingMessage, res: ServerResponse): void {
+  const start = process.hrtime.bigint();
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const user = contexts.get(req)?.user;
+    log.info(
+      { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(ms * 100) / 100, user: user ?? null, aborted: !res.writableFinished },
+      'request',
+    );
+  };
+  res.once('finish', finish);
+  res.once('close', finish);
+}

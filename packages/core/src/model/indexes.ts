@@ -1,0 +1,283 @@
+/**
+ * Stage indexes (`index/{user}/{index}`): devpi's config keys and their normalisation (§3.1), the
+ * two PATCH forms (JSON object, and devpi-client's `key=value` / `key+=value` / `key-=value` list,
+ * §1.5), inheritance over `bases` (the resolution order) and deletion of everything an index holds.
+ */
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { normalizeAclEntry } from '../acl.js';
+import { isValidUserOrIndexName, normalizeProjectName } from '../names.js';
+import { compileChecker } from '../validation.js';
+import { keys, type IndexConfig, type ReleaseRecord, type StageConfig } from './records.js';
+import { lastSegment, type StateReader, type WriteTx } from './state.js';
+
+const LIST_KEYS = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist'] as const;
+type ListKey = (typeof LIST_KEYS)[number];
+const stringOrList = { type: ['array', 'string'], items: { type: 'string' } } as const;
+
+/** Index config as a client may send it (strings accepted where devpi accepts them). */
+export interface IndexConfigInput {
+  type?: string;
+  bases?: string[] | string;
+  volatile?: boolean | string;
+  acl_upload?: string[] | string;
+  acl_toxresult_upload?: string[] | string;
+  mirror_whitelist?: string[] | string;
+  mirror_whitelist_inheritance?: 'intersection' | 'union';
+  title?: string;
+  description?: string;
+  custom_data?: unknown;
+  projects?: unknown;
+}
+
+/** Validates a JSON-object index config (PUT, or PATCH object form); 400 names unknown keys and bad values. */
+export const checkIndexConfigInput = compileChecker<IndexConfigInput>(
+  {
+    type: 'object',
+    properties: {
+      type: { type: 'string' },
+      bases: stringOrList,
+      volatile: { type: ['boolean', 'string'] },
+      acl_upload: stringOrList,
+      acl_toxresult_upload: stringOrList,
+      mirror_whitelist: stringOrList,
+      mirror_whitelist_inheritance: { enum: ['intersection', 'union'] },
+      title: { type: 'string' },
+      description: { type: 'string' },
+      custom_data: {},
+      projects: {},
+    },
+    additionalProperties: false,
+  },
+  'invalid index config',
+);
+
+/** Validates devpi-client's PATCH list form: an array of `key=value`, `key+=value`, `key-=value` strings. */
+export const checkIndexConfigOps = compileChecker<string[]>(
+  { type: 'array', items: { type: 'string', pattern: '^[a-z_]+(\\+=|-=|=)' } },
+  'invalid index modification list (expected strings "key=value", "key+=value" or "key-=value")',
+);
+
+/** The index config, or undefined. */
+export function getIndex(state: StateReader, user: string, index: string): IndexConfig | undefined {
+  return state.get<IndexConfig>(keys.index(user, index));
+}
+
+/** The index config; NotFoundError `index 'u/i' does not exist`. */
+export function requireIndex(state: StateReader, user: string, index: string): IndexConfig {
+  const ix = getIndex(state, user, index);
+  if (!ix) throw new NotFoundError(`index '${user}/${index}' does not exist`);
+  return ix;
+}
+
+/** Normalised project names of one stage (its own, not inherited), sorted. */
+export function stageProjectNames(state: StateReader, stage: string): string[] {
+  return state.children(keys.projectsOf(stage)).map(lastSegment);
+}
+
+/**
+ * The resolution order of `stage`: the stage itself, then each base's resolution order in listed
+ * order, depth-first, each index once; missing bases are skipped. Entries are `user/index`.
+ */
+export function resolutionOrder(state: StateReader, stage: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (s: string): void => {
+    if (seen.has(s)) return;
+    seen.add(s);
+    const [u, i] = s.split('/') as [string, string];
+    const cfg = getIndex(state, u, i);
+    if (!cfg) return;
+    out.push(s);
+    for (const b of cfg.bases) visit(b);
+  };
+  visit(stage);
+  return out;
+}
+
+function toBool(v: boolean | string, key: string): boolean {
+  if (typeof v === 'boolean') return v;
+  const s = v.trim().toLowerCase();
+  if (s === 'true' || s === 'yes') return true;
+  if (s === 'false' || s === 'no') return false;
+  throw new BadRequestError(`invalid index config: ${key} must be true or false, not '${v}'`);
+}
+
+function toList(v: string[] | string): string[] {
+  const items = typeof v === 'string' ? v.split(',') : v;
+  return items.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function normalizeList(key: ListKey, items: string[], state: StateReader, self: string): string[] {
+  let out: string[];
+  switch (key) {
+    case 'bases':
+      out = items.map((b) => {
+        const spec = b.replace(/^\//, '').replace(/\/$/, '');
+        const parts = spec.split('/');
+        if (parts.length !== 2 || !parts[0] || !parts[1]) throw new BadRequestError(`invalid base index spec '${b}'`);
+        if (!getIndex(state, parts[0], parts[1])) throw new BadRequestError(`base index '${spec}' does not exist`);
+        if (spec === self) throw new BadRequestError(`index '${self}' cannot be its own base`);
+        return spec;
+      });
+      break;
+    case 'mirror_whitelist':
+      out = items.map((p) => (p === '*' ? '*' : normalizeProjectName(p)));
+      break;
+    default:
+      out = items.map(normalizeAclEntry);
+  }
+  return [...new Set(out)];
+}
+
+/** Applies validated input to a config; string forms are coerced; throws 400 on a bad value. */
+function applyInput(cfg: StageConfig, input: IndexConfigInput, state: StateReader, self: string): void {
+  for (const key of LIST_KEYS) {
+    const v = input[key];
+    if (v !== undefined) cfg[key] = normalizeList(key, toList(v), state, self);
+  }
+  if (input.volatile !== undefined) cfg.volatile = toBool(input.volatile, 'volatile');
+  if (input.mirror_whitelist_inheritance !== undefined) cfg.mirror_whitelist_inheritance = input.mirror_whitelist_inheritance;
+  for (const key of ['title', 'description', 'custom_data'] as const) {
+    if (input[key] !== undefined) (cfg as unknown as Record<string, unknown>)[key] = input[key];
+  }
+}
+
+/** Refuses a config whose bases lead back to the index itself (400 naming the cycle). */
+function assertNoCycle(tx: WriteTx, self: string, bases: readonly string[]): void {
+  const path: string[] = [self];
+  const walk = (s: string, seen: Set<string>): void => {
+    const [u, i] = s.split('/') as [string, string];
+    const b = s === self ? bases : (getIndex(tx, u, i)?.bases ?? []);
+    for (const base of b) {
+      if (base === self) throw new BadRequestError(`bases would create a cycle: ${[...path, self].join(' -> ')}`);
+      if (seen.has(base)) continue;
+      seen.add(base);
+      path.push(base);
+      walk(base, seen);
+      path.pop();
+    }
+  };
+  walk(self, new Set());
+}
+
+/** Creates a stage index. 404 unknown user, 400 invalid name/config, 409 exists. Returns the config. */
+export function createIndex(tx: WriteTx, user: string, index: string, input: IndexConfigInput): IndexConfig {
+  if (!tx.get(keys.user(user))) throw new NotFoundError(`user '${user}' does not exist`);
+  if (!isValidUserOrIndexName(index) || index.startsWith('+')) throw new BadRequestError(`invalid index name '${index}'`);
+  const self = `${user}/${index}`;
+  if (getIndex(tx, user, index)) throw new ConflictError(`index '${self}' exists`);
+  const type = input.type ?? 'stage';
+  if (type !== 'stage') throw new BadRequestError(`unknown index type '${type}' (supported: stage)`);
+  const cfg: StageConfig = {
+    type: 'stage',
+    bases: [],
+    volatile: true,
+    acl_upload: [user],
+    acl_toxresult_upload: [':ANONYMOUS:'],
+    mirror_whitelist: [],
+    mirror_whitelist_inheritance: 'intersection',
+  };
+  applyInput(cfg, input, tx, self);
+  tx.set(keys.index(user, index), cfg);
+  return cfg;
+}
+
+/**
+ * Modifies an index with a JSON object (partial update; `projects` ignored; `type` cannot change)
+ * or devpi-client's operation list. `errorOnNoop`: 400 when nothing would change. Returns the new config.
+ */
+export function modifyIndex(
+  tx: WriteTx,
+  user: string,
+  index: string,
+  change: IndexConfigInput | string[],
+  errorOnNoop = false,
+): IndexConfig {
+  const self = `${user}/${index}`;
+  const old = requireIndex(tx, user, index);
+  const cfg: StageConfig = structuredClone(old) as StageConfig;
+  if (Array.isArray(change)) {
+    applyOps(cfg, change, tx, self);
+  } else {
+    if (change.type !== undefined && change.type !== old.type) throw new BadRequestError("the 'type' of an index can't be changed");
+    applyInput(cfg, change, tx, self);
+  }
+  assertNoCycle(tx, self, cfg.bases);
+  if (JSON.stringify(cfg) === JSON.stringify(old)) {
+    if (errorOnNoop) throw new BadRequestError('The requested modifications resulted in no changes');
+    return old;
+  }
+  tx.set(keys.index(user, index), cfg);
+  return cfg;
+}
+
+const DEFAULT_KEYS = new Set(['type', 'bases', 'volatile', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance']);
+
+function applyOps(cfg: StageConfig, ops: string[], state: StateReader, self: string): void {
+  const rec = cfg as unknown as Record<string, unknown>;
+  for (const op of ops) {
+    const m = /^([a-z_]+)(\+=|-=|=)(.*)$/s.exec(op);
+    if (!m) throw new BadRequestError(`invalid index modification '${op}'`);
+    const [, key, kind, value] = m as unknown as [string, string, string, string];
+    const isList = (LIST_KEYS as readonly string[]).includes(key);
+    const known = isList || ['volatile', 'mirror_whitelist_inheritance', 'title', 'description', 'custom_data', 'type'].includes(key);
+    if (!known) throw new BadRequestError(`invalid index config: unknown key '${key}'`);
+    if (kind === '=') {
+      if (key === 'type') {
+        if (value !== cfg.type) throw new BadRequestError("the 'type' of an index can't be changed");
+        continue;
+      }
+      const input = checkIndexConfigInput({ [key]: key === 'volatile' ? value : isList ? value : value });
+      applyInput(cfg, input, state, self);
+      continue;
+    }
+    if (kind === '-=' && value === '') {
+      if (DEFAULT_KEYS.has(key)) throw new BadRequestError("Default values can't be removed.");
+      delete rec[key];
+      continue;
+    }
+    if (!isList) throw new BadRequestError(`'${key}' is not a list: '${kind}' only works on ${LIST_KEYS.join(', ')}`);
+    const listKey = key as ListKey;
+    const [item] = normalizeList(listKey, [value], state, self) as [string];
+    const list = cfg[listKey];
+    if (kind === '+=') {
+      if (!list.includes(item)) list.push(item);
+    } else {
+      const at = list.indexOf(item);
+      if (at < 0) throw new BadRequestError(`The value '${value}' is not in '${key}'`);
+      list.splice(at, 1);
+    }
+  }
+}
+
+/** Deletes an index and all it holds. 403 non-volatile (devpi has no force here), 404 missing. */
+export function deleteIndex(tx: WriteTx, user: string, index: string): void {
+  const cfg = requireIndex(tx, user, index);
+  if (!cfg.volatile) throw new ForbiddenError(`index ${user}/${index} non-volatile, cannot delete`);
+  deleteIndexContent(tx, `${user}/${index}`);
+  tx.delete(keys.index(user, index));
+}
+
+/** Deletes every project of a stage (releases, file entries). Blobs stay in the store. */
+export function deleteIndexContent(tx: WriteTx, stage: string): void {
+  for (const project of stageProjectNames(tx, stage)) deleteProjectContent(tx, stage, project);
+}
+
+/** Deletes a project of one stage: its releases, their file entries, and the project record. */
+export function deleteProjectContent(tx: WriteTx, stage: string, project: string): void {
+  for (const key of tx.children(keys.releasesOf(stage, project))) deleteReleaseKey(tx, key);
+  tx.delete(keys.project(stage, project));
+}
+
+/** Deletes one release record and the file entries of its links. */
+export function deleteReleaseKey(tx: WriteTx, releaseKey: string): void {
+  const rel = tx.get<ReleaseRecord>(releaseKey);
+  for (const link of rel?.links ?? []) tx.delete(keys.file(link.entrypath));
+  tx.delete(releaseKey);
+}
+
+/** devpi's `indexconfig` result: the config plus `projects` (own, sorted) unless `noProjects`. */
+export function indexView(state: StateReader, user: string, index: string, noProjects = false): Record<string, unknown> {
+  const cfg = requireIndex(state, user, index);
+  return noProjects ? { ...cfg } : { ...cfg, projects: stageProjectNames(state, `${user}/${index}`) };
+}

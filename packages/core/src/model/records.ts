@@ -1,0 +1,137 @@
+/**
+ * The shapes stored in the changelog's current state, and the keys they live under.
+ *
+ * | key                                        | value            |
+ * |--------------------------------------------|------------------|
+ * | `user/{user}`                              | {@link UserRecord}    |
+ * | `index/{user}/{index}`                     | {@link IndexConfig}   |
+ * | `project/{user}/{index}/{project}`         | {@link ProjectRecord} |
+ * | `release/{user}/{index}/{project}/{version}` | {@link ReleaseRecord} |
+ * | `file/{user}/{index}/{h3}/{h13}/{filename}` | {@link FileEntry}    |
+ *
+ * `{project}` is always the normalised name. Release file bytes live in the content-addressed
+ * file store under their sha256; `file/…` keys map devpi's `+f` URL paths to them.
+ */
+
+/** A user (`user/{name}`). `pwhash` is a PHC string (argon2id); never returned by the API. */
+export interface UserRecord {
+  username: string;
+  pwhash?: string;
+  email?: string;
+  title?: string;
+  description?: string;
+  custom_data?: unknown;
+  /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), as devpi. */
+  created: string;
+  modified?: string;
+}
+
+/** Config of a `stage` index (`index/{user}/{index}`), devpi's keys. */
+export interface StageConfig {
+  type: 'stage';
+  bases: string[];
+  volatile: boolean;
+  acl_upload: string[];
+  acl_toxresult_upload: string[];
+  mirror_whitelist: string[];
+  mirror_whitelist_inheritance: 'intersection' | 'union';
+  title?: string;
+  description?: string;
+  custom_data?: unknown;
+}
+
+/** Any index config. Mirror indexes come with the mirror issue; today every index is a stage. */
+export type IndexConfig = StageConfig;
+
+/** A project in one index (`project/{user}/{index}/{project}`). */
+export interface ProjectRecord {
+  /** Normalised name. */
+  name: string;
+  /** Name as first uploaded (e.g. `Wh_Demo.Mixed-Case`). */
+  display_name: string;
+  /** ms since epoch. */
+  created: number;
+}
+
+/** One entry of a release file's history, in devpi's shape (`when` = [Y, M, D, h, m, s] UTC). */
+export interface LogEntry {
+  what: 'upload' | 'push' | 'overwrite';
+  who: string | null;
+  when: [number, number, number, number, number, number];
+  dst?: string;
+  src?: string;
+  count?: number;
+}
+
+/** A file linked from a release: a release file, a doc zip, or a test result. */
+export interface ReleaseLink {
+  rel: 'releasefile' | 'doczip' | 'toxresult';
+  /** Path below the server root, devpi's entrypath: `{user}/{index}/+f/{h3}/{h13}/{filename}`. */
+  entrypath: string;
+  filename: string;
+  sha256: string;
+  /** bytes */
+  size: number;
+  /** ms since epoch of the upload. */
+  uploaded: number;
+  log: LogEntry[];
+  /** `Requires-Python` of the release at upload time ('' when unknown). */
+  requires_python?: string;
+  /** sha256 of the wheel's METADATA file (PEP 658), for wheels only. */
+  metadata_sha256?: string;
+  /** toxresult only: entrypath of the release file it tests. */
+  for_entrypath?: string;
+}
+
+/** Core metadata of a release as devpi stores it (strings, lists for repeated fields). */
+export type ReleaseMetadata = Record<string, string | string[]> & { name: string; version: string };
+
+/** One version of a project in one index (`release/{user}/{index}/{project}/{version}`). */
+export interface ReleaseRecord {
+  metadata: ReleaseMetadata;
+  links: ReleaseLink[];
+}
+
+/** Maps a `+f` URL path to stored bytes (`file/{user}/{index}/{h3}/{h13}/{filename}`). */
+export interface FileEntry {
+  sha256: string;
+  /** bytes */
+  size: number;
+  project: string;
+  version: string;
+  rel: ReleaseLink['rel'];
+  /** ms since epoch, for `Last-Modified`. */
+  modified: number;
+  /** PEP 658: sha256 of the extracted METADATA blob (wheels). */
+  metadata_sha256?: string;
+}
+
+/** Key builders for the table above. */
+export const keys = {
+  user: (user: string) => `user/${user}`,
+  users: () => 'user',
+  index: (user: string, index: string) => `index/${user}/${index}`,
+  indexesOf: (user: string) => `index/${user}`,
+  project: (stage: string, project: string) => `project/${stage}/${project}`,
+  projectsOf: (stage: string) => `project/${stage}`,
+  release: (stage: string, project: string, version: string) => `release/${stage}/${project}/${version}`,
+  releasesOf: (stage: string, project: string) => `release/${stage}/${project}`,
+  /** `entrypath` is `{user}/{index}/+f/{h3}/{h13}/{filename}`. */
+  file: (entrypath: string) => `file/${entrypath.replace('/+f/', '/')}`,
+} as const;
+
+/** devpi's `+f` path of a file: `{stage}/+f/{sha256[0:3]}/{sha256[3:16]}/{filename}`. */
+export function entrypathFor(stage: string, sha256: string, filename: string): string {
+  return `${stage}/+f/${sha256.slice(0, 3)}/${sha256.slice(3, 16)}/${filename}`;
+}
+
+/** devpi's `[Y, M, D, h, m, s]` UTC tuple for a time in ms since epoch. */
+export function logTime(ms: number): LogEntry['when'] {
+  const d = new Date(ms);
+  return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ` for a time in ms since epoch (devpi's user `created`). */
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,126 @@
+/**
+ * Users (`user/{name}`), devpi's semantics (§1.4): create, modify, delete, and the public view
+ * (never `pwhash`). Password hashing happens before the transaction (it is slow on purpose); these
+ * functions receive the finished hash.
+ */
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { isValidUserOrIndexName } from '../names.js';
+import { compileChecker } from '../validation.js';
+import { keys, isoSeconds, type IndexConfig, type UserRecord } from './records.js';
+import { lastSegment, type StateReader, type WriteTx } from './state.js';
+import { deleteIndexContent, requireIndex } from './indexes.js';
+
+/** Body of `PUT /{user}`. */
+export interface UserCreateBody {
+  password?: string;
+  pwhash?: string;
+  email?: string;
+  title?: string;
+  description?: string;
+  custom_data?: unknown;
+}
+
+/** Body of `PATCH /{user}`; `indexes`, `username`, `created`, `modified` are accepted and ignored (devpi). */
+export type UserPatchBody = UserCreateBody & { indexes?: unknown; username?: unknown; created?: unknown; modified?: unknown };
+
+const userFields = {
+  password: { type: 'string' },
+  pwhash: { type: 'string', pattern: '^\\$argon2(id|i|d)\\$' },
+  email: { type: ['string', 'null'] },
+  title: { type: ['string', 'null'] },
+  description: { type: ['string', 'null'] },
+  custom_data: {},
+} as const;
+
+/** Validates a `PUT /{user}` body (400 naming unknown keys and bad values). */
+export const checkUserCreateBody = compileChecker<UserCreateBody>(
+  { type: 'object', properties: userFields, additionalProperties: false },
+  'invalid user config',
+);
+
+/** Validates a `PATCH /{user}` body. */
+export const checkUserPatchBody = compileChecker<UserPatchBody>(
+  {
+    type: 'object',
+    properties: { ...userFields, indexes: {}, username: {}, created: {}, modified: {} },
+    additionalProperties: false,
+  },
+  'Unknown keys in user config or bad values',
+);
+
+/** The user record, or undefined. */
+export function getUser(state: StateReader, name: string): UserRecord | undefined {
+  return state.get<UserRecord>(keys.user(name));
+}
+
+/** The user record; NotFoundError (404) `user 'x' does not exist`. */
+export function requireUser(state: StateReader, name: string): UserRecord {
+  const user = getUser(state, name);
+  if (!user) throw new NotFoundError(`user '${name}' does not exist`);
+  return user;
+}
+
+/** All user names, sorted. */
+export function listUserNames(state: StateReader): string[] {
+  return state.children(keys.users()).map(lastSegment);
+}
+
+/** Index names of a user, sorted. */
+export function listIndexNames(state: StateReader, user: string): string[] {
+  return state.children(keys.indexesOf(user)).map(lastSegment);
+}
+
+/** devpi's public userconfig: the record without `pwhash`, plus `indexes: {name: ixconfig}`. */
+export function userView(state: StateReader, name: string): Record<string, unknown> {
+  const { pwhash: _pwhash, ...pub } = requireUser(state, name);
+  const indexes: Record<string, IndexConfig> = {};
+  for (const ix of listIndexNames(state, name)) indexes[ix] = state.get<IndexConfig>(keys.index(name, ix))!;
+  return { ...pub, indexes };
+}
+
+/** Creates a user. 400 invalid name, 409 exists. `pwhash` is already hashed (or absent). */
+export function createUser(tx: WriteTx, name: string, fields: Omit<UserCreateBody, 'password'>): UserRecord {
+  if (!isValidUserOrIndexName(name) || name.startsWith('+')) throw new BadRequestError(`invalid user name '${name}'`);
+  if (getUser(tx, name)) throw new ConflictError(`user '${name}' already exists`);
+  const record: UserRecord = { username: name, created: isoSeconds(tx.at) };
+  assignProfile(record, fields);
+  tx.set(keys.user(name), record);
+  return record;
+}
+
+/**
+ * Changes a user's profile and/or password hash. A falsy value removes the key (devpi).
+ * Returns the new record.
+ */
+export function modifyUser(tx: WriteTx, name: string, fields: Omit<UserCreateBody, 'password'>): UserRecord {
+  const record: UserRecord = { ...requireUser(tx, name), modified: isoSeconds(tx.at) };
+  assignProfile(record, fields);
+  tx.set(keys.user(name), record);
+  return record;
+}
+
+function assignProfile(record: UserRecord, fields: Omit<UserCreateBody, 'password'>): void {
+  for (const k of ['pwhash', 'email', 'title', 'description', 'custom_data'] as const) {
+    if (!(k in fields)) continue;
+    const v = fields[k];
+    if (v === null || v === undefined || v === '') delete record[k];
+    else (record as unknown as Record<string, unknown>)[k] = v;
+  }
+}
+
+/** Deletes a user and all its indexes. 403 for `root` or when an index is non-volatile; 404 if missing. */
+export function deleteUser(tx: WriteTx, name: string): void {
+  requireUser(tx, name);
+  if (name === 'root') throw new ForbiddenError("user 'root' cannot be deleted");
+  const indexes = listIndexNames(tx, name);
+  for (const ix of indexes) {
+    if (!requireIndex(tx, name, ix).volatile) {
+      throw new ForbiddenError(`user '${name}' has non-volatile index '${name}/${ix}' and cannot be deleted`);
+    }
+  }
+  for (const ix of indexes) {
+    deleteIndexContent(tx, `${name}/${ix}`);
+    tx.delete(keys.index(name, ix));
+  }
+  tx.delete(keys.user(name));
+}

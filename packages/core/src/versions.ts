@@ -1,0 +1,35 @@
+/**
+ * PEP 440 version ordering (through `@renovatebot/pep440`), with devpi's rule for the rest:
+ * strings that are not PEP 440 versions sort before every PEP 440 version, among themselves by
+ * plain string order.
+ */
+import { compare, valid, explain } from '@renovatebot/pep440';
+
+/** Compares two version strings by PEP 440: negative, 0 or positive. Never throws. */
+export function compareVersions(a: string, b: string): number {
+  const va = valid(a) !== null;
+  const vb = valid(b) !== null;
+  if (va && vb) return compare(a, b);
+  if (va !== vb) return va ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorts versions ascending by PEP 440 (a new array). */
+export function sortVersions(versions: Iterable<string>): string[] {
+  return [...versions].sort(compareVersions);
+}
+
+/** True for a PEP 440 pre-release or dev release (`1.0a1`, `2.0.dev3`); false for invalid versions. */
+export function isPrerelease(v: string): boolean {
+  return explain(v)?.is_prerelease ?? false;
+}
+
+/** The highest version, or undefined for none. `stable` skips pre-releases when any final exists. */
+export function latestVersion(versions: Iterable<string>, stable = false): string | undefined {
+  const sorted = sortVersions(versions);
+  if (stable) {
+    const finals = sorted.filter((v) => !isPrerelease(v));
+    if (finals.length) return finals[finals.length - 1];
+  }
+  return sorted[sorted.length - 1];
+}

@@ -1,0 +1,7 @@
+/** The master: write API, composition root and data directory set-up. */
+export * from './master-app.js';
+export * from './init.js';
+export * from './write-api.js';
+export * from './push-method.js';
+export * from './upload/upload-form.js';
+export * from './upload/legacy-upload.js';

@@ -1,0 +1,149 @@
+/**
+ * The master's composition root: opens the changelog and file store of a data directory, builds
+ * authentication, the simple-page cache, the fast read path, the express app (read API, write API,
+ * 404, one error handler) and the HTTP server that fronts them — in one function, with no
+ * module-level state, so tests build exactly what production runs.
+ */
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import express from 'express';
+import { pino, type Logger } from 'pino';
+import { Changelog, FileStore } from '@wheelhouse/changelog';
+import {
+  Authenticator,
+  NotFoundError,
+  SimplePages,
+  TokenSigner,
+  createErrorHandler,
+  createFastPath,
+  createReadApi,
+  logRequest,
+  setNodeHeaders,
+  type NodeInfo,
+} from '@wheelhouse/core';
+import { acceptPushMethod } from './push-method.js';
+import { createWriteApi } from './write-api.js';
+
+/** Configuration of a master (validated by the CLI before it gets here). */
+export interface MasterConfig {
+  /** Data directory made by `wheelhouse init`. */
+  datadir: string;
+  /** Interface to listen on. */
+  host: string;
+  /** TCP port (0 = any free port). */
+  port: number;
+  /** File whose bytes sign login (and replica) tokens; default `<datadir>/secret`. */
+  secretFile?: string;
+  /** URL clients reach this server at, when not derivable from the request. */
+  outsideUrl?: string;
+  /** Largest release file accepted, bytes. */
+  maxFileBytes: number;
+  /** fsync each commit. */
+  syncCommits: boolean;
+  /** Logger; default pino at info level to stdout. */
+  logger?: Logger;
+}
+
+/** Paths inside a data directory. */
+export function datadirPaths(datadir: string): { db: string; files: string; secret: string } {
+  return { db: join(datadir, 'db'), files: join(datadir, 'files'), secret: join(datadir, 'secret') };
+}
+
+/** A built (not yet listening) master. */
+export interface MasterApp {
+  server: Server;
+  changelog: Changelog;
+  files: FileStore;
+  log: Logger;
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<number>;
+  /** Stops accepting, closes connections and the changelog. */
+  close(): Promise<void>;
+}
+
+/** Reads a secret file (≥ 32 bytes); throws an Error that says what is wrong. */
+export async function readSecret(path: string): Promise<Buffer> {
+  let secret: Buffer;
+  try {
+    secret = await readFile(path);
+  } catch (err) {
+    throw new Error(`cannot read secret file ${path}: ${(err as Error).message}`);
+  }
+  if (secret.length < 32) throw new Error(`secret file ${path} must hold at least 32 bytes (it has ${secret.length})`);
+  return secret;
+}
+
+/** Builds a master from its config (see module doc). Throws NotInitialisedError for a datadir `init` did not make. */
+export async function createMasterApp(config: MasterConfig): Promise<MasterApp> {
+  const log = config.logger ?? pino({ level: 'info' });
+  const paths = datadirPaths(config.datadir);
+  const changelog = await Changelog.open({ location: paths.db, sync: config.syncCommits });
+  const files = new FileStore(paths.files);
+  await files.cleanTemp();
+  const secret = await readSecret(config.secretFile ?? paths.secret);
+  const auth = new Authenticator(changelog, new TokenSigner(secret));
+  const pages = new SimplePages(changelog);
+  const startedAt = Date.now();
+  const node: NodeInfo = { role: 'master', uuid: changelog.uuid, masterUuid: () => changelog.uuid, serial: () => changelog.head };
+  let lastCommitAt = 0;
+  changelog.onCommit((r) => (lastCommitAt = r.at));
+
+  const status = (): Record<string, unknown> => ({
+    role: 'MASTER',
+    uuid: changelog.uuid,
+    serial: changelog.head,
+    'last-commit-timestamp': lastCommitAt ? lastCommitAt / 1000 : null,
+    'started-at': new Date(startedAt).toISOString(),
+    'uptime-seconds': Math.round((Date.now() - startedAt) / 1000),
+    'server-version': '0.1.0',
+    'outside-url': config.outsideUrl ?? null,
+    'password-cache-entries': auth.cache.size,
+    'memory-rss-bytes': process.memoryUsage().rss,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use((_req, res, next) => {
+    setNodeHeaders(res, node);
+    next();
+  });
+  app.use(createReadApi({ state: changelog, pages, auth, status, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes }));
+  app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
+  app.use(createErrorHandler(log));
+
+  const fast = createFastPath({ state: changelog, pages, blobs: files, node });
+  const server = createServer((req, res) => {
+    logRequest(log, req, res);
+    if (!fast(req, res)) app(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  acceptPushMethod(server);
+
+  return {
+    server,
+    changelog,
+    files,
+    log,
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const addr = server.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : config.port);
+        });
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      pages.close();
+      await changelog.close();
+    },
+  };
+}
