@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ajv, describeErrors } from '@wheelhouse/core';
 
-/** A master's settings. */
+/** A node's settings (master or replica). */
 export interface MasterSettings {
   datadir: string;
   host: string;
@@ -18,6 +18,10 @@ export interface MasterSettings {
   /** fsync every commit */
   'sync-commits': boolean;
   'log-level': 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** replica: the master's URL */
+  'master-url'?: string;
+  /** replica: readiness bound, serials behind the master */
+  'max-lag-serials'?: number;
 }
 
 const DEFAULTS = { host: '127.0.0.1', port: 3141, 'max-file-bytes': 1024 ** 3, 'sync-commits': true, 'log-level': 'info' } as const;
@@ -34,6 +38,8 @@ const validateSettings = ajv.compile({
     'max-file-bytes': { type: 'integer', minimum: 1 },
     'sync-commits': { type: 'boolean' },
     'log-level': { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    'master-url': { type: 'string', pattern: '^https?://' },
+    'max-lag-serials': { type: 'integer', minimum: 0 },
     config: { type: 'string' },
   },
   additionalProperties: false,
@@ -43,8 +49,8 @@ const validateSettings = ajv.compile({
 export class ConfigError extends Error {}
 
 /** Every setting, by its flag name (`--datadir` ↔ `WHEELHOUSE_DATADIR`). */
-const SETTING_KEYS = ['datadir', 'host', 'port', 'secret-file', 'outside-url', 'max-file-bytes', 'sync-commits', 'log-level'];
-const NUMERIC = new Set(['port', 'max-file-bytes']);
+const SETTING_KEYS = ['datadir', 'host', 'port', 'secret-file', 'outside-url', 'max-file-bytes', 'sync-commits', 'log-level', 'master-url', 'max-lag-serials'];
+const NUMERIC = new Set(['port', 'max-file-bytes', 'max-lag-serials']);
 const BOOLEAN = new Set(['sync-commits']);
 
 /** Converts a string (env or flag) to the setting's type, leaving bad values for the schema to report. */
@@ -58,7 +64,7 @@ function coerce(key: string, value: string): unknown {
  * Merges the sources (see module doc) and validates them. `flags` holds only what was given on the
  * command line (kebab-case keys). Throws ConfigError listing every problem.
  */
-export function resolveMasterSettings(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): MasterSettings {
+export function resolveSettings(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, required: string[] = []): MasterSettings {
   const merged: Record<string, unknown> = { ...DEFAULTS };
   const configPath = (flags['config'] as string | undefined) ?? env['WHEELHOUSE_CONFIG'];
   if (configPath) {
@@ -78,8 +84,9 @@ export function resolveMasterSettings(flags: Record<string, unknown>, env: NodeJ
   for (const [k, v] of Object.entries(flags)) {
     if (v !== undefined && k !== 'config') merged[k] = typeof v === 'string' ? coerce(k, v) : v;
   }
-  if (!validateSettings(merged)) {
-    throw new ConfigError(`invalid configuration: ${describeErrors(validateSettings.errors, 'settings')}`);
-  }
+  const problems: string[] = [];
+  if (!validateSettings(merged)) problems.push(describeErrors(validateSettings.errors, 'settings'));
+  for (const key of required) if (merged[key] === undefined) problems.push(`--${key} is required`);
+  if (problems.length) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   return merged as unknown as MasterSettings;
 }

@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { Changelog, NotInitialisedError } from '@wheelhouse/changelog';
 import { createIndex, hashPassword, listIndexNames, listUserNames, modifyUser } from '@wheelhouse/core';
 import { createMasterApp, datadirPaths, initDatadir } from '@wheelhouse/master';
-import { ConfigError, resolveMasterSettings, type MasterSettings } from './config.js';
+import { createReplicaApp } from '@wheelhouse/replica';
+import { ConfigError, resolveSettings, type MasterSettings } from './config.js';
 
 /** Where `serve` keeps its data when no --datadir is given: `.wheelhouse/` in the working directory. */
 export const DEFAULT_DATADIR = '.wheelhouse';
@@ -48,12 +49,17 @@ async function runMaster(settings: MasterSettings): Promise<void> {
     for (const ix of listIndexNames(app.changelog, user)) lines.push(`  pip install --index-url ${url}/${user}/${ix}/+simple/ PROJECT   |   twine upload --repository-url ${url}/${user}/${ix}/ FILES`);
   }
   process.stderr.write(lines.join('\n') + '\n');
+  onSignals(logger, () => app.close());
+}
+
+/** Closes cleanly on SIGINT/SIGTERM, then exits. */
+function onSignals(logger: pino.Logger, close: () => Promise<void>): void {
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down');
-    app.close().then(
+    close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -99,11 +105,11 @@ const masterFlags = (cmd: Command): Command =>
     .option('--log-level <level>', 'pino log level (default info)')
     .option('--config <file>', 'JSON file with any of these settings');
 
-function settingsFrom(opts: Record<string, unknown>): MasterSettings {
+function settingsFrom(opts: Record<string, unknown>, required: string[] = []): MasterSettings {
   const flags: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts)) flags[k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] = v;
   try {
-    return resolveMasterSettings(flags);
+    return resolveSettings(flags, process.env, required);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
@@ -129,6 +135,37 @@ masterFlags(
     process.stderr.write(`initialised ${resolve(settings.datadir)}: user root (empty password), index root/dev\n`);
   }
   await runMaster(settings);
+});
+
+masterFlags(
+  program
+    .command('replica')
+    .description("run a replica: tail the master's changelog, serve reads locally, forward writes")
+    .option('--datadir <dir>', 'data directory (created on first start)')
+    .option('--master-url <url>', "the master's URL")
+    .option('--max-lag-serials <n>', 'readiness bound: serials behind the master (default 50)'),
+).action(async (opts: Record<string, unknown>) => {
+  const settings = settingsFrom({ port: '3142', ...opts }, ['master-url', 'secret-file']);
+  const logger = pino({ level: settings['log-level'] });
+  let app;
+  try {
+    app = await createReplicaApp({
+      datadir: settings.datadir,
+      host: settings.host,
+      port: settings.port,
+      masterUrl: settings['master-url']!,
+      secretFile: settings['secret-file']!,
+      logger,
+      ...(settings['outside-url'] ? { outsideUrl: settings['outside-url'] } : {}),
+      ...(settings['max-lag-serials'] !== undefined ? { maxLagSerials: settings['max-lag-serials'] } : {}),
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const port = await app.listen();
+  logger.info({ port, uuid: app.changelog.uuid, serial: app.changelog.head, master: settings['master-url'] }, 'replica listening');
+  process.stderr.write(`Wheelhouse replica of ${settings['master-url']} serving ${resolve(settings.datadir)} at http://${settings.host}:${port}\n`);
+  onSignals(logger, () => app.close());
 });
 
 program

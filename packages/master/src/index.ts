@@ -5,3 +5,4 @@ export * from './write-api.js';
 export * from './push-method.js';
 export * from './upload/upload-form.js';
 export * from './upload/legacy-upload.js';
+export * from './changelog-feed.js';

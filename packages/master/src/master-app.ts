@@ -16,6 +16,7 @@ import {
   SimplePages,
   TokenSigner,
   createErrorHandler,
+  replicaTokenSigner,
   createFastPath,
   createReadApi,
   logRequest,
@@ -23,6 +24,7 @@ import {
   type NodeInfo,
 } from '@wheelhouse/core';
 import { acceptPushMethod } from './push-method.js';
+import { createChangelogFeed } from './changelog-feed.js';
 import { createWriteApi } from './write-api.js';
 
 /** Configuration of a master (validated by the CLI before it gets here). */
@@ -89,6 +91,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
   let lastCommitAt = 0;
   changelog.onCommit((r) => (lastCommitAt = r.at));
 
+  const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(secret) });
   const status = (): Record<string, unknown> => ({
     role: 'MASTER',
     uuid: changelog.uuid,
@@ -100,6 +103,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     'outside-url': config.outsideUrl ?? null,
     'password-cache-entries': auth.cache.size,
     'memory-rss-bytes': process.memoryUsage().rss,
+    replicas: feed.replicas().map((r) => ({ ...r, lastSeen: new Date(r.lastSeen).toISOString(), 'lag-serials': changelog.head - r.serial })),
   });
 
   const app = express();
@@ -110,6 +114,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     setNodeHeaders(res, node);
     next();
   });
+  app.use(feed.router);
   app.use(createReadApi({ state: changelog, pages, auth, status, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));

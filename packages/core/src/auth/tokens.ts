@@ -50,3 +50,14 @@ export class TokenSigner {
     return claims[0];
   }
 }
+
+/** The subject of replica tokens (devpi's `+replica` identity; never a real user name). */
+export const REPLICA_SUBJECT = '+replica';
+
+/** How long a replica token is valid, seconds. Replicas mint a fresh one per request. */
+export const REPLICA_TOKEN_SECONDS = 300;
+
+/** The signer of replica tokens: same secret file as login tokens, separate key. */
+export function replicaTokenSigner(secret: Uint8Array): TokenSigner {
+  return new TokenSigner(secret, 'wheelhouse-replica');
+}

@@ -30,6 +30,8 @@ export interface ReadApiDeps {
   status: () => Record<string, unknown>;
   /** Configured outside URL (else taken from the request). */
   outsideUrl?: string;
+  /** Readiness for `/+ready` (a proxy routes on it): a replica is ready once in sync. Default: ready. */
+  ready?: () => { ready: boolean; reason?: string };
 }
 
 /** Wraps an async handler so its rejection reaches the error handler. */
@@ -119,6 +121,10 @@ export function createReadApi(deps: ReadApiDeps): Router {
   router.get('/:user/:index/\\+api', api);
 
   router.get('/\\+status', (_req, res) => sendJson(res, 200, { type: 'status', result: deps.status() }));
+  router.get('/\\+ready', (_req, res) => {
+    const r = deps.ready?.() ?? { ready: true };
+    sendJson(res, r.ready ? 200 : 503, { type: 'readiness', result: r, ...(r.reason ? { message: r.reason } : {}) });
+  });
 
   router.get('/', (_req, res) => {
     const result: Record<string, unknown> = {};

@@ -1,0 +1,187 @@
+/**
+ * Release file replication: every file a record names (`file/…` keys: the blob and, for wheels,
+ * its METADATA blob) is fetched from the master's `/+blob/{sha256}` through a bounded p-queue, with
+ * the length and sha256 checked by the file store (a corrupt or truncated transfer is discarded) and
+ * retried with exponential back-off. It runs beside the changelog stream: one failing file never
+ * stalls later serials (devpi #489, #858, #1107). A read of a file not yet here is fetched on demand
+ * and streamed to the client while it is stored (devpi #483); the last chunk is held back until the
+ * hash is verified, so a client never receives a complete-looking corrupt file.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { ChangeRecord, Changelog, FileStore } from '@wheelhouse/changelog';
+import { contentTypeFor, type FileEntry } from '@wheelhouse/core';
+import type { MasterClient } from './master-client.js';
+
+/** A file that could not be replicated yet. */
+export interface FailedFile {
+  sha256: string;
+  error: string;
+  attempts: number;
+  /** ms since epoch of the next attempt */
+  retryAt: number;
+}
+
+/** Options of the replicator. */
+export interface FileReplicatorOptions {
+  changelog: Changelog;
+  files: FileStore;
+  master: MasterClient;
+  log: Logger;
+  /** Parallel downloads (default 4). */
+  concurrency?: number;
+  /** First retry delay, ms (default 1,000); doubles up to `maxRetryMs` (default 60,000). */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+/** Timeout of one file download, ms. */
+const FETCH_TIMEOUT_MS = 120_000;
+
+/** Replicates release files (see module doc). */
+export class FileReplicator {
+  private readonly queue: PQueue;
+  private readonly pending = new Set<string>();
+  private readonly failed = new Map<string, FailedFile>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+  /** files fetched since start */
+  fetched = 0;
+
+  constructor(private readonly opts: FileReplicatorOptions) {
+    this.queue = new PQueue({ concurrency: opts.concurrency ?? 4 });
+  }
+
+  /** Schedules the files named by an applied record. */
+  onRecord(record: ChangeRecord): void {
+    for (const { key, value } of record.changes) {
+      if (!key.startsWith('file/') || value === null) continue;
+      const entry = value as FileEntry;
+      this.schedule(entry.sha256);
+      if (entry.metadata_sha256) this.schedule(entry.metadata_sha256);
+    }
+  }
+
+  /** Schedules every file of the current state that is not on disk (at start-up, to resume). */
+  async scheduleMissing(): Promise<void> {
+    // keys are file/{user}/{index}/{h3}/{h13}/{filename}: six segments; `depth` counts the parent's
+    const walk = async (parent: string, depth: number): Promise<void> => {
+      for (const key of this.opts.changelog.children(parent)) {
+        if (depth + 1 < 6) await walk(key, depth + 1);
+        else {
+          const entry = this.opts.changelog.get<FileEntry>(key);
+          if (!entry) continue;
+          for (const sha of [entry.sha256, entry.metadata_sha256]) if (sha && !(await this.opts.files.has(sha))) this.schedule(sha);
+        }
+      }
+    };
+    await walk('file', 1);
+  }
+
+  /** Queues one blob (deduplicated). */
+  schedule(sha256: string): void {
+    if (this.closed || this.pending.has(sha256)) return;
+    this.pending.add(sha256);
+    void this.queue.add(() => this.fetch(sha256));
+  }
+
+  private async fetch(sha256: string): Promise<void> {
+    try {
+      if (!(await this.opts.files.has(sha256))) {
+        const res = await this.opts.master.get(`/+blob/${sha256}`, FETCH_TIMEOUT_MS);
+        if (res.statusCode !== 200) {
+          const text = await res.body.text().catch(() => '');
+          throw new Error(`master answered ${res.statusCode}: ${text.slice(0, 200)}`);
+        }
+        const size = Number(res.headers['content-length']);
+        await this.opts.files.put(res.body, { expectedSha256: sha256, ...(Number.isSafeInteger(size) ? { expectedSize: size } : {}) });
+        this.fetched++;
+      }
+      this.failed.delete(sha256);
+      this.pending.delete(sha256);
+    } catch (err) {
+      const previous = this.failed.get(sha256);
+      const attempts = (previous?.attempts ?? 0) + 1;
+      const delay = Math.min((this.opts.retryMs ?? 1_000) * 2 ** (attempts - 1), this.opts.maxRetryMs ?? 60_000);
+      const error = (err as Error).message;
+      this.failed.set(sha256, { sha256, error, attempts, retryAt: Date.now() + delay });
+      if (attempts === 1 || attempts % 10 === 0) this.opts.log.warn({ sha256, attempts, err: error }, 'file replication failed; will retry');
+      if (this.closed) return;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (!this.closed) void this.queue.add(() => this.fetch(sha256));
+      }, delay);
+      this.timers.add(timer);
+    }
+  }
+
+  /**
+   * Serves a file whose entry exists but whose bytes are not here yet: fetched from the master and
+   * streamed to the client while stored (see module doc). 502 when the master cannot deliver it.
+   */
+  async serveMissing(req: IncomingMessage, res: ServerResponse, entry: FileEntry, sha256: string, filename: string): Promise<void> {
+    const fail = (status: number, message: string): void => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const body = JSON.stringify({ message });
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    let upstream;
+    try {
+      upstream = await this.opts.master.get(`/+blob/${sha256}`, FETCH_TIMEOUT_MS);
+    } catch (err) {
+      return fail(502, `${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
+    }
+    if (upstream.statusCode !== 200) {
+      await upstream.body.dump();
+      return fail(502, `${filename} is not yet on this replica and the master answered ${upstream.statusCode}`);
+    }
+    const size = Number(upstream.headers['content-length']);
+    res.statusCode = 200;
+    res.setHeader('Content-Type', contentTypeFor(filename));
+    if (Number.isSafeInteger(size)) res.setHeader('Content-Length', String(size));
+    res.setHeader('ETag', `"${sha256}"`);
+    res.setHeader('Last-Modified', new Date(entry.modified).toUTCString());
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    if (req.method === 'HEAD') {
+      await upstream.body.dump();
+      res.end();
+      return;
+    }
+    let held: Uint8Array | undefined;
+    const body = upstream.body;
+    async function* tee(): AsyncIterable<Uint8Array> {
+      for await (const chunk of body) {
+        if (held && !res.write(held)) await new Promise((r) => res.once('drain', r));
+        held = chunk as Uint8Array;
+        yield held;
+      }
+    }
+    try {
+      await this.opts.files.put(tee(), { expectedSha256: sha256, ...(Number.isSafeInteger(size) ? { expectedSize: size } : {}) });
+      this.failed.delete(sha256);
+      this.fetched++;
+      res.end(held);
+    } catch (err) {
+      this.opts.log.warn({ sha256, err: (err as Error).message }, 'on-demand file fetch failed');
+      fail(502, `${filename}: transfer from the master failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Queue and failure figures for `/+status` and metrics. */
+  stats(): { queued: number; failed: FailedFile[]; fetched: number } {
+    return { queued: this.pending.size, failed: [...this.failed.values()], fetched: this.fetched };
+  }
+
+  /** Stops scheduling retries and waits for running downloads. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.queue.clear();
+    await this.queue.onIdle();
+  }
+}

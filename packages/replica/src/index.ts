@@ -1,0 +1,6 @@
+/** The replica: changelog tailer, file replication, write forwarding, composition root. */
+export * from './replica-app.js';
+export * from './tailer.js';
+export * from './file-replicator.js';
+export * from './write-forwarder.js';
+export * from './master-client.js';

@@ -1,0 +1,50 @@
+/**
+ * How a replica talks to its master: one undici agent, a fresh short-lived replica token on every
+ * request (`Authorization: Bearer`, signed with the shared secret's replica key), and the replica's
+ * identity headers so the master can list it.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, type TokenSigner } from '@wheelhouse/core';
+
+/** Identity and credentials of the replica towards its master. */
+export interface MasterClientOptions {
+  /** The master's base URL, without trailing slash. */
+  masterUrl: string;
+  replicaTokens: TokenSigner;
+  /** This replica's id (persistent). */
+  replicaId: string;
+  /** This replica's outside URL (shown in the master's status). */
+  replicaUrl: string;
+}
+
+/** A response as undici gives it. */
+export type MasterResponse = Dispatcher.ResponseData;
+
+/** Sends requests to the master (see module doc). */
+export class MasterClient {
+  readonly agent = new Agent({ keepAliveTimeout: 60_000, connections: 32 });
+  constructor(readonly opts: MasterClientOptions) {}
+
+  /** Headers that identify and authorise this replica. */
+  replicaHeaders(): Record<string, string> {
+    return {
+      authorization: `Bearer ${this.opts.replicaTokens.issue(REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS)}`,
+      'x-wheelhouse-replica-id': this.opts.replicaId,
+      'x-wheelhouse-replica-url': this.opts.replicaUrl,
+    };
+  }
+
+  /** A replica-authorised GET of `path` (e.g. `/+changelog/5-`). Timeouts in ms. */
+  get(path: string, timeoutMs: number): Promise<MasterResponse> {
+    return request(this.opts.masterUrl + path, {
+      dispatcher: this.agent,
+      headers: this.replicaHeaders(),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

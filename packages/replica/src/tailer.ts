@@ -1,0 +1,161 @@
+/**
+ * The changelog tailer: keeps one long-poll stream open to the master's `/+changelog/{head+1}-`,
+ * applies each record through `Changelog.apply` (record N only at N-1, so the replica's state is the
+ * master's at every serial) and hands the files each record names to the file replicator. Nothing
+ * polls on a timer: records arrive the moment they commit. Connection problems back off (up to
+ * 5 s) and retry for ever; a master with another store UUID than the one first met is a different
+ * history, and stops replication with a fatal state while reads go on from the old state.
+ */
+import { decodeRecord, FrameDecoder, type Changelog } from '@wheelhouse/changelog';
+import type { Logger } from 'pino';
+import type { MasterClient } from './master-client.js';
+
+/** What the tailer reports (for `/+status`, readiness and metrics). */
+export interface TailState {
+  /** The master's UUID recorded on first contact. */
+  masterUuid: string;
+  /** Highest serial the master said it has. */
+  masterSerial: number;
+  /** ms since epoch of the last response from the master. */
+  lastContact: number;
+  /** ms since epoch when the replica was last seen caught up (0 = never). */
+  inSyncAt: number;
+  /** true once the replica has caught up with the master at least once. */
+  initialSyncDone: boolean;
+  /** Last connection or protocol error (cleared on success). */
+  error?: string;
+  /** Set when replication stopped for good (e.g. another master UUID). */
+  fatal?: string;
+  /** Records applied since start. */
+  applied: number;
+}
+
+/** Options of the tailer. */
+export interface TailerOptions {
+  changelog: Changelog;
+  master: MasterClient;
+  log: Logger;
+  /** Called with the raw decoded record after it is applied (file scheduling). */
+  onApplied: (record: ReturnType<typeof decodeRecord>) => void;
+  /** The master's long-poll time plus slack, ms. */
+  pollMs?: number;
+}
+
+const MASTER_UUID_META = 'master-uuid';
+
+/** Tails the master's changelog (see module doc). */
+export class Tailer {
+  readonly state: TailState;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private abort: (() => void) | undefined;
+
+  constructor(private readonly opts: TailerOptions) {
+    this.state = {
+      masterUuid: opts.changelog.getMeta(MASTER_UUID_META) ?? '',
+      masterSerial: -1,
+      lastContact: 0,
+      inSyncAt: 0,
+      initialSyncDone: false,
+      applied: 0,
+    };
+  }
+
+  /** Starts the loop (idempotent). */
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Stops the loop and waits for it. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort?.();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 100;
+    while (!this.stopped && !this.state.fatal) {
+      try {
+        await this.pollOnce();
+        backoff = 100;
+      } catch (err) {
+        if (this.stopped) break;
+        const message = (err as Error).message;
+        if (this.state.error !== message) this.opts.log.warn({ err: message }, 'replication: master request failed, retrying');
+        this.state.error = message;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+  }
+
+  private checkIdentity(uuid: string | undefined): void {
+    if (!uuid) throw new Error('the master sent no X-Devpi-UUID header');
+    if (!this.state.masterUuid) {
+      this.state.masterUuid = uuid;
+      void this.opts.changelog.setMeta(MASTER_UUID_META, uuid);
+      this.opts.log.info({ masterUuid: uuid }, 'replication: recorded the master UUID');
+    } else if (uuid !== this.state.masterUuid) {
+      this.state.fatal = `the master's store UUID changed from ${this.state.masterUuid} to ${uuid}: it holds a different history (e.g. restored by import); replication stopped, reads are served from serial ${this.opts.changelog.head}`;
+      this.opts.log.fatal({ expected: this.state.masterUuid, got: uuid }, 'replication: master UUID changed; replication stopped');
+      throw new Error(this.state.fatal);
+    }
+  }
+
+  private noteMasterSerial(serial: number): void {
+    if (Number.isSafeInteger(serial)) this.state.masterSerial = Math.max(this.state.masterSerial, serial);
+    this.noteSync();
+  }
+
+  private noteSync(): void {
+    if (this.opts.changelog.head >= this.state.masterSerial) {
+      this.state.inSyncAt = Date.now();
+      this.state.initialSyncDone = true;
+    }
+  }
+
+  private async pollOnce(): Promise<void> {
+    const { changelog, master } = this.opts;
+    const since = changelog.head + 1;
+    const res = await master.get(`/+changelog/${since}-`, (this.opts.pollMs ?? 30_000) + 15_000);
+    this.abort = () => res.body.destroy();
+    this.state.lastContact = Date.now();
+    const header = (name: string): string | undefined => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    try {
+      this.checkIdentity(header('x-devpi-uuid'));
+    } catch (err) {
+      res.body.destroy();
+      throw err;
+    }
+    this.noteMasterSerial(Number(header('x-devpi-serial')));
+    if (res.statusCode === 202) {
+      await res.body.dump();
+      delete this.state.error;
+      return;
+    }
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
+      throw new Error(`master answered ${res.statusCode} for /+changelog/${since}-: ${text.slice(0, 200)}`);
+    }
+    delete this.state.error;
+    const decoder = new FrameDecoder();
+    for await (const chunk of res.body) {
+      this.state.lastContact = Date.now();
+      for (const payload of decoder.push(chunk as Uint8Array)) {
+        if (payload.length === 0) continue; // heartbeat
+        const record = decodeRecord(payload);
+        if (await changelog.apply(payload)) {
+          this.state.applied++;
+          this.opts.onApplied(record);
+        }
+        this.noteMasterSerial(record.serial);
+      }
+      if (this.stopped) break;
+    }
+    if (decoder.pending > 0) throw new Error(`the changelog stream ended inside a frame (${decoder.pending} bytes pending)`);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Writes that reach a replica (uploads, login, user and index changes, push, test results) are
+ * forwarded to the master with undici, the request body streamed. The replica answers only once
+ * its own head reached the serial the master committed (`X-Devpi-Serial`), so a client that
+ * uploads through a replica can install from it at once (read-your-writes). Past a bounded wait:
+ * 504 saying the write committed at serial N on the master. Master unreachable: 503 saying so
+ * (devpi answers 500). A request that already passed through this replica (`Via`) is refused (508).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { PassThrough } from 'node:stream';
+import type { Request, Response } from 'express';
+import { request } from 'undici';
+import type { Logger } from 'pino';
+import type { Changelog } from '@wheelhouse/changelog';
+import { outsideUrl, sendJson, toReasonPhrase } from '@wheelhouse/core';
+import type { MasterClient } from './master-client.js';
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici sets itself. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect']);
+
+const NODE_IDENTITY = new Set(['x-devpi-uuid', 'x-devpi-master-uuid', 'x-devpi-primary-uuid', 'x-devpi-server-version']);
+
+/** Options of the forwarder. */
+export interface ForwarderOptions {
+  changelog: Changelog;
+  master: MasterClient;
+  log: Logger;
+  /** `Via` token of this replica. */
+  via: string;
+  /** How long to wait for the replica to reach the master's serial, ms (default 30,000). */
+  waitMs?: number;
+  /** Configured outside URL of the replica (else from the request). */
+  outsideUrl?: string;
+}
+
+function copyRequestHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || listed.has(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Builds the express handler that forwards a write (see module doc). */
+export function createWriteForwarder(opts: ForwarderOptions) {
+  const waitMs = opts.waitMs ?? 30_000;
+  return async (req: Request, res: Response): Promise<void> => {
+    const via = String(req.headers.via ?? '');
+    if (via.split(',').some((hop) => hop.trim().endsWith(opts.via))) {
+      sendJson(res, 508, { message: `request loop: this request already passed through ${opts.via}` });
+      return;
+    }
+    const headers = copyRequestHeaders(req.headers);
+    headers['via'] = via ? `${via}, 1.1 ${opts.via}` : `1.1 ${opts.via}`;
+    headers['x-outside-url'] ??= outsideUrl(req, opts.outsideUrl);
+    const length = req.headers['content-length'];
+    if (length !== undefined) headers['content-length'] = length;
+    const hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+    // undici destroys a body stream it fails to send: give it a pass-through, never the client's
+    // socket, so a failed forward can still answer the client
+    const body = hasBody ? req.pipe(new PassThrough()) : null;
+    let upstream;
+    try {
+      upstream = await request(opts.master.opts.masterUrl + req.originalUrl, {
+        dispatcher: opts.master.agent,
+        method: req.method as 'POST',
+        headers,
+        body,
+        headersTimeout: 300_000,
+        bodyTimeout: 300_000,
+      });
+    } catch (err) {
+      if (body) req.unpipe(body);
+      req.resume();
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      opts.log.warn({ err: code, url: req.originalUrl }, 'write forwarding failed: master unreachable');
+      const message = `the master at ${opts.master.opts.masterUrl} is unreachable (${code}): writes are unavailable until it is back; installs from this replica keep working`;
+      res.setHeader('Retry-After', '5');
+      res.statusMessage = toReasonPhrase(message);
+      sendJson(res, 503, { message });
+      return;
+    }
+    const answer = Buffer.from(await upstream.body.arrayBuffer());
+    const serialHeader = upstream.headers['x-devpi-serial'];
+    const serial = Number(Array.isArray(serialHeader) ? serialHeader[0] : serialHeader);
+    if (upstream.statusCode < 400 && Number.isSafeInteger(serial) && serial > opts.changelog.head) {
+      if (!(await opts.changelog.waitForSerial(serial, waitMs))) {
+        sendJson(res, 504, {
+          message: `the write committed at serial ${serial} on the master, but this replica has not caught up within ${waitMs} ms (it is at ${opts.changelog.head}); it will appear shortly`,
+        });
+        return;
+      }
+    }
+    for (const [k, v] of Object.entries(upstream.headers)) {
+      // the identity headers stay this replica's (set before); the commit serial is passed on
+      if (v === undefined || HOP_BY_HOP.has(k) || k === 'date' || NODE_IDENTITY.has(k)) continue;
+      res.setHeader(k, v);
+    }
+    res.setHeader('Content-Length', answer.length);
+    if (upstream.statusCode >= 400) {
+      // undici does not expose the reason phrase; devpi puts the message there and twine prints it
+      try {
+        const message = (JSON.parse(answer.toString('utf8')) as { message?: unknown }).message;
+        if (typeof message === 'string') res.statusMessage = toReasonPhrase(message);
+      } catch {
+        // not JSON: keep the default phrase
+      }
+    }
+    res.status(upstream.statusCode).end(answer);
+  };
+}
