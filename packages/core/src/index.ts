@@ -24,3 +24,4 @@ export * from './http/respond.js';
 export * from './http/error-handler.js';
 export * from './http/request-log.js';
 export * from './http/read-api.js';
+export * from './http/metrics.js';

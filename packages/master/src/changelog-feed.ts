@@ -4,8 +4,10 @@
  * - `GET /+changelog/{serial}`: that one record as a frame; when `serial` is the next one, waits
  *   for it (long poll) and answers `202` with the current serial when nothing arrived in time.
  * - `GET /+changelog/{serial}-`: a stream of frames from `serial` on, then held open, sending each
- *   new record the moment it commits (empty heartbeat frames every few seconds while idle), ending
- *   after the poll timeout without records; `202` when nothing at all was sent.
+ *   new record the moment it commits, ending after the poll timeout without records. Headers
+ *   (status 200, `X-Devpi-Serial`, the master's UUID) go out at once and empty heartbeat frames
+ *   every few seconds while idle, so a caught-up replica knows at once, and all along, that its
+ *   master is there.
  * - `404` for a serial beyond the next one. Without a valid replica token (`Authorization: Bearer`,
  *   signed with the shared secret's replica key): `403` — the changelog carries password hashes
  *   and private packages.
@@ -118,18 +120,12 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
     try {
       let next = since;
       let idleSince = Date.now();
-      let started = false;
-      const start = (): void => {
-        if (started) return;
-        started = true;
-        res.setHeader('X-Devpi-Serial', String(changelog.head));
-        res.status(200);
-        res.flushHeaders();
-      };
+      res.setHeader('X-Devpi-Serial', String(changelog.head));
+      res.status(200);
+      res.flushHeaders();
       while (!closed) {
         for await (const rec of changelog.changesSince(next)) {
           if (closed) break;
-          start();
           if (!res.write(encodeFrame(rec.bytes))) await new Promise((r) => res.once('drain', r));
           next = rec.serial + 1;
           idleSince = Date.now();
@@ -139,13 +135,12 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
         if (remaining <= 0) break;
         touch(next - 1);
         const arrived = await changelog.waitForSerial(next, Math.min(remaining, heartbeatMs));
-        if (!arrived && !closed && started) res.write(HEARTBEAT);
-        if (!arrived) touch(-1);
+        if (!arrived && !closed) {
+          res.write(HEARTBEAT);
+          touch(-1);
+        }
       }
-      if (!started) {
-        res.setHeader('X-Devpi-Serial', String(changelog.head));
-        res.status(202).end();
-      } else res.end();
+      res.end();
     } finally {
       if (replica) {
         replica.streaming = false;

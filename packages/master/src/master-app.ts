@@ -19,6 +19,7 @@ import {
   replicaTokenSigner,
   createFastPath,
   createReadApi,
+  createNodeMetrics,
   logRequest,
   setNodeHeaders,
   type NodeInfo,
@@ -92,6 +93,10 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
   changelog.onCommit((r) => (lastCommitAt = r.at));
 
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(secret) });
+  const metrics = createNodeMetrics(changelog, [
+    { name: 'wheelhouse_feed_streams', help: 'open changelog streams to replicas', value: () => feed.replicas().filter((r) => r.streaming).length },
+    { name: 'wheelhouse_replicas_known', help: 'replicas that polled this master since start', value: () => feed.replicas().length },
+  ]);
   const status = (): Record<string, unknown> => ({
     role: 'MASTER',
     uuid: changelog.uuid,
@@ -115,14 +120,14 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     next();
   });
   app.use(feed.router);
-  app.use(createReadApi({ state: changelog, pages, auth, status, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(createReadApi({ state: changelog, pages, auth, status, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
   const fast = createFastPath({ state: changelog, pages, blobs: files, node });
   const server = createServer((req, res) => {
-    logRequest(log, req, res);
+    logRequest(log, req, res, metrics.observeRequest);
     if (!fast(req, res)) app(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -19,6 +19,7 @@ import {
   createErrorHandler,
   createFastPath,
   createReadApi,
+  createNodeMetrics,
   handle,
   logRequest,
   replicaTokenSigner,
@@ -122,6 +123,15 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
       'memory-rss-bytes': process.memoryUsage().rss,
     };
   };
+  const metrics = createNodeMetrics(changelog, [
+    { name: 'wheelhouse_replication_lag_serials', help: 'serials behind the master', value: lagSerials },
+    { name: 'wheelhouse_replication_lag_seconds', help: 'seconds since the replica was last in sync (0 when in sync)', value: () => (lagSerials() === 0 ? 0 : tailer.state.inSyncAt ? (Date.now() - tailer.state.inSyncAt) / 1000 : -1) },
+    { name: 'wheelhouse_replication_master_reachable', help: '1 when the last request to the master succeeded', value: () => (tailer.state.error || !tailer.state.lastContact ? 0 : 1) },
+    { name: 'wheelhouse_replication_fatal', help: '1 when replication stopped for good (e.g. master UUID changed)', value: () => (tailer.state.fatal ? 1 : 0) },
+    { name: 'wheelhouse_replication_records_applied', help: 'records applied since start', value: () => tailer.state.applied },
+    { name: 'wheelhouse_file_queue_length', help: 'files waiting to be replicated', value: () => replicator.stats().queued },
+    { name: 'wheelhouse_files_failed', help: 'files whose replication failed and will be retried', value: () => replicator.stats().failed.length },
+  ]);
   const ready = (): { ready: boolean; reason?: string } => {
     if (tailer.state.fatal) return { ready: false, reason: tailer.state.fatal };
     if (!tailer.state.initialSyncDone) return { ready: false, reason: 'initial sync with the master not done yet' };
@@ -146,7 +156,7 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') next();
     else handle(forward)(req, res, next);
   });
-  app.use(createReadApi({ state: changelog, pages, auth, status, ready, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
@@ -161,7 +171,7 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
     },
   });
   const server = createServer((req, res) => {
-    logRequest(log, req, res);
+    logRequest(log, req, res, metrics.observeRequest);
     if (!fast(req, res)) app(req, res);
   });
   server.keepAliveTimeout = 65_000;

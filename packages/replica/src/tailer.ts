@@ -146,7 +146,10 @@ export class Tailer {
     for await (const chunk of res.body) {
       this.state.lastContact = Date.now();
       for (const payload of decoder.push(chunk as Uint8Array)) {
-        if (payload.length === 0) continue; // heartbeat
+        if (payload.length === 0) {
+          this.noteSync(); // heartbeat: the master has nothing newer
+          continue;
+        }
         const record = decodeRecord(payload);
         if (await changelog.apply(payload)) {
           this.state.applied++;

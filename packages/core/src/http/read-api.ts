@@ -17,6 +17,7 @@ import { negotiateSimple } from './negotiate.js';
 import type { PageSource, SimplePages } from './simple-pages.js';
 import { encodePath } from './simple-pages.js';
 import { outsideUrl, sendJson } from './respond.js';
+import type { NodeMetrics } from './metrics.js';
 
 /** Features announced in `/+api` (devpi's names; `server-keyvalue-parsing` enables the PATCH list form). */
 export const API_FEATURES = ['push-no-docs', 'push-only-docs', 'server-keyvalue-parsing'];
@@ -32,6 +33,8 @@ export interface ReadApiDeps {
   outsideUrl?: string;
   /** Readiness for `/+ready` (a proxy routes on it): a replica is ready once in sync. Default: ready. */
   ready?: () => { ready: boolean; reason?: string };
+  /** Serves `/+metrics`. */
+  metrics?: NodeMetrics;
 }
 
 /** Wraps an async handler so its rejection reaches the error handler. */
@@ -121,6 +124,10 @@ export function createReadApi(deps: ReadApiDeps): Router {
   router.get('/:user/:index/\\+api', api);
 
   router.get('/\\+status', (_req, res) => sendJson(res, 200, { type: 'status', result: deps.status() }));
+  router.get('/\\+metrics', handle(async (req, res) => {
+    if (!deps.metrics) throw new NotFoundError('no metrics on this node');
+    await deps.metrics.send(req, res);
+  }));
   router.get('/\\+ready', (_req, res) => {
     const r = deps.ready?.() ?? { ready: true };
     sendJson(res, r.ready ? 200 : 503, { type: 'readiness', result: r, ...(r.reason ? { message: r.reason } : {}) });

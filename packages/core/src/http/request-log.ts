@@ -24,8 +24,16 @@ export function requestContext(req: IncomingMessage): RequestContext {
   return ctx;
 }
 
-/** Starts timing `req` and logs one line when `res` finishes or the connection closes early. */
-export function logRequest(log: Logger, req: IncomingMessage, res: ServerResponse): void {
+/**
+ * Starts timing `req` and logs one line when `res` finishes or the connection closes early;
+ * `observe` also receives method, status and duration (ms), for metrics.
+ */
+export function logRequest(
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  observe?: (method: string, status: number, ms: number) => void,
+): void {
   const start = process.hrtime.bigint();
   let done = false;
   const finish = (): void => {
@@ -33,6 +41,7 @@ export function logRequest(log: Logger, req: IncomingMessage, res: ServerRespons
     done = true;
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const user = contexts.get(req)?.user;
+    observe?.(req.method ?? 'OTHER', res.statusCode, ms);
     log.info(
       { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(ms * 100) / 100, user: user ?? null, aborted: !res.writableFinished },
       'request',
