@@ -33,3 +33,9 @@ export function latestVersion(versions: Iterable<string>, stable = false): strin
   }
   return sorted[sorted.length - 1];
 }
+
+/** True when both are PEP 440 versions with the same normalised form (`1.0.0a1` and `1.0.0-alpha1`). */
+export function samePep440(a: string, b: string): boolean {
+  const na = valid(a);
+  return na !== null && na === valid(b);
+}

@@ -52,7 +52,10 @@ class ReplaySocket extends Duplex {
     this.socket.destroy();
     cb(err);
   }
-  setTimeout(): this {
+  /** Idle timeouts (keep-alive) act on the real socket; its 'timeout' is re-emitted here. */
+  setTimeout(ms: number, cb?: () => void): this {
+    this.socket.setTimeout(ms);
+    if (cb) this.once('timeout', cb);
     return this;
   }
   setNoDelay(): this {
@@ -69,9 +72,15 @@ class ReplaySocket extends Duplex {
  */
 export function acceptPushMethod(server: Server): void {
   const hijacked = new WeakMap<Socket, ReplaySocket>();
-  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Socket) => {
     let replay = hijacked.get(socket);
-    const packet = err.rawPacket ? Buffer.from(err.rawPacket) : undefined;
+    let packet = err.rawPacket ? Buffer.from(err.rawPacket) : undefined;
+    if (!replay && packet && err.code === 'HPE_INVALID_METHOD') {
+      // the chunk may start with earlier (already answered) requests: the PUSH starts just before
+      // the byte the parser stopped at
+      const at = packet.lastIndexOf(PUSH, err.bytesParsed ?? packet.length);
+      if (at > 0 && at >= (err.bytesParsed ?? 0) - PUSH.length) packet = packet.subarray(at);
+    }
     if (!replay) {
       if (err.code !== 'HPE_INVALID_METHOD' || !packet || !startsWithPush(packet)) {
         if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -81,6 +90,7 @@ export function acceptPushMethod(server: Server): void {
       const r = new ReplaySocket(socket);
       replay = r;
       hijacked.set(socket, r);
+      socket.on('timeout', () => r.emit('timeout'));
       socket.on('end', () => r.push(null));
       socket.on('close', () => r.destroy());
       server.emit('connection', r);

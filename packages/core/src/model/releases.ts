@@ -6,7 +6,7 @@
  */
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { assertSafeFileName, assertValidProjectName, normalizeProjectName, parseFileName, wheelEscape } from '../names.js';
-import { sortVersions, latestVersion } from '../versions.js';
+import { sortVersions, latestVersion, samePep440 } from '../versions.js';
 import {
   entrypathFor,
   keys,
@@ -130,8 +130,8 @@ export function validateReleaseFile(name: string, version: string, filename: str
   if (!parsed || normalizeProjectName(parsed.name) !== normalizeProjectName(name)) {
     throw new BadRequestError(`${filename}: filename does not match project name '${name}'`);
   }
-  if (!filename.includes(version) && !filename.includes(wheelEscape(version))) {
-    throw new BadRequestError(`${filename}: filename does not contain version '${version}'`);
+  if (parsed.version !== version && parsed.version !== wheelEscape(version) && !samePep440(parsed.version, version)) {
+    throw new BadRequestError(`${filename}: the file name's version '${parsed.version}' is not the version '${version}' of the upload`);
   }
 }
 
