@@ -1,18 +1,20 @@
 /**
- * `wheelhouse`: the one command line. Sub-commands: `init`, `master`, `serve` (the README's first
- * command: initialise a default data directory on first run, then run the master) and `passwd`.
+ * `wheelhouse`: the one command line. Sub-commands: `init`, `master`, `replica`, `proxy`, `cluster`
+ * (the README's first command: master, replica and proxy on a default data directory) and `passwd`.
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { Changelog, NotInitialisedError } from '@wheelhouse/changelog';
-import { createIndex, hashPassword, listIndexNames, listUserNames, modifyUser } from '@wheelhouse/core';
+import { hashPassword, listIndexNames, listUserNames, modifyUser } from '@wheelhouse/core';
 import { createMasterApp, datadirPaths, initDatadir } from '@wheelhouse/master';
 import { createReplicaApp } from '@wheelhouse/replica';
+import { createProxy } from '@wheelhouse/proxy';
+import { runCluster } from './cluster.js';
 import { ConfigError, resolveSettings, type MasterSettings } from './config.js';
 
-/** Where `serve` keeps its data when no --datadir is given: `.wheelhouse/` in the working directory. */
+/** Where `cluster` keeps its data when no --datadir is given: `.wheelhouse/` in the working directory. */
 export const DEFAULT_DATADIR = '.wheelhouse';
 
 function fail(message: string, code = 2): never {
@@ -120,22 +122,51 @@ masterFlags(program.command('master').description('run the master server').optio
   async (opts: Record<string, unknown>) => runMaster(settingsFrom(opts)),
 );
 
-masterFlags(
-  program
-    .command('serve')
-    .description(`initialise a data directory on first run (default ./${DEFAULT_DATADIR}, with index root/dev) and run the master`)
-    .option('--datadir <dir>', 'data directory', DEFAULT_DATADIR),
-).action(async (opts: Record<string, unknown>) => {
-  const settings = settingsFrom(opts);
-  if (!(await Changelog.exists(datadirPaths(settings.datadir).db))) {
-    await initDatadir({ datadir: settings.datadir });
-    const changelog = await Changelog.open({ location: datadirPaths(settings.datadir).db });
-    await changelog.write((tx) => createIndex(tx, 'root', 'dev', {}));
-    await changelog.close();
-    process.stderr.write(`initialised ${resolve(settings.datadir)}: user root (empty password), index root/dev\n`);
-  }
-  await runMaster(settings);
-});
+program
+  .command('cluster')
+  .description(`run a local cluster — master, replica and proxy — on one data directory (default ./${DEFAULT_DATADIR}, initialised with index root/dev on first run)`)
+  .option('--datadir <dir>', 'data directory', DEFAULT_DATADIR)
+  .option('--host <host>', 'interface for all three nodes', '127.0.0.1')
+  .option('--port <port>', "the proxy's port; master and replica take the next two", '3141')
+  .action(async (opts: { datadir: string; host: string; port: string }) => {
+    const port = Number(opts.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65533) fail(`--port must be a port number below 65534, not '${opts.port}'`);
+    try {
+      await runCluster({ datadir: opts.datadir, host: opts.host, port, entry: process.argv[1]! });
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  });
+
+program
+  .command('proxy')
+  .description('run the health-checked reverse proxy in front of a master and its replicas')
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--port <port>', 'TCP port', '3141')
+  .option('--master <url>', "the master's URL")
+  .option('--replica <url>', 'a replica URL (repeat for several)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--outside-url <url>', 'URL clients use to reach the proxy')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(async (opts: { host: string; port: string; master?: string; replica: string[]; outsideUrl?: string; logLevel: string }) => {
+    const problems: string[] = [];
+    const port = Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port must be a port number, not '${opts.port}'`);
+    if (!opts.master || !/^https?:\/\//.test(opts.master)) problems.push('--master must be the http(s) URL of the master');
+    for (const r of opts.replica) if (!/^https?:\/\//.test(r)) problems.push(`--replica '${r}' is not an http(s) URL`);
+    if (problems.length) fail(`invalid configuration: ${problems.join('; ')}`);
+    const logger = pino({ level: opts.logLevel });
+    const proxy = createProxy({
+      host: opts.host,
+      port,
+      master: opts.master!,
+      replicas: opts.replica,
+      logger,
+      ...(opts.outsideUrl ? { outsideUrl: opts.outsideUrl } : {}),
+    });
+    const bound = await proxy.listen();
+    logger.info({ port: bound, master: opts.master, replicas: opts.replica }, 'proxy listening');
+    onSignals(logger, () => proxy.close());
+  });
 
 masterFlags(
   program

@@ -1,0 +1,129 @@
+/**
+ * The backends behind the proxy and the choice of one for a request. Pure state and decisions (no
+ * I/O), so routing is unit-tested without sockets.
+ *
+ * - Reads go to usable backends (up, not draining, not ejected) whose serial has reached the
+ *   request's required serial (read-your-writes), replicas first, least outstanding requests;
+ *   the master is the fallback (it always has the newest serial).
+ * - Writes go to the master only.
+ * - The last backend able to serve reads is never ejected.
+ */
+import type { HealthPolicy } from './policy.js';
+
+/** A backend node. */
+export class Backend {
+  /** Up according to active checks (starts optimistic so a fresh proxy serves at once). */
+  up = true;
+  /** Consecutive check results, for rise/fall. */
+  okStreak = 0;
+  failStreak = 0;
+  /** Consecutive request failures, for passive ejection. */
+  requestFails = 0;
+  ejections = 0;
+  /** ms since epoch until which the backend is ejected. */
+  ejectedUntil = 0;
+  /** Drained backends get no new requests; in-flight ones finish. */
+  draining = false;
+  /** Requests in flight. */
+  outstanding = 0;
+  /** Highest serial seen from this backend (checks and responses), -1 unknown. */
+  serial = -1;
+  /** Readiness reason when the last check said not ready. */
+  lastError: string | undefined;
+  /** ms since epoch of the last check answer. */
+  lastCheck = 0;
+  requests = 0;
+
+  constructor(
+    /** Short name for status and admin URLs (`master`, `replica1`…). */
+    readonly name: string,
+    /** Base URL without trailing slash. */
+    readonly url: string,
+    readonly role: 'master' | 'replica',
+  ) {}
+
+  /** Takes a serial seen on a response or check. */
+  noteSerial(serial: number): void {
+    if (Number.isSafeInteger(serial) && serial > this.serial) this.serial = serial;
+  }
+
+  /** Usable for new requests now. */
+  usable(now: number): boolean {
+    return this.up && !this.draining && this.ejectedUntil <= now;
+  }
+}
+
+/** Decides where requests go (see module doc). */
+export class BackendPool {
+  constructor(
+    readonly backends: Backend[],
+    private readonly policy: HealthPolicy,
+  ) {}
+
+  get master(): Backend | undefined {
+    return this.backends.find((b) => b.role === 'master');
+  }
+
+  /**
+   * The backend for a read needing `minSerial` (-1: any), skipping `exclude`; undefined when none
+   * is usable.
+   */
+  pickRead(minSerial: number, exclude: ReadonlySet<Backend> = new Set(), now = Date.now()): Backend | undefined {
+    let best: Backend | undefined;
+    for (const b of this.backends) {
+      if (exclude.has(b) || !b.usable(now)) continue;
+      if (b.role === 'replica' && b.serial < minSerial) continue;
+      if (!best || better(b, best)) best = b;
+    }
+    return best;
+  }
+
+  /** The master when usable. */
+  pickWrite(now = Date.now()): Backend | undefined {
+    const m = this.master;
+    return m && m.usable(now) ? m : undefined;
+  }
+
+  /** Records a failed request (connect error or 5xx); may eject the backend. Returns true if ejected. */
+  noteFailure(b: Backend, now = Date.now()): boolean {
+    b.requestFails++;
+    if (b.requestFails < this.policy.maxFails || b.ejectedUntil > now) return false;
+    // never eject the last backend able to serve reads
+    const others = this.backends.filter((o) => o !== b && o.usable(now));
+    if (others.length === 0) return false;
+    b.ejections++;
+    b.ejectedUntil = now + Math.min(this.policy.ejectMs * 2 ** (b.ejections - 1), this.policy.maxEjectMs);
+    b.requestFails = 0;
+    return true;
+  }
+
+  /** Records a successful request. */
+  noteSuccess(b: Backend): void {
+    b.requestFails = 0;
+  }
+
+  /** Applies an active check result with rise/fall counting. Returns the new `up`. */
+  noteCheck(b: Backend, ok: boolean, now = Date.now()): boolean {
+    b.lastCheck = now;
+    if (ok) {
+      b.okStreak++;
+      b.failStreak = 0;
+      if (!b.up && b.okStreak >= this.policy.rise) {
+        b.up = true;
+        b.ejectedUntil = 0;
+        b.ejections = 0;
+      }
+    } else {
+      b.failStreak++;
+      b.okStreak = 0;
+      if (b.up && b.failStreak >= this.policy.fall) b.up = false;
+    }
+    return b.up;
+  }
+}
+
+/** Replicas before the master, then fewer outstanding requests. */
+function better(a: Backend, b: Backend): boolean {
+  if (a.role !== b.role) return a.role === 'replica';
+  return a.outstanding < b.outstanding;
+}

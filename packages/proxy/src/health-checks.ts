@@ -1,0 +1,66 @@
+/**
+ * Active health checks: every `intervalMs`, `GET /+ready` on each backend (a replica is ready once
+ * in sync and within its lag bound; a master whenever it answers). The answer's `X-Devpi-Serial`
+ * also tells the backend's serial, which read-your-writes routing uses.
+ */
+import { request, type Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import type { Backend, BackendPool } from './backends.js';
+import type { HealthPolicy } from './policy.js';
+
+/** Runs the checks until stopped. */
+export class HealthChecker {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly pool: BackendPool,
+    private readonly policy: HealthPolicy,
+    private readonly dispatcher: Dispatcher,
+    private readonly log: Logger,
+  ) {}
+
+  /** One round of checks over all backends (also used at start-up). */
+  async checkAll(): Promise<void> {
+    await Promise.all(this.pool.backends.map((b) => this.check(b)));
+  }
+
+  private async check(b: Backend): Promise<void> {
+    let ok = false;
+    try {
+      const res = await request(`${b.url}/+ready`, {
+        dispatcher: this.dispatcher,
+        headers: { accept: 'application/json' },
+        headersTimeout: this.policy.timeoutMs,
+        bodyTimeout: this.policy.timeoutMs,
+        signal: AbortSignal.timeout(this.policy.timeoutMs),
+      });
+      const serial = res.headers['x-devpi-serial'];
+      b.noteSerial(Number(Array.isArray(serial) ? serial[0] : serial));
+      ok = res.statusCode === 200;
+      b.lastError = ok ? undefined : `/+ready answered ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`;
+      if (ok) await res.body.dump();
+    } catch (err) {
+      b.lastError = (err as Error).message;
+    }
+    const wasUp = b.up;
+    const up = this.pool.noteCheck(b, ok);
+    if (up !== wasUp) this.log.warn({ backend: b.name, url: b.url, up, reason: b.lastError ?? null }, up ? 'backend up' : 'backend down');
+  }
+
+  /** Starts periodic checks. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const tick = async (): Promise<void> => {
+      await this.checkAll();
+      if (this.running) this.timer = setTimeout(() => void tick(), this.policy.intervalMs);
+    };
+    void tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The proxy's policies as data (STYLE #8, #9): which requests may be retried and on what, health
+ * check timing with HAProxy-style rise/fall counts, and passive ejection with a growing time.
+ */
+
+/** When a request may go to a second backend. Writes never do. */
+export const RETRY_POLICY = {
+  /** Only reads: a retried upload could commit twice. */
+  methods: new Set(['GET', 'HEAD']),
+  /** Statuses that mean "this backend cannot answer now", retried when no byte reached the client. */
+  statuses: new Set([502, 503, 504]),
+  /** Connection errors (undici / Node codes) that are retried. */
+  errorCodes: new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CLOSED']),
+  /** At most this many further backends are tried. */
+  maxRetries: 1,
+} as const;
+
+/** Health checking and ejection numbers (all times in ms). */
+export interface HealthPolicy {
+  /** Interval of active checks (`GET /+ready` on each backend). */
+  intervalMs: number;
+  /** Timeout of one check. */
+  timeoutMs: number;
+  /** Consecutive successful checks before a down backend is up again. */
+  rise: number;
+  /** Consecutive failed checks before an up backend is down. */
+  fall: number;
+  /** Consecutive request failures (connect errors, 5xx) that eject a backend. */
+  maxFails: number;
+  /** First ejection time; doubles with each ejection, up to `maxEjectMs`. */
+  ejectMs: number;
+  maxEjectMs: number;
+}
+
+/** Defaults: a dead backend stops getting requests within about a second. */
+export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
+  intervalMs: 500,
+  timeoutMs: 1_000,
+  rise: 2,
+  fall: 2,
+  maxFails: 2,
+  ejectMs: 2_000,
+  maxEjectMs: 60_000,
+};
