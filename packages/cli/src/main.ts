@@ -12,6 +12,7 @@ import { createMasterApp, datadirPaths, initDatadir } from '@wheelhouse/master';
 import { createReplicaApp } from '@wheelhouse/replica';
 import { createProxy } from '@wheelhouse/proxy';
 import { runCluster } from './cluster.js';
+import { genConfig } from './gen-config.js';
 import { ConfigError, resolveSettings, type MasterSettings } from './config.js';
 
 /** Where `cluster` keeps its data when no --datadir is given: `.wheelhouse/` in the working directory. */
@@ -198,6 +199,22 @@ masterFlags(
   process.stderr.write(`Wheelhouse replica of ${settings['master-url']} serving ${resolve(settings.datadir)} at http://${settings.host}:${port}\n`);
   onSignals(logger, () => app.close());
 });
+
+program
+  .command('gen-config')
+  .description('write systemd units for master, replica and proxy (see docs/deployment.md)')
+  .requiredOption('--out <dir>', 'directory to write the units to')
+  .requiredOption('--master-url <url>', "the master's URL as the other nodes reach it")
+  .option('--replica-url <url>', 'a replica URL (repeat for several)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .requiredOption('--outside-url <url>', "the proxy's URL, as clients use it")
+  .option('--install-dir <dir>', 'where Wheelhouse is installed', '/opt/wheelhouse')
+  .option('--data-root <dir>', 'data directory root on each host', '/var/lib/wheelhouse')
+  .option('--secret-file <file>', 'secret file shared by all nodes', '/etc/wheelhouse/secret')
+  .option('--user <user>', 'system user to run as', 'wheelhouse')
+  .action(async (opts: { out: string; masterUrl: string; replicaUrl: string[]; outsideUrl: string; installDir: string; dataRoot: string; secretFile: string; user: string }) => {
+    const files = await genConfig({ ...opts, replicaUrls: opts.replicaUrl });
+    process.stdout.write(files.join('\n') + '\n');
+  });
 
 program
   .command('passwd')
