@@ -83,7 +83,10 @@ export function acceptPushMethod(server: Server): void {
     }
     if (!replay) {
       if (err.code !== 'HPE_INVALID_METHOD' || !packet || !startsWithPush(packet)) {
-        if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        if (socket.writable && err.code !== 'ECONNRESET') {
+          const body = JSON.stringify({ message: `malformed or incomplete HTTP request (${err.code ?? 'parse error'})` });
+          socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        }
         else socket.destroy();
         return;
       }

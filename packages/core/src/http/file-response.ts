@@ -85,6 +85,7 @@ export function sendStoredFile(req: IncomingMessage, res: ServerResponse, file: 
     return;
   }
   const stream = createReadStream(file.path, { start, end });
+  res.once('close', () => stream.destroy());
   stream.once('error', () => {
     if (res.headersSent) res.destroy();
     else {
@@ -93,8 +94,5 @@ export function sendStoredFile(req: IncomingMessage, res: ServerResponse, file: 
       onMissing();
     }
   });
-  stream.once('open', () => {
-    res.on('close', () => stream.destroy());
-    stream.pipe(res);
-  });
+  stream.once('open', () => stream.pipe(res));
 }

@@ -3,7 +3,8 @@
  * devpi §1.9) with busboy: text fields are collected, the `content` file part goes straight into the
  * file store's staging area while it is hashed — never buffered whole in memory. `beforeFile`
  * runs when the file part starts (twine sends every field first), so a wrong name or version is
- * refused before a byte of the file is stored.
+ * refused before a byte of the file is stored. File names are kept as sent (`preservePath`), so a
+ * name with a path in it is refused rather than silently cut to its last part.
  */
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
@@ -42,7 +43,7 @@ export function parseUploadForm(req: IncomingMessage, files: FileStore, opts: Up
     let failed = false;
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { fieldSize: 4 * 1024 * 1024, fields: 500, files: 5, parts: 600 } });
+      bb = busboy({ headers: req.headers, preservePath: true, limits: { fieldSize: 4 * 1024 * 1024, fields: 500, files: 5, parts: 600 } });
     } catch (err) {
       reject(new BadRequestError(`invalid upload form: ${(err as Error).message}`));
       return;
