@@ -20,6 +20,7 @@ export * from './http/html.js';
 export * from './http/simple-pages.js';
 export * from './http/file-response.js';
 export * from './http/fast-path.js';
+export * from './http/blob-cache.js';
 export * from './http/respond.js';
 export * from './http/error-handler.js';
 export * from './http/request-log.js';

@@ -1,18 +1,21 @@
 /**
  * The hot read path — simple pages, release files and their `.metadata` — answered straight from a
  * `node:http` handler, before express: these are most of an index's traffic, and express's
- * per-request cost would halve their throughput. Anything else falls through to the express app.
- * Shared by master and replica: both serve reads from their own state only.
+ * per-request cost would cut their throughput by more than half. Headers go out in one
+ * `writeHead(status, list)`; pages come from the simple-page cache, small files from the blob
+ * cache (one `res.end(buffer)`), larger ones and byte ranges are streamed from disk. Anything else
+ * falls through to the express app. Shared by master and replica: both serve reads from their own
+ * state only.
  */
-import { stat } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getIndex } from '../model/indexes.js';
 import { keys, type FileEntry } from '../model/records.js';
 import { normalizeProjectName } from '../names.js';
 import { negotiateSimple } from './negotiate.js';
-import { setNodeHeaders, type NodeInfo } from './node-info.js';
+import { nodeHeaderList, setNodeHeaders, type NodeInfo } from './node-info.js';
 import type { SimplePages, PageSource } from './simple-pages.js';
 import { contentTypeFor, sendStoredFile } from './file-response.js';
+import { BlobCache } from './blob-cache.js';
 
 /** Where release file bytes are (the changelog package's FileStore satisfies this). */
 export interface BlobPaths {
@@ -25,6 +28,8 @@ export interface FastPathDeps {
   pages: SimplePages;
   blobs: BlobPaths;
   node: NodeInfo;
+  /** Cache of small files (default: 1 MiB files, 64 MiB in all). */
+  cache?: BlobCache;
   /**
    * Called when a file entry exists but its bytes are not on disk (a replica fetches them from the
    * master); default answers 404.
@@ -35,22 +40,11 @@ export interface FastPathDeps {
 /** A request handler that answers the hot reads and returns false for everything else. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-function sendJsonError(res: ServerResponse, status: number, message: string): void {
-  const body = JSON.stringify({ message });
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(body);
-}
-
-function redirect(res: ServerResponse, location: string): void {
-  res.statusCode = 302;
-  res.setHeader('Location', location);
-  res.setHeader('Content-Length', '0');
-  res.end();
-}
+const FILE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+const PAGE_CACHE_CONTROL = 'max-age=0, must-revalidate';
 
 function decode(seg: string): string | undefined {
+  if (!seg.includes('%')) return seg;
   try {
     return decodeURIComponent(seg);
   } catch {
@@ -61,9 +55,20 @@ function decode(seg: string): string | undefined {
 /** Builds the fast read path (see module doc). */
 export function createFastPath(deps: FastPathDeps): FastPath {
   const { state, pages, blobs, node } = deps;
+  const cache = deps.cache ?? new BlobCache();
+
+  const sendJsonError = (res: ServerResponse, status: number, message: string): void => {
+    const body = JSON.stringify({ message });
+    res.writeHead(status, [...nodeHeaderList(node), 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))]);
+    res.end(body);
+  };
+
+  const redirect = (res: ServerResponse, location: string): void => {
+    res.writeHead(302, [...nodeHeaderList(node), 'Location', location, 'Content-Length', '0']);
+    res.end();
+  };
 
   function simple(req: IncomingMessage, res: ServerResponse, user: string, index: string, project: string | undefined, slash: boolean): void {
-    setNodeHeaders(res, node);
     if (!getIndex(state, user, index)) return sendJsonError(res, 404, `index '${user}/${index}' does not exist`);
     if (project !== undefined) {
       const normalized = normalizeProjectName(project);
@@ -76,46 +81,68 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     const stage = `${user}/${index}`;
     const page = project === undefined ? pages.indexPage(stage, neg.format) : pages.projectPage(stage, project, neg.format);
     if (!page) return sendJsonError(res, 404, `The project ${project ?? ''} does not exist.`);
-    res.setHeader('Vary', 'Accept');
-    res.setHeader('ETag', page.etag);
-    res.setHeader('Cache-Control', 'max-age=0, must-revalidate');
+    const headers = [...nodeHeaderList(node), 'Vary', 'Accept', 'ETag', page.etag, 'Cache-Control', PAGE_CACHE_CONTROL];
     if (req.headers['if-none-match'] === page.etag) {
-      res.statusCode = 304;
+      res.writeHead(304, headers);
       res.end();
       return;
     }
-    res.setHeader('Content-Type', neg.type);
-    res.setHeader('Content-Length', page.body.length);
+    headers.push('Content-Type', neg.type, 'Content-Length', String(page.body.length));
+    res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : page.body);
   }
 
+  function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, sha256: string, modified: number, filename: string): void {
+    const etag = `"${sha256}"`;
+    const headers = [
+      ...nodeHeaderList(node),
+      'ETag', etag,
+      'Last-Modified', new Date(modified).toUTCString(),
+      'Cache-Control', FILE_CACHE_CONTROL,
+      'Accept-Ranges', 'bytes',
+    ];
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    headers.push('Content-Type', contentTypeFor(filename), 'Content-Length', String(bytes.length));
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : bytes);
+  }
+
   function file(req: IncomingMessage, res: ServerResponse, entrypath: string): void {
-    setNodeHeaders(res, node);
     let entry = state.get<FileEntry>(keys.file(entrypath));
     let sha256 = entry?.sha256;
     let size = entry?.size;
     const filename = entrypath.slice(entrypath.lastIndexOf('/') + 1);
     if (!entry && filename.endsWith('.metadata')) {
-      // PEP 658: `<file URL>.metadata` is the wheel's METADATA
+      // PEP 658: `<file URL>.metadata` is the wheel's METADATA (small: always through the cache)
       entry = state.get<FileEntry>(keys.file(entrypath.slice(0, -'.metadata'.length)));
       sha256 = entry?.metadata_sha256;
-      size = undefined;
+      size = 0;
     }
-    if (!entry || !sha256) return sendJsonError(res, 404, `no such file ${entrypath}`);
+    if (!entry || !sha256 || size === undefined) return sendJsonError(res, 404, `no such file ${entrypath}`);
+    const found = entry;
+    const sha = sha256;
     const missing = (): void => {
-      if (deps.onMissingBlob) deps.onMissingBlob(req, res, entry, sha256);
-      else sendJsonError(res, 404, `the content of ${entrypath} is missing on this server`);
+      if (deps.onMissingBlob) {
+        setNodeHeaders(res, node);
+        deps.onMissingBlob(req, res, found, sha);
+      } else sendJsonError(res, 404, `the content of ${entrypath} is missing on this server`);
     };
-    const path = blobs.pathFor(sha256);
-    if (size === undefined) {
-      // .metadata: size not recorded in the entry; stat once
-      stat(path, (err, st) => {
-        if (err) return missing();
-        sendStoredFile(req, res, { path, size: st.size, sha256, modified: entry.modified, contentType: contentTypeFor(filename) }, missing);
-      });
+    const path = blobs.pathFor(sha);
+    if (size <= cache.maxFileBytes && req.headers.range === undefined) {
+      const cached = cache.get(sha);
+      if (cached) return sendBytes(req, res, cached, sha, found.modified, filename);
+      cache.load(sha, path).then(
+        (bytes) => sendBytes(req, res, bytes, sha, found.modified, filename),
+        () => missing(),
+      );
       return;
     }
-    sendStoredFile(req, res, { path, size, sha256, modified: entry.modified, contentType: contentTypeFor(filename) }, missing);
+    setNodeHeaders(res, node);
+    sendStoredFile(req, res, { path, size, sha256: sha, modified: found.modified, contentType: contentTypeFor(filename) }, missing);
   }
 
   return (req, res) => {

@@ -34,19 +34,18 @@ export function logRequest(
   res: ServerResponse,
   observe?: (method: string, status: number, ms: number) => void,
 ): void {
-  const start = process.hrtime.bigint();
-  let done = false;
-  const finish = (): void => {
-    if (done) return;
-    done = true;
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    const user = contexts.get(req)?.user;
+  const start = performance.now();
+  const logs = log.isLevelEnabled('info');
+  if (!logs && !observe) return;
+  // 'close' follows 'finish' and also fires when the client leaves early: one listener covers both
+  res.once('close', () => {
+    const ms = performance.now() - start;
     observe?.(req.method ?? 'OTHER', res.statusCode, ms);
+    if (!logs) return;
+    const user = contexts.get(req)?.user;
     log.info(
       { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(ms * 100) / 100, user: user ?? null, aborted: !res.writableFinished },
       'request',
     );
-  };
-  res.once('finish', finish);
-  res.once('close', finish);
+  });
 }
