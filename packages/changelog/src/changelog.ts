@@ -30,6 +30,8 @@ export interface OpenOptions {
   create?: boolean;
   /** fsync each commit (LevelDB `sync: true`). Default true. */
   sync?: boolean;
+  /** UUID of a store being created (restore of a backup keeps its UUID); default random. */
+  uuid?: string;
 }
 
 interface LoadOptions {
@@ -78,7 +80,7 @@ export class Changelog {
     if (!create && !(await hasLevelFiles(opts.location))) throw new NotInitialisedError(opts.location);
     if (create) await mkdir(opts.location, { recursive: true });
     const db = await openDiskStore(opts.location, create);
-    return Changelog.load(db, { location: opts.location, create, sync: opts.sync ?? true });
+    return Changelog.load(db, { location: opts.location, create, sync: opts.sync ?? true, uuid: opts.uuid });
   }
 
   /** Open a fresh in-memory store (memory-level) running the same code as a disk store.
@@ -129,6 +131,11 @@ export class Changelog {
       await db.close().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Every key of the current state with its (frozen) value, sorted by key. For dumps. */
+  entries(): Array<[string, unknown]> {
+    return this.state.sortedKeys().map((k) => [k, this.state.get(k)]);
   }
 
   /** Last committed serial; -1 when the store is empty. */

@@ -44,6 +44,11 @@ export class CurrentState {
     return siblings.sorted.slice();
   }
 
+  /** Every key, sorted. */
+  sortedKeys(): string[] {
+    return [...this.values.keys()].sort();
+  }
+
   /** Set key to a frozen value. */
   set(key: string, value: unknown): void {
     if (!this.values.has(key)) {

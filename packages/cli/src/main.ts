@@ -8,7 +8,19 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { Changelog, NotInitialisedError } from '@wheelhouse/changelog';
 import { hashPassword, listIndexNames, listUserNames, modifyUser } from '@wheelhouse/core';
-import { createMasterApp, datadirPaths, initDatadir } from '@wheelhouse/master';
+import {
+  backupDatadir,
+  createMasterApp,
+  datadirPaths,
+  exportDump,
+  importDevpiExport,
+  importDump,
+  initDatadir,
+  openSnapshot,
+  restoreBackup,
+} from '@wheelhouse/master';
+import { readFile } from 'node:fs/promises';
+import { createProgress } from './progress.js';
 import { createReplicaApp } from '@wheelhouse/replica';
 import { createProxy } from '@wheelhouse/proxy';
 import { runCluster } from './cluster.js';
@@ -199,6 +211,102 @@ masterFlags(
   process.stderr.write(`Wheelhouse replica of ${settings['master-url']} serving ${resolve(settings.datadir)} at http://${settings.host}:${port}\n`);
   onSignals(logger, () => app.close());
 });
+
+program
+  .command('export')
+  .description("write a versioned dump (manifest, state, files) of a data directory's state at one serial — also while its node runs")
+  .requiredOption('--datadir <dir>', 'data directory of a master (or replica)')
+  .argument('<out>', 'output directory (absent or empty)')
+  .option('--hard-links', 'hard-link files instead of copying them (same file system)')
+  .option('--secret-file <file>', 'secret file of a running node (default <datadir>/secret)')
+  .action(async (out: string, opts: { datadir: string; hardLinks?: boolean; secretFile?: string }) => {
+    const progress = createProgress();
+    try {
+      const snap = await openSnapshot(opts.datadir, { ...(opts.secretFile ? { secretFile: opts.secretFile } : {}), onRecord: (s, h) => progress('changelog', s + 1, h + 1) });
+      try {
+        const m = await exportDump(snap, out, { hardLinks: opts.hardLinks === true, progress });
+        progress.finish();
+        process.stdout.write(`exported serial ${m.serial} of store ${m['source-uuid']} (${snap.mode}) to ${out}: ${JSON.stringify(m.counts)}\n`);
+      } finally {
+        await snap.close();
+      }
+    } catch (err) {
+      progress.finish();
+      fail((err as Error).message, 1);
+    }
+  });
+
+program
+  .command('import')
+  .description('create a new data directory (new store UUID) from a Wheelhouse dump, or from a devpi-export directory')
+  .requiredOption('--datadir <dir>', 'data directory to create (absent or empty)')
+  .argument('<in>', 'dump directory (or devpi-export directory with --from-devpi)')
+  .option('--from-devpi', 'the input is a devpi-export directory (dataindex.json)')
+  .option('--secret-file <file>', 'secret file to install in the new data directory (default: a new one)')
+  .action(async (input: string, opts: { datadir: string; fromDevpi?: boolean; secretFile?: string }) => {
+    const progress = createProgress();
+    try {
+      const secret = opts.secretFile ? await readFile(opts.secretFile) : undefined;
+      const common = { progress, ...(secret ? { secret } : {}) };
+      if (opts.fromDevpi) {
+        const r = await importDevpiExport(input, opts.datadir, common);
+        progress.finish();
+        process.stdout.write(
+          [
+            `imported devpi ${r.devpiVersion} export into ${resolve(opts.datadir)}: store uuid ${r.uuid}, serial ${r.serial}`,
+            `  ${r.users} users, ${r.indexes} indexes, ${r.releases} releases, ${r.files} files (${r.blobs} distinct blobs)`,
+            ...r.notes.map((n) => `  note: ${n}`),
+            '',
+          ].join('\n'),
+        );
+      } else {
+        const r = await importDump(input, opts.datadir, common);
+        progress.finish();
+        process.stdout.write(
+          `imported dump of ${r.manifest['source-uuid']} at serial ${r.manifest.serial} into ${resolve(opts.datadir)}: new store uuid ${r.uuid}, serial ${r.serial}, ${JSON.stringify(r.manifest.counts)}\n`,
+        );
+      }
+    } catch (err) {
+      progress.finish();
+      fail((err as Error).message, 1);
+    }
+  });
+
+program
+  .command('backup')
+  .description("copy a node's store (changelog, files, secret) — also while it runs")
+  .requiredOption('--datadir <dir>', 'data directory of a master or replica')
+  .argument('<out>', 'backup directory (absent or empty)')
+  .option('--hard-links', 'hard-link files instead of copying them')
+  .option('--secret-file <file>', 'secret file of a running node (default <datadir>/secret)')
+  .action(async (out: string, opts: { datadir: string; hardLinks?: boolean; secretFile?: string }) => {
+    const progress = createProgress();
+    try {
+      const info = await backupDatadir(opts.datadir, out, { progress, hardLinks: opts.hardLinks === true, ...(opts.secretFile ? { secretFile: opts.secretFile } : {}) });
+      progress.finish();
+      process.stdout.write(`backed up store ${info.uuid} up to serial ${info.serial} (${info.mode}, ${info.files} files) to ${out}\n`);
+    } catch (err) {
+      progress.finish();
+      fail((err as Error).message, 1);
+    }
+  });
+
+program
+  .command('restore')
+  .description('turn a backup back into a data directory (same store UUID and serials)')
+  .requiredOption('--datadir <dir>', 'data directory to create (absent or empty)')
+  .argument('<backup>', 'backup directory')
+  .action(async (backup: string, opts: { datadir: string }) => {
+    const progress = createProgress();
+    try {
+      const info = await restoreBackup(backup, opts.datadir, { progress });
+      progress.finish();
+      process.stdout.write(`restored store ${info.uuid} at serial ${info.serial} into ${resolve(opts.datadir)}\n`);
+    } catch (err) {
+      progress.finish();
+      fail((err as Error).message, 1);
+    }
+  });
 
 program
   .command('gen-config')

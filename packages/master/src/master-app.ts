@@ -26,6 +26,7 @@ import {
 } from '@wheelhouse/core';
 import { acceptPushMethod } from './push-method.js';
 import { createChangelogFeed } from './changelog-feed.js';
+import { removeNodeFile, writeNodeFile } from './node-file.js';
 import { createWriteApi } from './write-api.js';
 
 /** Configuration of a master (validated by the CLI before it gets here). */
@@ -146,8 +147,13 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
           const addr = server.address();
           resolve(typeof addr === 'object' && addr ? addr.port : config.port);
         });
+      }).then(async (port) => {
+        const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+        await writeNodeFile(config.datadir, { role: 'master', url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid });
+        return port;
       }),
     close: async () => {
+      await removeNodeFile(config.datadir);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

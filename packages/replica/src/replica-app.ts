@@ -26,7 +26,7 @@ import {
   setNodeHeaders,
   type NodeInfo,
 } from '@wheelhouse/core';
-import { acceptPushMethod } from '@wheelhouse/master';
+import { acceptPushMethod, createChangelogFeed, removeNodeFile, writeNodeFile } from '@wheelhouse/master';
 import { MasterClient } from './master-client.js';
 import { Tailer } from './tailer.js';
 import { FileReplicator } from './file-replicator.js';
@@ -91,6 +91,8 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
   const replicator = new FileReplicator({ changelog, files, master, log, ...(config.fileConcurrency ? { concurrency: config.fileConcurrency } : {}) });
   const tailer = new Tailer({ changelog, master, log, onApplied: (r) => replicator.onRecord(r), ...(config.pollMs ? { pollMs: config.pollMs } : {}) });
   const auth = new Authenticator(changelog, new TokenSigner(secret));
+  // replicas serve the same feed (token required): backups of a running replica, chained replicas
+  const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(secret) });
   const pages = new SimplePages(changelog);
   const node: NodeInfo = { role: 'replica', uuid: changelog.uuid, masterUuid: () => tailer.state.masterUuid, serial: () => changelog.head };
   const maxLag = config.maxLagSerials ?? 50;
@@ -156,6 +158,7 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') next();
     else handle(forward)(req, res, next);
   });
+  app.use(feed.router);
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
@@ -194,11 +197,14 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
         });
       });
       boundUrl ||= `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      await writeNodeFile(config.datadir, { role: 'replica', url: `http://${local.includes(':') ? `[${local}]` : local}:${port}`, pid: process.pid });
       tailer.start();
       void replicator.scheduleMissing();
       return port;
     },
     close: async () => {
+      await removeNodeFile(config.datadir);
       await tailer.stop();
       await replicator.close();
       await new Promise<void>((resolve) => {

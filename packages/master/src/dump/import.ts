@@ -1,0 +1,83 @@
+/**
+ * `wheelhouse import DUMP --datadir D`: checks a dump completely before anything is written —
+ * manifest present and of a known format, `state.jsonl` hash, every line well-formed, the counts,
+ * and every file's presence, size and sha256 — then builds a new data directory with a new UUID
+ * (`build-store.ts`). A damaged dump fails with a message naming what is wrong.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DUMP_FORMAT, blobsOf, countState, sha256Hex, type DumpCounts, type Manifest } from './dump-format.js';
+import { buildStore, type BuildResult } from './build-store.js';
+import type { Progress } from './export.js';
+
+/** A problem with a dump (the CLI prints it and exits non-zero). */
+export class DumpError extends Error {}
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Reads and verifies a dump; returns its manifest and state entries. Throws DumpError. */
+export async function readDump(dir: string, progress?: Progress): Promise<{ manifest: Manifest; entries: Array<[string, unknown]>; blobPaths: Map<string, string> }> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch (err) {
+    throw new DumpError(`${dir}: no readable manifest.json (${(err as Error).message}); the dump is incomplete or not a Wheelhouse dump`);
+  }
+  if (manifest['dump-format'] !== DUMP_FORMAT) {
+    throw new DumpError(`${dir}: dump format ${String(manifest['dump-format'])} is not supported (this version reads format ${DUMP_FORMAT})`);
+  }
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'state.jsonl'), 'utf8');
+  } catch (err) {
+    throw new DumpError(`${dir}: state.jsonl is missing (${(err as Error).message})`);
+  }
+  if (sha256Hex(text) !== manifest['state-sha256']) throw new DumpError(`${dir}: state.jsonl does not match the manifest's state-sha256 (damaged or edited)`);
+  const entries: Array<[string, unknown]> = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line) continue;
+    let parsed: { key?: unknown; value?: unknown };
+    try {
+      parsed = JSON.parse(line) as { key?: unknown; value?: unknown };
+    } catch {
+      throw new DumpError(`${dir}: state.jsonl line ${i + 1} is not JSON`);
+    }
+    if (typeof parsed.key !== 'string' || parsed.value === undefined || parsed.value === null) throw new DumpError(`${dir}: state.jsonl line ${i + 1} lacks a key or value`);
+    entries.push([parsed.key, parsed.value]);
+  }
+  const counts = countState(entries);
+  for (const k of Object.keys(manifest.counts) as Array<keyof DumpCounts>) {
+    if (counts[k] !== manifest.counts[k]) throw new DumpError(`${dir}: the manifest counts ${manifest.counts[k]} ${k}, the state holds ${counts[k]}`);
+  }
+  const blobPaths = new Map<string, string>();
+  let done = 0;
+  const needed = blobsOf(entries);
+  for (const sha of needed.keys()) {
+    if (!(sha in manifest.files)) throw new DumpError(`${dir}: the state names file ${sha}, which the manifest does not list`);
+  }
+  for (const [sha, size] of Object.entries(manifest.files)) {
+    const path = join(dir, 'files', sha);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) throw new DumpError(`${dir}: file ${sha} is missing from files/`);
+    if (st.size !== size) throw new DumpError(`${dir}: file ${sha} has ${st.size} bytes, the manifest says ${size}`);
+    if ((await fileSha256(path)) !== sha) throw new DumpError(`${dir}: file ${sha} is corrupt (its content does not hash to its name)`);
+    blobPaths.set(sha, path);
+    progress?.('verify', ++done, Object.keys(manifest.files).length);
+  }
+  return { manifest, entries, blobPaths };
+}
+
+/** Verifies `dir` and imports it into the new data directory `datadir`. */
+export async function importDump(dir: string, datadir: string, opts: { secret?: Uint8Array; progress?: Progress } = {}): Promise<BuildResult & { manifest: Manifest }> {
+  const { manifest, entries, blobPaths } = await readDump(dir, opts.progress);
+  const result = await buildStore(datadir, entries, blobPaths, opts);
+  return { ...result, manifest };
+}
