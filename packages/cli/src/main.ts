@@ -187,9 +187,11 @@ masterFlags(
     .description("run a replica: tail the master's changelog, serve reads locally, forward writes")
     .option('--datadir <dir>', 'data directory (created on first start)')
     .option('--master-url <url>', "the master's URL")
-    .option('--max-lag-serials <n>', 'readiness bound: serials behind the master (default 50)'),
+    .option('--max-lag-serials <n>', 'readiness bound: serials behind the master (default 50)')
+    .option('--follow-new-master', 'when the master gets a new store UUID (import/upgrade), build its state beside the served one and switch'),
 ).action(async (opts: Record<string, unknown>) => {
-  const settings = settingsFrom({ port: '3142', ...opts }, ['master-url', 'secret-file']);
+  const { followNewMaster, ...rest } = opts;
+  const settings = settingsFrom({ port: '3142', ...rest }, ['master-url', 'secret-file']);
   const logger = pino({ level: settings['log-level'] });
   let app;
   try {
@@ -202,6 +204,7 @@ masterFlags(
       logger,
       ...(settings['outside-url'] ? { outsideUrl: settings['outside-url'] } : {}),
       ...(settings['max-lag-serials'] !== undefined ? { maxLagSerials: settings['max-lag-serials'] } : {}),
+      followNewMaster: followNewMaster === true || process.env['WHEELHOUSE_FOLLOW_NEW_MASTER'] === 'true',
     });
   } catch (err) {
     fail((err as Error).message);

@@ -28,6 +28,8 @@ export class Backend {
   outstanding = 0;
   /** Highest serial seen from this backend (checks and responses), -1 unknown. */
   serial = -1;
+  /** The master store UUID that serial counts in ('' unknown): serials of different masters do not compare. */
+  masterUuid = '';
   /** Readiness reason when the last check said not ready. */
   lastError: string | undefined;
   /** ms since epoch of the last check answer. */
@@ -42,9 +44,16 @@ export class Backend {
     readonly role: 'master' | 'replica',
   ) {}
 
-  /** Takes a serial seen on a response or check. */
-  noteSerial(serial: number): void {
-    if (Number.isSafeInteger(serial) && serial > this.serial) this.serial = serial;
+  /**
+   * Takes a serial seen on a response or check, with the master UUID it counts in: a new master
+   * (e.g. after an import) restarts the count.
+   */
+  noteSerial(serial: number, masterUuid = ''): void {
+    if (!Number.isSafeInteger(serial)) return;
+    if (masterUuid && masterUuid !== this.masterUuid) {
+      this.masterUuid = masterUuid;
+      this.serial = serial;
+    } else if (serial > this.serial) this.serial = serial;
   }
 
   /** Usable for new requests now. */
@@ -65,14 +74,14 @@ export class BackendPool {
   }
 
   /**
-   * The backend for a read needing `minSerial` (-1: any), skipping `exclude`; undefined when none
-   * is usable.
+   * The backend for a read needing `minSerial` (-1: any) of the master store `masterUuid`, skipping
+   * `exclude`; undefined when none is usable.
    */
-  pickRead(minSerial: number, exclude: ReadonlySet<Backend> = new Set(), now = Date.now()): Backend | undefined {
+  pickRead(minSerial: number, exclude: ReadonlySet<Backend> = new Set(), now = Date.now(), masterUuid = ''): Backend | undefined {
     let best: Backend | undefined;
     for (const b of this.backends) {
       if (exclude.has(b) || !b.usable(now)) continue;
-      if (b.role === 'replica' && b.serial < minSerial) continue;
+      if (b.role === 'replica' && minSerial >= 0 && (b.serial < minSerial || (masterUuid !== '' && b.masterUuid !== masterUuid))) continue;
       if (!best || better(b, best)) best = b;
     }
     return best;

@@ -36,7 +36,8 @@ export class HealthChecker {
         signal: AbortSignal.timeout(this.policy.timeoutMs),
       });
       const serial = res.headers['x-devpi-serial'];
-      b.noteSerial(Number(Array.isArray(serial) ? serial[0] : serial));
+      const master = res.headers['x-devpi-master-uuid'];
+      b.noteSerial(Number(Array.isArray(serial) ? serial[0] : serial), String(Array.isArray(master) ? master[0] : (master ?? '')));
       ok = res.statusCode === 200;
       b.lastError = ok ? undefined : `/+ready answered ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`;
       if (ok) await res.body.dump();

@@ -80,6 +80,8 @@ export function createProxy(config: ProxyConfig): Proxy {
   const viaToken = `wheelhouse-proxy-${randomBytes(4).toString('hex')}`;
   const waitMs = config.readYourWritesWaitMs ?? 2_000;
   let writeSerial = -1;
+  /** the master store UUID writeSerial counts in */
+  let writeUuid = '';
 
   const registry = new Registry();
   const requests = new Counter({ name: 'wheelhouse_proxy_requests_total', help: 'requests by backend, kind and status class', labelNames: ['backend', 'kind', 'status'] as const, registers: [registry] });
@@ -156,7 +158,9 @@ export function createProxy(config: ProxyConfig): Proxy {
       }
       const serialHeader = upstream.headers['x-devpi-serial'];
       const serial = Number(Array.isArray(serialHeader) ? serialHeader[0] : serialHeader);
-      b.noteSerial(serial);
+      const uuidHeader = upstream.headers['x-devpi-master-uuid'];
+      const masterUuid = String(Array.isArray(uuidHeader) ? uuidHeader[0] : (uuidHeader ?? ''));
+      b.noteSerial(serial, masterUuid);
       if (isRead && RETRY_POLICY.statuses.has(upstream.statusCode)) {
         await upstream.body.dump().catch(() => undefined);
         pool.noteFailure(b);
@@ -164,7 +168,13 @@ export function createProxy(config: ProxyConfig): Proxy {
       }
       if (upstream.statusCode >= 500) pool.noteFailure(b);
       else pool.noteSuccess(b);
-      if (!isRead && upstream.statusCode < 400 && Number.isSafeInteger(serial) && serial > writeSerial) writeSerial = serial;
+      if (!isRead && upstream.statusCode < 400 && Number.isSafeInteger(serial)) {
+        // serials of a new master (after an import) start over
+        if (masterUuid && masterUuid !== writeUuid) {
+          writeUuid = masterUuid;
+          writeSerial = serial;
+        } else if (serial > writeSerial) writeSerial = serial;
+      }
       requests.inc({ backend: b.name, kind, status: `${Math.floor(upstream.statusCode / 100)}xx` });
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
@@ -196,7 +206,7 @@ export function createProxy(config: ProxyConfig): Proxy {
   async function pickReadWaiting(exclude: Set<Backend>): Promise<Backend | undefined> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const b = pool.pickRead(writeSerial, exclude);
+      const b = pool.pickRead(writeSerial, exclude, Date.now(), writeUuid);
       if (b || Date.now() >= deadline || exclude.size > 0) return b;
       // nobody has the serial yet (master down, replicas behind): hold the read briefly
       await new Promise((r) => setTimeout(r, 25));

@@ -4,3 +4,4 @@ export * from './tailer.js';
 export * from './file-replicator.js';
 export * from './write-forwarder.js';
 export * from './master-client.js';
+export * from './generation.js';

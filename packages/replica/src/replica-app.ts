@@ -1,36 +1,28 @@
 /**
- * The replica's composition root: its own changelog and file store (created on first start, then
- * resumed at the last applied serial), the tailer, the file replicator, the same fast read path
- * and read API as the master (served from local state only — no read path calls the master, so
- * installs keep working while it is down), and the write forwarder for everything else.
+ * The replica's composition root: its store (created on first start, then resumed at the last
+ * applied serial), the tailer, the file replicator, the same fast read path and read API as the
+ * master (served from local state only — no read path calls the master, so installs keep working
+ * while it is down), and the write forwarder for everything else; see `generation.ts`.
+ *
+ * Following a new master (`followNewMaster`): when the master's store UUID changes (it was rebuilt
+ * by `import`, e.g. for a major-version upgrade), the replica keeps serving its current state
+ * and builds the new one beside it (`<datadir>/db-<uuid>`); once that has caught up with the new
+ * master and fetched its files, `<datadir>/current-db` is switched (write + rename) and the server's
+ * handler is swapped in one step — there is no moment in which it serves nothing or a half-built
+ * state. Without it, a new master UUID stops replication with a fatal state (reads go on).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import express from 'express';
 import { pino, type Logger } from 'pino';
-import { Changelog, FileStore } from '@wheelhouse/changelog';
-import {
-  Authenticator,
-  NotFoundError,
-  SimplePages,
-  TokenSigner,
-  createErrorHandler,
-  createFastPath,
-  createReadApi,
-  createNodeMetrics,
-  handle,
-  logRequest,
-  replicaTokenSigner,
-  setNodeHeaders,
-  type NodeInfo,
-} from '@wheelhouse/core';
-import { acceptPushMethod, createChangelogFeed, removeNodeFile, writeNodeFile } from '@wheelhouse/master';
+import { FileStore, type ChangeRecord } from '@wheelhouse/changelog';
+import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, type PageSource } from '@wheelhouse/core';
+import { acceptPushMethod, removeNodeFile, writeNodeFile } from '@wheelhouse/master';
 import { MasterClient } from './master-client.js';
-import { Tailer } from './tailer.js';
-import { FileReplicator } from './file-replicator.js';
-import { createWriteForwarder } from './write-forwarder.js';
+import { openGeneration, type Generation, type GenerationContext } from './generation.js';
+import type { Tailer } from './tailer.js';
+import type { FileReplicator } from './file-replicator.js';
 
 /** Configuration of a replica. */
 export interface ReplicaConfig {
@@ -53,20 +45,29 @@ export interface ReplicaConfig {
   pollMs?: number;
   /** Wait for read-your-writes after a forwarded write, ms (default 30,000). */
   writeWaitMs?: number;
+  /** Follow a master with a new store UUID (see module doc). Default false. */
+  followNewMaster?: boolean;
   logger?: Logger;
 }
 
 /** A built (not yet listening) replica. */
 export interface ReplicaApp {
   server: Server;
-  changelog: Changelog;
+  /** The generation being served now. */
+  current(): Generation;
   files: FileStore;
-  tailer: Tailer;
-  replicator: FileReplicator;
   log: Logger;
+  /** The served generation's tailer and replicator (shortcuts). */
+  readonly tailer: Tailer;
+  readonly replicator: FileReplicator;
+  readonly changelog: Generation['changelog'];
   /** Starts replication and listening; resolves with the bound port. */
   listen(): Promise<number>;
   close(): Promise<void>;
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').then((t) => t.trim(), () => undefined);
 }
 
 /** Builds a replica (see module doc). */
@@ -74,119 +75,133 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
   const log = config.logger ?? pino({ level: 'info' });
   const masterUrl = config.masterUrl.replace(/\/+$/, '');
   if (/^https?:\/\/[^/]*@/.test(masterUrl)) throw new Error('--master-url must not hold user:password; replicas authenticate with the shared secret file');
-  const changelog = await Changelog.open({ location: join(config.datadir, 'db'), create: true, sync: false });
-  const files = new FileStore(join(config.datadir, 'files'));
-  await files.cleanTemp();
   const secret = await readFile(config.secretFile).catch((err: Error) => {
     throw new Error(`cannot read secret file ${config.secretFile}: ${err.message}`);
   });
   if (secret.length < 32) throw new Error(`secret file ${config.secretFile} must hold at least 32 bytes`);
-  let replicaId = changelog.getMeta('replica-id');
+  await mkdir(config.datadir, { recursive: true, mode: 0o700 });
+  const files = new FileStore(join(config.datadir, 'files'));
+  await files.cleanTemp();
+  const idPath = join(config.datadir, 'replica-id');
+  let replicaId = await readText(idPath);
   if (!replicaId) {
     replicaId = randomBytes(8).toString('hex');
-    await changelog.setMeta('replica-id', replicaId);
+    await writeFile(idPath, replicaId + '\n');
   }
   let boundUrl = config.outsideUrl ?? '';
   const master = new MasterClient({ masterUrl, replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; } });
-  const replicator = new FileReplicator({ changelog, files, master, log, ...(config.fileConcurrency ? { concurrency: config.fileConcurrency } : {}) });
-  const tailer = new Tailer({ changelog, master, log, onApplied: (r) => replicator.onRecord(r), ...(config.pollMs ? { pollMs: config.pollMs } : {}) });
-  const auth = new Authenticator(changelog, new TokenSigner(secret));
-  // replicas serve the same feed (token required): backups of a running replica, chained replicas
-  const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(secret) });
-  const pages = new SimplePages(changelog);
-  const node: NodeInfo = { role: 'replica', uuid: changelog.uuid, masterUuid: () => tailer.state.masterUuid, serial: () => changelog.head };
-  const maxLag = config.maxLagSerials ?? 50;
-  const startedAt = Date.now();
 
-  const lagSerials = (): number => Math.max(0, tailer.state.masterSerial - changelog.head);
-  const status = (): Record<string, unknown> => {
-    const t = tailer.state;
-    const f = replicator.stats();
-    return {
-      role: 'REPLICA',
-      uuid: changelog.uuid,
-      'master-uuid': t.masterUuid,
-      'master-url': masterUrl,
-      'replica-id': replicaId,
-      serial: changelog.head,
-      'master-serial': t.masterSerial,
-      'lag-serials': lagSerials(),
-      'lag-seconds': t.inSyncAt && lagSerials() === 0 ? 0 : t.inSyncAt ? Math.round((Date.now() - t.inSyncAt) / 1000) : null,
-      'last-master-contact': t.lastContact ? new Date(t.lastContact).toISOString() : null,
-      'in-sync-at': t.inSyncAt ? new Date(t.inSyncAt).toISOString() : null,
-      'initial-sync-done': t.initialSyncDone,
-      'replication-error': t.error ?? null,
-      'replication-fatal': t.fatal ?? null,
-      'records-applied': t.applied,
-      'files-queued': f.queued,
-      'files-fetched': f.fetched,
-      'files-failed': f.failed.map((x) => ({ ...x, retryAt: new Date(x.retryAt).toISOString() })),
-      'started-at': new Date(startedAt).toISOString(),
-      'memory-rss-bytes': process.memoryUsage().rss,
-    };
-  };
-  const metrics = createNodeMetrics(changelog, [
-    { name: 'wheelhouse_replication_lag_serials', help: 'serials behind the master', value: lagSerials },
-    { name: 'wheelhouse_replication_lag_seconds', help: 'seconds since the replica was last in sync (0 when in sync)', value: () => (lagSerials() === 0 ? 0 : tailer.state.inSyncAt ? (Date.now() - tailer.state.inSyncAt) / 1000 : -1) },
-    { name: 'wheelhouse_replication_master_reachable', help: '1 when the last request to the master succeeded', value: () => (tailer.state.error || !tailer.state.lastContact ? 0 : 1) },
-    { name: 'wheelhouse_replication_fatal', help: '1 when replication stopped for good (e.g. master UUID changed)', value: () => (tailer.state.fatal ? 1 : 0) },
-    { name: 'wheelhouse_replication_records_applied', help: 'records applied since start', value: () => tailer.state.applied },
-    { name: 'wheelhouse_file_queue_length', help: 'files waiting to be replicated', value: () => replicator.stats().queued },
-    { name: 'wheelhouse_files_failed', help: 'files whose replication failed and will be retried', value: () => replicator.stats().failed.length },
-  ]);
-  const ready = (): { ready: boolean; reason?: string } => {
-    if (tailer.state.fatal) return { ready: false, reason: tailer.state.fatal };
-    if (!tailer.state.initialSyncDone) return { ready: false, reason: 'initial sync with the master not done yet' };
-    if (lagSerials() > maxLag) return { ready: false, reason: `${lagSerials()} serials behind the master (bound ${maxLag})` };
-    return { ready: true };
-  };
-
-  const forward = createWriteForwarder({
-    changelog,
+  let current!: Generation;
+  let next: Generation | undefined;
+  let metrics: NodeMetrics | undefined;
+  const commitListeners = new Set<(r: ChangeRecord) => void>();
+  const ctx: GenerationContext = {
+    files,
     master,
+    secret,
     log,
-    via: `wheelhouse-replica-${replicaId}`,
-    ...(config.writeWaitMs ? { waitMs: config.writeWaitMs } : {}),
+    replicaId,
+    masterUrl,
+    maxLagSerials: config.maxLagSerials ?? 50,
+    following: config.followNewMaster === true,
+    metrics: () => metrics,
+    extraStatus: () =>
+      next
+        ? { 'building-next': { uuid: next.changelog.uuid, 'master-uuid': next.tailer.state.masterUuid, serial: next.changelog.head, 'master-serial': next.tailer.state.masterSerial, 'files-queued': next.replicator.stats().queued } }
+        : {},
+    ...(config.fileConcurrency ? { fileConcurrency: config.fileConcurrency } : {}),
+    ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+    ...(config.writeWaitMs ? { writeWaitMs: config.writeWaitMs } : {}),
     ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}),
-  });
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('query parser', 'simple');
-  app.use((req, res, next) => {
-    setNodeHeaders(res, node);
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') next();
-    else handle(forward)(req, res, next);
-  });
-  app.use(feed.router);
-  app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
-  app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
-  app.use(createErrorHandler(log));
-
-  const fast = createFastPath({
-    state: changelog,
-    pages,
-    blobs: files,
-    node,
-    onMissingBlob: (req, res, entry, sha256) => {
-      const filename = (req.url ?? '').split('?')[0]!.split('/').pop() ?? sha256;
-      void replicator.serveMissing(req, res, entry, sha256, decodeURIComponent(filename));
+    ...(config.followNewMaster ? { onMasterChange: (uuid: string) => void buildNext(uuid) } : {}),
+  };
+  const open = async (dbDir: string): Promise<Generation> => {
+    const g = await openGeneration(ctx, join(config.datadir, dbDir), dbDir);
+    for (const l of commitListeners) g.changelog.onCommit(l);
+    return g;
+  };
+  // metrics outlive generations: they read whichever generation is served
+  const state: PageSource = {
+    get head() {
+      return current.changelog.head;
     },
-  });
-  const server = createServer((req, res) => {
-    logRequest(log, req, res, metrics.observeRequest);
-    if (!fast(req, res)) app(req, res);
-  });
+    get: (key) => current.changelog.get(key),
+    children: (parent) => current.changelog.children(parent),
+    onCommit: (listener) => {
+      // attached to every generation as it is opened
+      commitListeners.add(listener);
+      return () => commitListeners.delete(listener);
+    },
+  };
+  metrics = createNodeMetrics(state, [
+    { name: 'wheelhouse_replication_lag_serials', help: 'serials behind the master', value: () => current.lagSerials() },
+    { name: 'wheelhouse_replication_lag_seconds', help: 'seconds since the replica was last in sync (0 when in sync)', value: () => (current.lagSerials() === 0 ? 0 : current.tailer.state.inSyncAt ? (Date.now() - current.tailer.state.inSyncAt) / 1000 : -1) },
+    { name: 'wheelhouse_replication_master_reachable', help: '1 when the last request to the master succeeded', value: () => (current.tailer.state.error || !current.tailer.state.lastContact ? 0 : 1) },
+    { name: 'wheelhouse_replication_fatal', help: '1 when replication stopped for good (e.g. master UUID changed)', value: () => (current.tailer.state.fatal ? 1 : 0) },
+    { name: 'wheelhouse_replication_records_applied', help: 'records applied since start', value: () => current.tailer.state.applied },
+    { name: 'wheelhouse_replication_building_next', help: '1 while the state of a new master is built beside the served one', value: () => (next ? 1 : 0) },
+    { name: 'wheelhouse_file_queue_length', help: 'files waiting to be replicated', value: () => current.replicator.stats().queued },
+    { name: 'wheelhouse_files_failed', help: 'files whose replication failed and will be retried', value: () => current.replicator.stats().failed.length },
+  ]);
+  current = await open((await readText(join(config.datadir, 'current-db'))) ?? 'db');
+
+  let closing = false;
+  /** Builds the next generation for the master's new UUID, then swaps to it (see module doc). */
+  async function buildNext(uuid: string): Promise<void> {
+    if (next || closing) return;
+    const dbDir = `db-${uuid.slice(0, 12)}`;
+    await rm(join(config.datadir, dbDir), { recursive: true, force: true });
+    const g = await open(dbDir);
+    next = g;
+    g.start();
+    log.warn({ dbDir, uuid }, 'following the new master: building its state beside the served one');
+    while (!closing) {
+      const t = g.tailer.state;
+      if (t.fatal || t.superseded) {
+        log.error({ fatal: t.fatal, superseded: t.superseded }, 'the new generation failed; keeping the served one');
+        await g.close();
+        next = undefined;
+        return;
+      }
+      if (t.initialSyncDone && g.lagSerials() === 0 && g.replicator.stats().queued === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (closing) return;
+    const pointer = join(config.datadir, 'current-db');
+    await writeFile(`${pointer}.tmp`, dbDir + '\n');
+    await rename(`${pointer}.tmp`, pointer);
+    const old = current;
+    current = g; // from here on every new request is served by the new state
+    next = undefined;
+    log.warn({ from: old.changelog.uuid, to: g.changelog.uuid, serial: g.changelog.head }, 'switched to the new master\'s state');
+    // requests in flight on the old state finish first
+    setTimeout(() => {
+      void old.close().then(() => rm(join(config.datadir, old.dbDir), { recursive: true, force: true }));
+    }, 5_000).unref();
+  }
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    logRequest(log, req, res, metrics?.observeRequest);
+    current.handle(req, res);
+  };
+  const server = createServer(handle);
   server.keepAliveTimeout = 65_000;
   acceptPushMethod(server);
 
   return {
     server,
-    changelog,
+    current: () => current,
     files,
-    tailer,
-    replicator,
     log,
+    get tailer() {
+      return current.tailer;
+    },
+    get replicator() {
+      return current.replicator;
+    },
+    get changelog() {
+      return current.changelog;
+    },
     listen: async () => {
       const port = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
@@ -199,21 +214,19 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
       boundUrl ||= `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       await writeNodeFile(config.datadir, { role: 'replica', url: `http://${local.includes(':') ? `[${local}]` : local}:${port}`, pid: process.pid });
-      tailer.start();
-      void replicator.scheduleMissing();
+        current.start();
       return port;
     },
     close: async () => {
+      closing = true;
       await removeNodeFile(config.datadir);
-      await tailer.stop();
-      await replicator.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      pages.close();
+      await next?.close();
+      await current.close();
       await master.close();
-      await changelog.close();
     },
   };
 }

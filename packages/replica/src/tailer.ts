@@ -26,6 +26,8 @@ export interface TailState {
   error?: string;
   /** Set when replication stopped for good (e.g. another master UUID). */
   fatal?: string;
+  /** Set (to the new master's UUID) when this tailer stopped because the master changed and the replica follows it. */
+  superseded?: string;
   /** Records applied since start. */
   applied: number;
 }
@@ -39,6 +41,11 @@ export interface TailerOptions {
   onApplied: (record: ReturnType<typeof decodeRecord>) => void;
   /** The master's long-poll time plus slack, ms. */
   pollMs?: number;
+  /**
+   * Follow a master with a new UUID: instead of the fatal state, the tailer stops and reports the
+   * new UUID here (the replica then builds the new state beside the old one).
+   */
+  onMasterChange?: (uuid: string) => void;
 }
 
 const MASTER_UUID_META = 'master-uuid';
@@ -75,7 +82,7 @@ export class Tailer {
 
   private async loop(): Promise<void> {
     let backoff = 100;
-    while (!this.stopped && !this.state.fatal) {
+    while (!this.stopped && !this.state.fatal && !this.state.superseded) {
       try {
         await this.pollOnce();
         backoff = 100;
@@ -96,6 +103,11 @@ export class Tailer {
       this.state.masterUuid = uuid;
       void this.opts.changelog.setMeta(MASTER_UUID_META, uuid);
       this.opts.log.info({ masterUuid: uuid }, 'replication: recorded the master UUID');
+    } else if (uuid !== this.state.masterUuid && this.opts.onMasterChange) {
+      this.state.superseded = uuid;
+      this.opts.log.warn({ old: this.state.masterUuid, new: uuid }, 'replication: the master has a new store UUID; following it (building the new state beside the old one)');
+      this.opts.onMasterChange(uuid);
+      throw new Error(`the master's store UUID changed to ${uuid}; following it`);
     } else if (uuid !== this.state.masterUuid) {
       this.state.fatal = `the master's store UUID changed from ${this.state.masterUuid} to ${uuid}: it holds a different history (e.g. restored by import); replication stopped, reads are served from serial ${this.opts.changelog.head}`;
       this.opts.log.fatal({ expected: this.state.masterUuid, got: uuid }, 'replication: master UUID changed; replication stopped');

@@ -1,0 +1,188 @@
+/**
+ * One generation of a replica's state: a changelog store (`<datadir>/<db dir>`), the tailer that
+ * fills it from the master, the file replicator, the simple-page cache, and the request handler
+ * (fast path + express app) that serves it. A replica normally has one generation for its whole
+ * life; when it follows a master with a new UUID it builds the next one beside the current one
+ * and swaps the server's handler to it in one step (`replica-app.ts`). File bytes are shared by
+ * all generations (the file store is content-addressed).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
+import type { Logger } from 'pino';
+import { Changelog, type FileStore } from '@wheelhouse/changelog';
+import {
+  Authenticator,
+  NotFoundError,
+  SimplePages,
+  TokenSigner,
+  createErrorHandler,
+  createFastPath,
+  createReadApi,
+  handle,
+  replicaTokenSigner,
+  setNodeHeaders,
+  type NodeInfo,
+  type NodeMetrics,
+} from '@wheelhouse/core';
+import { createChangelogFeed } from '@wheelhouse/master';
+import type { MasterClient } from './master-client.js';
+import { Tailer } from './tailer.js';
+import { FileReplicator } from './file-replicator.js';
+import { createWriteForwarder } from './write-forwarder.js';
+
+/** What a generation shares with the replica around it. */
+export interface GenerationContext {
+  files: FileStore;
+  master: MasterClient;
+  secret: Uint8Array;
+  log: Logger;
+  replicaId: string;
+  masterUrl: string;
+  maxLagSerials: number;
+  fileConcurrency?: number;
+  pollMs?: number;
+  writeWaitMs?: number;
+  outsideUrl?: string;
+  /** metrics of the node (the registry outlives generations) */
+  metrics: () => NodeMetrics | undefined;
+  /** status fields of the replica as a whole (e.g. a next generation being built) */
+  extraStatus: () => Record<string, unknown>;
+  /** set when the replica follows new masters */
+  onMasterChange?: (uuid: string) => void;
+  /** readiness ignores a superseded tailer while the old state is still served */
+  following: boolean;
+}
+
+/** A generation (see module doc). */
+export interface Generation {
+  dbDir: string;
+  changelog: Changelog;
+  tailer: Tailer;
+  replicator: FileReplicator;
+  pages: SimplePages;
+  node: NodeInfo;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  status(): Record<string, unknown>;
+  ready(): { ready: boolean; reason?: string };
+  lagSerials(): number;
+  start(): void;
+  close(): Promise<void>;
+}
+
+/** Opens (creating when new) the store at `location` and builds its generation. */
+export async function openGeneration(ctx: GenerationContext, location: string, dbDir: string): Promise<Generation> {
+  const changelog = await Changelog.open({ location, create: true, sync: false });
+  const { files, master, log } = ctx;
+  const replicator = new FileReplicator({ changelog, files, master, log, ...(ctx.fileConcurrency ? { concurrency: ctx.fileConcurrency } : {}) });
+  const tailer = new Tailer({
+    changelog,
+    master,
+    log,
+    onApplied: (r) => replicator.onRecord(r),
+    ...(ctx.pollMs ? { pollMs: ctx.pollMs } : {}),
+    ...(ctx.onMasterChange ? { onMasterChange: ctx.onMasterChange } : {}),
+  });
+  const auth = new Authenticator(changelog, new TokenSigner(ctx.secret));
+  // replicas serve the same feed (token required): backups of a running replica, chained replicas
+  const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(ctx.secret) });
+  const pages = new SimplePages(changelog);
+  const node: NodeInfo = { role: 'replica', uuid: changelog.uuid, masterUuid: () => tailer.state.masterUuid, serial: () => changelog.head };
+  const startedAt = Date.now();
+  const lagSerials = (): number => (tailer.state.superseded ? 0 : Math.max(0, tailer.state.masterSerial - changelog.head));
+
+  const status = (): Record<string, unknown> => {
+    const t = tailer.state;
+    const f = replicator.stats();
+    return {
+      role: 'REPLICA',
+      uuid: changelog.uuid,
+      'master-uuid': t.masterUuid,
+      'master-url': ctx.masterUrl,
+      'replica-id': ctx.replicaId,
+      serial: changelog.head,
+      'master-serial': t.masterSerial,
+      'lag-serials': lagSerials(),
+      'lag-seconds': t.inSyncAt && lagSerials() === 0 ? 0 : t.inSyncAt ? Math.round((Date.now() - t.inSyncAt) / 1000) : null,
+      'last-master-contact': t.lastContact ? new Date(t.lastContact).toISOString() : null,
+      'in-sync-at': t.inSyncAt ? new Date(t.inSyncAt).toISOString() : null,
+      'initial-sync-done': t.initialSyncDone,
+      'replication-error': t.error ?? null,
+      'replication-fatal': t.fatal ?? null,
+      'superseded-by-master': t.superseded ?? null,
+      'records-applied': t.applied,
+      'files-queued': f.queued,
+      'files-fetched': f.fetched,
+      'files-failed': f.failed.map((x) => ({ ...x, retryAt: new Date(x.retryAt).toISOString() })),
+      'generation-started-at': new Date(startedAt).toISOString(),
+      'memory-rss-bytes': process.memoryUsage().rss,
+      ...ctx.extraStatus(),
+    };
+  };
+  const ready = (): { ready: boolean; reason?: string } => {
+    if (tailer.state.fatal) return { ready: false, reason: tailer.state.fatal };
+    // following a new master: the old state keeps being served until the new one is complete
+    if (tailer.state.superseded && ctx.following) return { ready: true };
+    if (!tailer.state.initialSyncDone) return { ready: false, reason: 'initial sync with the master not done yet' };
+    if (lagSerials() > ctx.maxLagSerials) return { ready: false, reason: `${lagSerials()} serials behind the master (bound ${ctx.maxLagSerials})` };
+    return { ready: true };
+  };
+
+  const forward = createWriteForwarder({
+    changelog,
+    master,
+    log,
+    via: `wheelhouse-replica-${ctx.replicaId}`,
+    ...(ctx.writeWaitMs ? { waitMs: ctx.writeWaitMs } : {}),
+    ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}),
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    setNodeHeaders(res, node);
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') next();
+    else handle(forward)(req, res, next);
+  });
+  app.use(feed.router);
+  const metrics = ctx.metrics();
+  app.use(createReadApi({ state: changelog, pages, auth, status, ready, ...(metrics ? { metrics } : {}), ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
+  app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
+  app.use(createErrorHandler(log));
+
+  const fast = createFastPath({
+    state: changelog,
+    pages,
+    blobs: files,
+    node,
+    onMissingBlob: (req, res, entry, sha256) => {
+      const filename = (req.url ?? '').split('?')[0]!.split('/').pop() ?? sha256;
+      void replicator.serveMissing(req, res, entry, sha256, decodeURIComponent(filename));
+    },
+  });
+
+  return {
+    dbDir,
+    changelog,
+    tailer,
+    replicator,
+    pages,
+    node,
+    handle: (req, res) => {
+      if (!fast(req, res)) app(req, res);
+    },
+    status,
+    ready,
+    lagSerials,
+    start: () => {
+      tailer.start();
+      void replicator.scheduleMissing();
+    },
+    close: async () => {
+      await tailer.stop();
+      await replicator.close();
+      pages.close();
+      await changelog.close();
+    },
+  };
+}
