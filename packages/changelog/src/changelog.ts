@@ -174,7 +174,7 @@ export class Changelog {
       const changes = tx.seal();
       if (changes.length === 0) return { serial: null, result };
       const bytes = encodeRecord({ serial: tx.serial, at: tx.at, changes });
-      await this.commitRecord(bytes, decodeRecord(bytes));
+      await this.commitRecords([{ bytes, record: decodeRecord(bytes) }]);
       return { serial: tx.serial, result };
     });
   }
@@ -192,30 +192,59 @@ export class Changelog {
     return this.queue.run(async () => {
       if (decoded.serial <= this.headSerial) return false;
       if (decoded.serial !== this.headSerial + 1) throw new SerialGapError(this.headSerial + 1, decoded.serial);
-      await this.commitRecord(bytes, decoded);
+      await this.commitRecords([{ bytes, record: decoded }]);
       return true;
     });
   }
 
-  /** The one commit path (caller holds the queue; record.serial === head + 1). */
-  private async commitRecord(bytes: Uint8Array, record: ChangeRecord): Promise<void> {
-    const operations: LevelOperation[] = [{ type: 'put', key: recordKey(record.serial), value: bytes }];
-    for (const { key, value } of record.changes) {
-      operations.push(value === null ? { type: 'del', key: stateKey(key) } : { type: 'put', key: stateKey(key), value: encodeValue(value) });
+  /**
+   * Replica catch-up: applies a run of encoded records in one LevelDB batch (same semantics as
+   * `apply` for each: already applied ones are skipped, a gap rejects with SerialGapError before
+   * anything is written). Resolves with the number applied.
+   */
+  async applyMany(records: Uint8Array[]): Promise<number> {
+    if (this.closing) throw new StoreClosedError();
+    const decoded = records.map((r) => ({ bytes: Uint8Array.from(r), record: decodeRecord(r) }));
+    return this.queue.run(async () => {
+      const todo = decoded.filter((d) => d.record.serial > this.headSerial);
+      let expected = this.headSerial + 1;
+      for (const d of todo) {
+        if (d.record.serial !== expected) throw new SerialGapError(expected, d.record.serial);
+        expected++;
+      }
+      if (todo.length) await this.commitRecords(todo);
+      return todo.length;
+    });
+  }
+
+  /**
+   * The one commit path (caller holds the queue; the records follow head without gap): one batch
+   * with every record, state change and the new head; then the in-memory view, waiters and
+   * listeners, record by record.
+   */
+  private async commitRecords(list: Array<{ bytes: Uint8Array; record: ChangeRecord }>): Promise<void> {
+    const operations: LevelOperation[] = [];
+    for (const { bytes, record } of list) {
+      operations.push({ type: 'put', key: recordKey(record.serial), value: bytes });
+      for (const { key, value } of record.changes) {
+        operations.push(value === null ? { type: 'del', key: stateKey(key) } : { type: 'put', key: stateKey(key), value: encodeValue(value) });
+      }
     }
-    operations.push({ type: 'put', key: HEAD_KEY, value: textBytes(String(record.serial)) });
+    operations.push({ type: 'put', key: HEAD_KEY, value: textBytes(String(list[list.length - 1]!.record.serial)) });
     await this.db.batch(operations, { sync: this.sync });
-    for (const { key, value } of record.changes) {
-      if (value === null) this.state.delete(key);
-      else this.state.set(key, value);
-    }
-    this.headSerial = record.serial;
-    this.waiters.notify(record.serial);
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(record);
-      } catch (err) {
-        process.emitWarning(`changelog onCommit listener threw at serial ${record.serial}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'ChangelogListenerWarning');
+    for (const { record } of list) {
+      for (const { key, value } of record.changes) {
+        if (value === null) this.state.delete(key);
+        else this.state.set(key, value);
+      }
+      this.headSerial = record.serial;
+      this.waiters.notify(record.serial);
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(record);
+        } catch (err) {
+          process.emitWarning(`changelog onCommit listener threw at serial ${record.serial}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'ChangelogListenerWarning');
+        }
       }
     }
   }
