@@ -1,35 +1,43 @@
 /**
- * `npm run bench`: the Wheelhouse benchmark (a program, not a test). Starts a fresh master,
- * populates an index with 300 projects and 2,000 files, measures upload throughput with a token,
- * twine-style (Basic auth with the password on every file) and through the real twine, then read
- * throughput and latency under autocannon; prints a markdown table and writes it to
- * bench/results/latest.md. Exits non-zero only when the server cannot be started.
+ * `npm run bench`: the Wheelhouse benchmark (a program, not a test). Parts, all by default or one
+ * with `--only=master|replication|proxy`:
+ * - master: a fresh master with 300 projects and 2,000 files; upload throughput with a token,
+ *   twine-style and through the real twine; read throughput and latency under autocannon;
+ * - replication: a replica of that master; upload-to-visible lag, the same reads on the replica,
+ *   catch-up of a fresh replica on a master with 50,000 serials;
+ * - proxy: the proxy's cost on the simple page, and failover time when the replica is killed.
+ * Prints one markdown report (machine, date, tables, notes) and writes it to
+ * bench/results/latest.md (a single part: latest-<part>.md). Exits non-zero only on bad arguments
+ * or when the master cannot be started.
  */
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bareHttpBaseline } from './bare-http-baseline.js';
-import { createBenchIndex } from './index-setup.js';
-import { runLoad, type LoadSettings } from './load-run.js';
-import { readTargets } from './read-targets.js';
-import { DOWNLOAD_FILE_BYTES, newFiles, population, projectName, wheel } from './release-files.js';
-import { REFERENCE, renderReport, type ReadRow, type UploadRow } from './results-table.js';
-import { repoRoot, ServerProcess } from './server-process.js';
-import { runTwine, type TwineOutcome } from './twine-run.js';
-import { basicAuth, devpiAuth, runUploads, type UploadOutcome } from './upload-runner.js';
+import { BenchCluster } from './bench-cluster.js';
+import { renderProxy, renderReplication } from './cluster-tables.js';
+import type { LoadSettings } from './load-run.js';
+import { masterLoadNote, runMasterPart, type MasterResults } from './master-part.js';
+import { nodeLogNotes } from './node-process.js';
+import { emptyProxyResults, runProxyPart } from './proxy-part.js';
+import { emptyReplicationResults, runReplicationPart } from './replication-part.js';
+import { renderReport } from './results-table.js';
+import { repoRoot, ServerStartError } from './server-process.js';
 
-const PROJECTS = 300;
-const FILES = 2_000;
-const POPULATE_CONCURRENCY = 8;
-const TWINE_STYLE_FILES = 200;
-const TWINE_FILES = 50;
+const PARTS = ['master', 'replication', 'proxy'] as const;
+type Part = (typeof PARTS)[number];
 const LOAD: LoadSettings = { connections: 10, durationSeconds: 10 };
-const USER = 'bench';
-const PASSWORD = 'bench-password-0123';
-const INDEX = 'dev';
 
-function uploadNotes(phase: string, o: UploadOutcome): string[] {
-  return [...o.errors].map(([what, n]) => `${phase}: ${n}× ${what}`);
+function parseParts(argv: readonly string[]): Part[] {
+  let only: Part | undefined;
+  for (const arg of argv) {
+    const m = /^--only=(.*)$/.exec(arg);
+    if (m && (PARTS as readonly string[]).includes(m[1]!)) only = m[1] as Part;
+    else {
+      process.stderr.write(`bench: unknown argument '${arg}'; usage: node bench/dist/index.js [--only=${PARTS.join('|')}]\n`);
+      process.exit(2);
+    }
+  }
+  return only ? [only] : [...PARTS];
 }
 
 function serverLogNotes(log: string): string[] {
@@ -41,7 +49,9 @@ function serverLogNotes(log: string): string[] {
 }
 
 async function main(): Promise<void> {
+  const parts = parseParts(process.argv.slice(2));
   const t0 = performance.now();
+  const loadAtStart = loadavg();
   const cpuList = cpus();
   const machine = {
     date: new Date().toISOString(),
@@ -51,133 +61,94 @@ async function main(): Promise<void> {
     os: `${platform()} ${release()}`,
     memoryGiB: totalmem() / 2 ** 30,
   };
-
-  let server: ServerProcess;
-  try {
-    server = await ServerProcess.start('bench-root-password');
-  } catch (err) {
-    process.stderr.write(`bench: cannot start the server: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
+  const say = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+  const cluster = new BenchCluster(say);
   const onSignal = (): void => {
-    server.killNow();
+    cluster.killNow();
     process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const say = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
   const notes: string[] = [];
-  const uploads: UploadRow[] = [];
-  const reads: ReadRow[] = [];
-  let twine: TwineOutcome | undefined;
-  const setup: string[] = [];
+  const masterResults: MasterResults = { uploads: [], reads: [], twine: undefined, setup: [], notes: [] };
+  const replication = emptyReplicationResults();
+  const proxy = emptyProxyResults(LOAD);
+  const stoppedEarly = (part: string, err: unknown): void => {
+    if (err instanceof ServerStartError) {
+      process.stderr.write(`bench: cannot start the server: ${err.message}\n`);
+      cluster.killNow();
+      process.exit(1);
+    }
+    notes.push(`${part} benchmark stopped early: ${(err as Error).stack ?? String(err)}`);
+  };
+
   try {
-    say(`master pid ${String(server.pid)} at ${server.url}`);
-    const ix = await createBenchIndex(server.url, USER, PASSWORD, INDEX);
-
-    const files = population(PROJECTS, FILES);
-    const wheels = files.filter((f) => f.filename.endsWith('.whl')).length;
-    const bytes = files.reduce((n, f) => n + f.content.length, 0);
-    say(`populating ${ix.indexPath}: ${PROJECTS} projects, ${FILES} files`);
-    const populate = await runUploads({
-      baseUrl: server.url,
-      indexPath: ix.indexPath,
-      authHeaders: devpiAuth(USER, ix.token),
-      files,
-      concurrency: POPULATE_CONCURRENCY,
-      budgetMs: 60_000,
-    });
-    uploads.push({
-      phase: `populate (${FILES} files, ${wheels} wheels, ${(bytes / 2 ** 20).toFixed(1)} MiB)`,
-      auth: 'login token (X-Devpi-Auth)',
-      concurrency: POPULATE_CONCURRENCY,
-      files: FILES,
-      outcome: populate,
-      devpi: { text: `~${REFERENCE.devpiTokenUploads}`, value: REFERENCE.devpiTokenUploads },
-    });
-    notes.push(...uploadNotes('populate', populate));
-    const rssAfterPopulate = await server.rssBytes();
-
-    const twineRef = { text: '2.5–3', value: (REFERENCE.devpiTwineUploads[0] + REFERENCE.devpiTwineUploads[1]) / 2 };
-    for (const [concurrency, prefix] of [
-      [1, '2.0'],
-      [4, '3.0'],
-    ] as const) {
-      say(`twine-style uploads: ${TWINE_STYLE_FILES} files, concurrency ${concurrency}, Basic auth with the password`);
-      const o = await runUploads({
-        baseUrl: server.url,
-        indexPath: ix.indexPath,
-        authHeaders: basicAuth(USER, PASSWORD),
-        files: newFiles(PROJECTS, TWINE_STYLE_FILES, prefix),
-        concurrency,
-        budgetMs: 30_000,
-      });
-      uploads.push({ phase: `twine-style, new files`, auth: 'Basic, password', concurrency, files: TWINE_STYLE_FILES, outcome: o, devpi: twineRef });
-      notes.push(...uploadNotes(`twine-style c=${concurrency}`, o));
+    if (parts.includes('master')) {
+      try {
+        await runMasterPart(cluster, LOAD, say, masterResults);
+      } catch (err) {
+        stoppedEarly('master', err);
+      }
     }
-    const status = await server.status();
-    if (typeof status['password-cache-entries'] === 'number') setup.push(`password verification cache entries after the Basic-auth uploads: ${status['password-cache-entries']}`);
-
-    say(`real twine upload of ${TWINE_FILES} wheels`);
-    twine = await runTwine(`${server.url}${ix.indexPath}`, USER, PASSWORD, newFiles(TWINE_FILES, TWINE_FILES, '4.0', true));
-    if (!twine.ran || !twine.ok) notes.push(twine.note);
-
-    const { targets, notes: targetNotes } = await readTargets({
-      baseUrl: server.url,
-      indexPath: ix.indexPath,
-      pageProject: projectName(0),
-      downloadFile: `${projectName(0)}-1.0.0.tar.gz`,
-      wheelProject: projectName(3),
-      wheelFile: wheel(projectName(3), '1.0.0', 1).filename,
-    });
-    notes.push(...targetNotes);
-    const devpiFor = (label: string): number | undefined =>
-      label.startsWith('simple page') ? REFERENCE.devpiSimplePage : label.startsWith('file download') ? REFERENCE.devpiFileDownload : undefined;
-    for (const target of targets) {
-      say(`load: ${target.label}, ${LOAD.connections} connections × ${LOAD.durationSeconds} s`);
-      const outcome = await runLoad(target, LOAD, server);
-      reads.push({ outcome, ...(devpiFor(target.label) ? { devpi: devpiFor(target.label)! } : {}) });
-      if (outcome.note) notes.push(`${target.label}: ${outcome.note}`);
+    if (parts.includes('replication')) {
+      try {
+        await runReplicationPart(cluster, LOAD, say, replication);
+      } catch (err) {
+        stoppedEarly('replication', err);
+      }
     }
-    const htmlPage = targets[0];
-    if (htmlPage) {
-      say(`load: calibration, bare node:http with the same bytes`);
-      const outcome = await bareHttpBaseline(htmlPage.url, LOAD);
-      reads.push({ outcome });
-      if (outcome.note) notes.push(`${outcome.label}: ${outcome.note}`);
+    if (parts.includes('proxy')) {
+      try {
+        await runProxyPart(cluster, LOAD, say, proxy);
+      } catch (err) {
+        stoppedEarly('proxy', err);
+      }
     }
-    setup.push(
-      `index \`${ix.indexPath}\`: ${PROJECTS} projects, ${FILES} files populated (sdists of 1–12 KB, every tenth a wheel), then ${2 * TWINE_STYLE_FILES} twine-style and ${TWINE_FILES} twine uploads; download target is a ${DOWNLOAD_FILE_BYTES}-byte sdist`,
-      `server: one \`wheelhouse master\` process, --log-level warn, fresh temp data dir; RSS after populating: ${rssAfterPopulate === undefined ? '—' : `${(rssAfterPopulate / 2 ** 20).toFixed(0)} MiB`}`,
-    );
-  } catch (err) {
-    notes.push(`benchmark stopped early: ${(err as Error).stack ?? String(err)}`);
   } finally {
-    if (server.unexpectedExit) notes.push(`**the server died during the run (${server.unexpectedExit})**`);
-    notes.push(...serverLogNotes(server.log()));
-    await server.stop();
+    const master = cluster.master;
+    if (master?.unexpectedExit) notes.push(`**the master died during the run (${master.unexpectedExit})**`);
+    const replica = cluster.replica;
+    // the proxy part kills the replica on purpose; anything else is unexpected
+    if (replica?.unexpectedExit) notes.push(`**the replica died during the run (${replica.unexpectedExit})**`);
+    if (master) notes.push(...serverLogNotes(master.log()));
+    if (replica) notes.push(...nodeLogNotes('replica', replica.log()));
+    for (const n of cluster.others) {
+      if (n.unexpectedExit) notes.push(`**${n.spec.name} died during the run (${n.unexpectedExit})**`);
+      notes.push(...nodeLogNotes(n.spec.name, n.log()));
+    }
+    await cluster.stop();
   }
+
+  const setup: string[] = [];
+  if (!parts.includes('master') && cluster.ix) {
+    setup.push(`master: one \`wheelhouse master\` (--log-level warn, fresh temp data dir), index \`${cluster.ix.indexPath}\` populated with 300 projects, 2,000 files (sdists of 1–12 KB, every tenth a wheel)`);
+  }
+  const loadAtEnd = loadavg();
+  const la = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
+  setup.push(`machine load average (1 / 5 / 15 min) at start ${la(loadAtStart)}, at end ${la(loadAtEnd)} — other work on this machine competes with every figure below`);
+  if (parts.length < PARTS.length) setup.push(`part run: \`--only=${parts.join(',')}\``);
+  const extraSections: string[] = [];
+  if (parts.includes('replication')) extraSections.push(renderReplication(replication));
+  if (parts.includes('proxy')) extraSections.push(renderProxy(proxy));
 
   const report = renderReport({
     machine,
-    setup,
-    uploads,
-    twine,
-    reads,
-    loadNote:
-      `Load generator: autocannon ${LOAD.connections} keep-alive connections, closed loop, ${LOAD.durationSeconds} s per endpoint, one URL each, ` +
-      `run in a child process (not on the server's event loop) but **sharing the machine's ${machine.cores} cores with the server**, so these figures understate what the server alone can do. ` +
-      `Latency resolution is autocannon's: whole milliseconds. Server CPU µs/request is the server process's user+system time (/proc) over the requests served — independent of how the cores were shared. RSS is the server's \`/+status\` memory-rss-bytes right after each run. ` +
-      `The last row loads a bare \`node:http\` handler (child process) serving the HTML simple page's bytes under the same conditions: the ceiling on this machine for this setup.`,
-    notes,
+    setup: [...masterResults.setup, ...setup],
+    uploads: masterResults.uploads,
+    twine: masterResults.twine,
+    reads: masterResults.reads,
+    loadNote: masterLoadNote(LOAD, machine.cores),
+    extraSections,
+    notes: [...masterResults.notes, ...replication.notes, ...proxy.notes, ...notes],
     totalSeconds: (performance.now() - t0) / 1000,
   });
   process.stdout.write(report);
   const dir = join(repoRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.md'), report);
-  say(`written to ${join(dir, 'latest.md')}`);
+  const file = join(dir, parts.length === PARTS.length ? 'latest.md' : `latest-${parts[0]!}.md`);
+  writeFileSync(file, report);
+  say(`written to ${file}`);
 }
 
 await main();

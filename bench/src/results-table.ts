@@ -49,17 +49,19 @@ export interface Report {
   readonly twine: TwineOutcome | undefined;
   readonly reads: readonly ReadRow[];
   readonly loadNote: string;
+  /** Markdown sections (replication, proxy) placed after the master's tables, before the notes. */
+  readonly extraSections: readonly string[];
   readonly notes: readonly string[];
   readonly totalSeconds: number;
 }
 
-const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
-const f1 = (n: number): string => n.toFixed(1);
-const f2 = (n: number): string => n.toFixed(2);
+export const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const f1 = (n: number): string => n.toFixed(1);
+export const f2 = (n: number): string => n.toFixed(2);
 const ratio = (ours: number, theirs: number): string => (theirs > 0 && ours > 0 ? `${(ours / theirs).toFixed(1)}×` : '—');
 const pct = (ours: number, theirs: number): string => (ours > 0 ? `${((100 * ours) / theirs).toFixed(0)}%` : '—');
 
-function percentile(values: readonly number[], p: number): number | undefined {
+export function percentile(values: readonly number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -78,7 +80,19 @@ export function renderReport(r: Report): string {
   out.push(`- node: ${m.node}`);
   for (const s of r.setup) out.push(`- ${s}`);
   out.push('');
+  if (r.uploads.length || r.reads.length) out.push(...masterSections(r));
+  for (const section of r.extraSections) out.push(section, '');
 
+  out.push('## Notes', '');
+  if (r.notes.length === 0) out.push('- none: every request answered as expected, no warnings in the server log.');
+  for (const n of r.notes) out.push(`- ${n}`);
+  out.push('', `Whole run: ${f1(r.totalSeconds)} s.`, '');
+  return out.join('\n');
+}
+
+/** The master benchmark's uploads, reads and reference tables. */
+function masterSections(r: Report): string[] {
+  const out: string[] = [];
   out.push('## Uploads (legacy upload API, files/s)', '');
   out.push('| phase | auth | concurrency | files ok / sent | seconds | files/s | p50 ms | p99 ms | devpi 6.19 files/s | × devpi |');
   out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -128,10 +142,5 @@ export function renderReport(r: Report): string {
   out.push(`| bare \`node:http\` handler | ~${f0(REFERENCE.nodeHttpPage)} req/s |`);
   out.push(`| bare express 5 route | ~${f0(REFERENCE.express5Page)} req/s |`);
   out.push('', 'Goals: reads ≥ 10× devpi and ≥ 60% of nginx on the same bytes; ≥ 50 files/s through twine-style Basic auth.', '');
-
-  out.push('## Notes', '');
-  if (r.notes.length === 0) out.push('- none: every request answered as expected, no warnings in the server log.');
-  for (const n of r.notes) out.push(`- ${n}`);
-  out.push('', `Whole run: ${f1(r.totalSeconds)} s.`, '');
-  return out.join('\n');
+  return out;
 }

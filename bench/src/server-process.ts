@@ -14,7 +14,7 @@ import { cpuSeconds } from './process-cpu.js';
 
 /** The repository root: this file is compiled to bench/dist/server-process.js. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const wheelhouseBin = join(repoRoot, 'bin', 'wheelhouse');
+export const wheelhouseBin = join(repoRoot, 'bin', 'wheelhouse');
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -23,7 +23,7 @@ export class ServerStartError extends Error {
   override readonly name = 'ServerStartError';
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -36,7 +36,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function execNode(args: string[], cwd: string): Promise<{ code: number; output: string }> {
+export function execNode(args: string[], cwd: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
@@ -69,6 +69,11 @@ export class ServerProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The master's data directory (its secret file is `<datadir>/secret`). */
+  get datadir(): string {
+    return join(this.root, 'data');
   }
 
   /** Initialises a data dir with `rootPassword` and starts a master on it. */

@@ -22,7 +22,8 @@ export interface UploadOutcome {
   readonly errors: Map<string, number>;
 }
 
-function multipartBody(file: ReleaseFile): { contentType: string; body: Buffer } {
+/** The legacy upload form (`:action=file_upload`) for `file`, as twine sends it. */
+export function multipartBody(file: ReleaseFile): { contentType: string; body: Buffer } {
   const boundary = `----wheelhouse-bench-${randomBytes(12).toString('hex')}`;
   const isWheel = file.filename.endsWith('.whl');
   const fields: Array<[string, string]> = [

@@ -133,6 +133,11 @@ export class Changelog {
     }
   }
 
+  /** Keys of the current state starting with `prefix`, sorted (a scan: for start-up and maintenance, not per request). */
+  keysWithPrefix(prefix: string): string[] {
+    return this.state.sortedKeys().filter((k) => k.startsWith(prefix));
+  }
+
   /** Every key of the current state with its (frozen) value, sorted by key. For dumps. */
   entries(): Array<[string, unknown]> {
     return this.state.sortedKeys().map((k) => [k, this.state.get(k)]);

@@ -21,13 +21,13 @@ export interface ClusterOptions {
   entry: string;
 }
 
-/** Initialises a master data directory with index `root/dev` unless it exists. Returns true when it did. */
+/** Initialises a master data directory with index `root/dev` (inheriting the `root/pypi` mirror) unless it exists. Returns true when it did. */
 export async function ensureMasterDatadir(datadir: string): Promise<boolean> {
   if (await Changelog.exists(datadirPaths(datadir).db)) return false;
   await initDatadir({ datadir });
   const changelog = await Changelog.open({ location: datadirPaths(datadir).db });
   try {
-    await changelog.write((tx) => createIndex(tx, 'root', 'dev', {}));
+    await changelog.write((tx) => createIndex(tx, 'root', 'dev', { bases: ['root/pypi'] }));
   } finally {
     await changelog.close();
   }

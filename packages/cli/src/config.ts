@@ -22,6 +22,8 @@ export interface MasterSettings {
   'master-url'?: string;
   /** replica: readiness bound, serials behind the master */
   'max-lag-serials'?: number;
+  /** master: mirror indexes serve only what is cached */
+  offline?: boolean;
 }
 
 const DEFAULTS = { host: '127.0.0.1', port: 3141, 'max-file-bytes': 1024 ** 3, 'sync-commits': true, 'log-level': 'info' } as const;
@@ -40,6 +42,7 @@ const validateSettings = ajv.compile({
     'log-level': { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     'master-url': { type: 'string', pattern: '^https?://' },
     'max-lag-serials': { type: 'integer', minimum: 0 },
+    offline: { type: 'boolean' },
     config: { type: 'string' },
   },
   additionalProperties: false,
@@ -49,9 +52,9 @@ const validateSettings = ajv.compile({
 export class ConfigError extends Error {}
 
 /** Every setting, by its flag name (`--datadir` ↔ `WHEELHOUSE_DATADIR`). */
-const SETTING_KEYS = ['datadir', 'host', 'port', 'secret-file', 'outside-url', 'max-file-bytes', 'sync-commits', 'log-level', 'master-url', 'max-lag-serials'];
+const SETTING_KEYS = ['datadir', 'host', 'port', 'secret-file', 'outside-url', 'max-file-bytes', 'sync-commits', 'log-level', 'master-url', 'max-lag-serials', 'offline'];
 const NUMERIC = new Set(['port', 'max-file-bytes', 'max-lag-serials']);
-const BOOLEAN = new Set(['sync-commits']);
+const BOOLEAN = new Set(['sync-commits', 'offline']);
 
 /** Converts a string (env or flag) to the setting's type, leaving bad values for the schema to report. */
 function coerce(key: string, value: string): unknown {

@@ -47,6 +47,7 @@ async function runMaster(settings: MasterSettings): Promise<void> {
       maxFileBytes: settings['max-file-bytes'],
       syncCommits: settings['sync-commits'],
       logger,
+      ...(settings.offline ? { offline: true } : {}),
       ...(settings['secret-file'] ? { secretFile: settings['secret-file'] } : {}),
       ...(settings['outside-url'] ? { outsideUrl: settings['outside-url'] } : {}),
     });
@@ -101,9 +102,10 @@ program
   .description('create a data directory with the root user and a secret file')
   .requiredOption('--datadir <dir>', 'data directory to create')
   .option('--root-password <password>', "root's password", '')
-  .action(async (opts: { datadir: string; rootPassword: string }) => {
+  .option('--no-root-pypi', 'do not create the root/pypi mirror of PyPI')
+  .action(async (opts: { datadir: string; rootPassword: string; rootPypi: boolean }) => {
     try {
-      const { uuid, secretFile } = await initDatadir({ datadir: opts.datadir, rootPassword: opts.rootPassword });
+      const { uuid, secretFile } = await initDatadir({ datadir: opts.datadir, rootPassword: opts.rootPassword, noRootPypi: !opts.rootPypi });
       process.stdout.write(`initialised ${resolve(opts.datadir)} (store uuid ${uuid}, secret file ${secretFile})\n`);
     } catch (err) {
       fail((err as Error).message);
@@ -118,6 +120,7 @@ const masterFlags = (cmd: Command): Command =>
     .option('--outside-url <url>', 'URL clients use to reach this server')
     .option('--max-file-bytes <n>', 'largest release file accepted, bytes (default 1 GiB)')
     .option('--log-level <level>', 'pino log level (default info)')
+    .option('--offline', 'mirror indexes serve only what is cached (master only)')
     .option('--config <file>', 'JSON file with any of these settings');
 
 function settingsFrom(opts: Record<string, unknown>, required: string[] = []): MasterSettings {

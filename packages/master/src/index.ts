@@ -14,3 +14,5 @@ export * from './dump/import.js';
 export * from './dump/devpi-import.js';
 export * from './dump/build-store.js';
 export * from './dump/backup.js';
+export * from './mirror/upstream.js';
+export * from './mirror/mirror-service.js';

@@ -1,11 +1,12 @@
 /**
  * `wheelhouse init`: creates a data directory — the changelog store with its UUID, serial 0
- * holding the `root` user — and a secret file for login tokens (mode 0600) unless one is given.
+ * holding the `root` user and (unless told not to) the `root/pypi` mirror of PyPI, as devpi — and
+ * a secret file for login tokens (mode 0600).
  */
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Changelog } from '@wheelhouse/changelog';
-import { createUser, hashPassword } from '@wheelhouse/core';
+import { createIndex, createUser, hashPassword } from '@wheelhouse/core';
 import { datadirPaths } from './master-app.js';
 
 /** Options of {@link initDatadir}. */
@@ -13,6 +14,8 @@ export interface InitOptions {
   datadir: string;
   /** root's password; default '' (devpi's default). */
   rootPassword?: string;
+  /** Do not create the `root/pypi` mirror (default: create it, as devpi does). */
+  noRootPypi?: boolean;
 }
 
 /** Result of {@link initDatadir}. */
@@ -34,7 +37,12 @@ export async function initDatadir(opts: InitOptions): Promise<InitResult> {
   const pwhash = await hashPassword(opts.rootPassword ?? '');
   const changelog = await Changelog.open({ location: paths.db, create: true });
   try {
-    await changelog.write((tx) => createUser(tx, 'root', { pwhash }));
+    await changelog.write((tx) => {
+      createUser(tx, 'root', { pwhash });
+      if (!opts.noRootPypi) {
+        createIndex(tx, 'root', 'pypi', { type: 'mirror', volatile: false, title: 'PyPI', mirror_url: 'https://pypi.org/simple/', mirror_web_url_fmt: 'https://pypi.org/project/{name}/' });
+      }
+    });
     return { uuid: changelog.uuid, secretFile: paths.secret };
   } finally {
     await changelog.close();

@@ -19,6 +19,7 @@ import {
   replicaTokenSigner,
   createFastPath,
   createReadApi,
+  createWebRouter,
   createNodeMetrics,
   logRequest,
   setNodeHeaders,
@@ -26,6 +27,7 @@ import {
 } from '@wheelhouse/core';
 import { acceptPushMethod } from './push-method.js';
 import { createChangelogFeed } from './changelog-feed.js';
+import { MirrorService } from './mirror/mirror-service.js';
 import { removeNodeFile, writeNodeFile } from './node-file.js';
 import { createWriteApi } from './write-api.js';
 
@@ -45,6 +47,10 @@ export interface MasterConfig {
   maxFileBytes: number;
   /** fsync each commit. */
   syncCommits: boolean;
+  /** Mirror indexes serve only what is cached; upstream is never contacted. */
+  offline?: boolean;
+  /** Timeout of one upstream request of a mirror, ms (default 5,000). */
+  mirrorTimeoutMs?: number;
   /** Logger; default pino at info level to stdout. */
   logger?: Logger;
 }
@@ -94,9 +100,19 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
   changelog.onCommit((r) => (lastCommitAt = r.at));
 
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(secret) });
+  const mirrors = new MirrorService({
+    changelog,
+    files,
+    node,
+    log,
+    ...(config.offline ? { offline: true } : {}),
+    ...(config.mirrorTimeoutMs ? { timeoutMs: config.mirrorTimeoutMs } : {}),
+  });
   const metrics = createNodeMetrics(changelog, [
     { name: 'wheelhouse_feed_streams', help: 'open changelog streams to replicas', value: () => feed.replicas().filter((r) => r.streaming).length },
     { name: 'wheelhouse_replicas_known', help: 'replicas that polled this master since start', value: () => feed.replicas().length },
+    { name: 'wheelhouse_mirrors_failing', help: 'mirror indexes whose upstream is failing or whose circuit is open', value: () => mirrors.health().filter((m) => m.state === 'failing' || m.state === 'circuit-open').length },
+    { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
   const status = (): Record<string, unknown> => ({
     role: 'MASTER',
@@ -109,6 +125,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     'outside-url': config.outsideUrl ?? null,
     'password-cache-entries': auth.cache.size,
     'memory-rss-bytes': process.memoryUsage().rss,
+    mirrors: mirrors.health(),
     replicas: feed.replicas().map((r) => ({ ...r, lastSeen: new Date(r.lastSeen).toISOString(), 'lag-serials': changelog.head - r.serial })),
   });
 
@@ -121,12 +138,13 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     next();
   });
   app.use(feed.router);
+  app.use(createWebRouter({ state: changelog, files, status, role: 'master', ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createReadApi({ state: changelog, pages, auth, status, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
-  const fast = createFastPath({ state: changelog, pages, blobs: files, node });
+  const fast = createFastPath({ state: changelog, pages, blobs: files, node, mirrors });
   const server = createServer((req, res) => {
     logRequest(log, req, res, metrics.observeRequest);
     if (!fast(req, res)) app(req, res);

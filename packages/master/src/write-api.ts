@@ -33,6 +33,7 @@ import {
   principalOf,
   pushRelease,
   requireIndex,
+  requireStage,
   sendJson,
   userView,
   validSegments,
@@ -91,7 +92,7 @@ export function createWriteApi(deps: WriteApiDeps): Router {
   const requireDeleter = async (req: Request, user: string, index: string): Promise<void> => {
     const cfg: IndexConfig = requireIndex(changelog, user, index);
     const who = await principalOf(auth, req);
-    if (who === 'root' || who === user || aclAllows(cfg.acl_upload, who)) return;
+    if (who === 'root' || who === user || (cfg.type === 'stage' && aclAllows(cfg.acl_upload, who))) return;
     if (who === undefined) throw new UnauthorizedError(`authentication required to delete from ${user}/${index}`);
     throw new ForbiddenError(`user '${who}' may not delete from ${user}/${index}`);
   };
@@ -195,7 +196,7 @@ export function createWriteApi(deps: WriteApiDeps): Router {
   router.post('/:user/:index/\\+f/*rest', json, handle(async (req, res) => {
     const user = param(req, 'user');
     const index = param(req, 'index');
-    const cfg = requireIndex(changelog, user, index);
+    const cfg = requireStage(changelog, user, index, 'upload test results to');
     const who = await principalOf(auth, req);
     if (!aclAllows(cfg.acl_toxresult_upload, who)) {
       throw new ForbiddenError('No permission to upload tox results. You can use the devpi test --no-upload option to skip the upload.');

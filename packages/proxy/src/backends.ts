@@ -35,6 +35,8 @@ export class Backend {
   /** ms since epoch of the last check answer. */
   lastCheck = 0;
   requests = 0;
+  /** Aborts of in-flight requests that have not sent a byte to their client yet (cut when the backend goes down). */
+  readonly pending = new Set<AbortController>();
 
   constructor(
     /** Short name for status and admin URLs (`master`, `replica1`…). */
@@ -125,9 +127,21 @@ export class BackendPool {
     } else {
       b.failStreak++;
       b.okStreak = 0;
-      if (b.up && b.failStreak >= this.policy.fall) b.up = false;
+      if (b.up && b.failStreak >= this.policy.fall) this.markDown(b);
     }
     return b.up;
+  }
+
+  /**
+   * Takes a backend out of rotation at once (failed checks, or a refused connection) and cancels
+   * its in-flight requests that have not answered yet, so reads are retried elsewhere instead of
+   * waiting for a host that vanished.
+   */
+  markDown(b: Backend): void {
+    b.up = false;
+    b.okStreak = 0;
+    for (const ac of b.pending) ac.abort(new Error(`backend ${b.name} went down`));
+    b.pending.clear();
   }
 }
 

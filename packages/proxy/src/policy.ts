@@ -13,6 +13,10 @@ export const RETRY_POLICY = {
   errorCodes: new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CLOSED']),
   /** At most this many further backends are tried. */
   maxRetries: 1,
+  /** A read whose backend sends no response headers within this time is retried elsewhere, ms. */
+  readHeadersTimeoutMs: 10_000,
+  /** Errors that prove a request never reached the backend (a write may then be answered 503). */
+  notConnected: new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']),
 } as const;
 
 /** Health checking and ejection numbers (all times in ms). */

@@ -18,6 +18,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Backend, BackendPool } from './backends.js';
 import { HealthChecker } from './health-checks.js';
 import { DEFAULT_HEALTH_POLICY, RETRY_POLICY, type HealthPolicy } from './policy.js';
+import { proxyStatusHtml } from './status-html.js';
 
 /** Configuration of a proxy. */
 export interface ProxyConfig {
@@ -46,6 +47,8 @@ export interface Proxy {
   listen(): Promise<number>;
   close(): Promise<void>;
 }
+
+const MASTER_DOWN = 'the master is unavailable: uploads and other changes are refused until it is back; installs keep working';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
@@ -134,6 +137,8 @@ export function createProxy(config: ProxyConfig): Proxy {
     b.outstanding++;
     b.requests++;
     const kind = isRead ? 'read' : 'write';
+    const abort = new AbortController();
+    if (isRead) b.pending.add(abort);
     try {
       let upstream;
       try {
@@ -142,19 +147,27 @@ export function createProxy(config: ProxyConfig): Proxy {
           method: req.method as 'GET',
           headers,
           body,
-          headersTimeout: isRead ? 60_000 : 600_000,
+          signal: abort.signal,
+          headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : 600_000,
           bodyTimeout: 600_000,
         });
       } catch (err) {
-        const code = errorCode(err);
-        pool.noteFailure(b);
+        const code = abort.signal.aborted ? 'ABORTED_BACKEND_DOWN' : errorCode(err);
+        if (RETRY_POLICY.notConnected.has(code)) pool.markDown(b);
+        else pool.noteFailure(b);
         if (body) req.unpipe(body);
-        if (isRead && RETRY_POLICY.errorCodes.has(code)) return 'retry';
+        if (isRead && (abort.signal.aborted || RETRY_POLICY.errorCodes.has(code))) return 'retry';
         log.warn({ backend: b.name, err: code, url: req.url }, 'backend request failed');
         req.resume();
-        sendJson(res, 502, { message: `backend ${b.name} (${b.url}) failed: ${code}` });
         requests.inc({ backend: b.name, kind, status: '5xx' });
+        if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
+          // the write never reached the master: the same clear answer as when it is known to be down
+          rejected.inc({ kind: 'write' });
+          sendJson(res, 503, { message: MASTER_DOWN }, { 'Retry-After': '10' });
+        } else sendJson(res, 502, { message: `backend ${b.name} (${b.url}) failed: ${code}` });
         return 'done';
+      } finally {
+        b.pending.delete(abort);
       }
       const serialHeader = upstream.headers['x-devpi-serial'];
       const serial = Number(Array.isArray(serialHeader) ? serialHeader[0] : serialHeader);
@@ -214,6 +227,11 @@ export function createProxy(config: ProxyConfig): Proxy {
   }
 
   async function admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === '/+status' && req.method === 'GET' && /\btext\/html\b/.test(req.headers.accept ?? '')) {
+      const page = proxyStatusHtml(status() as Parameters<typeof proxyStatusHtml>[0]);
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'", Vary: 'Accept', 'Content-Length': Buffer.byteLength(page) });
+      return void res.end(page);
+    }
     if (path === '/+status' && req.method === 'GET') return sendJson(res, 200, { type: 'status', result: status() });
     if (path === '/+metrics' && req.method === 'GET') {
       const text = await registry.metrics();
@@ -244,12 +262,7 @@ export function createProxy(config: ProxyConfig): Proxy {
       if (!master) {
         req.resume();
         rejected.inc({ kind: 'write' });
-        return sendJson(
-          res,
-          503,
-          { message: 'the master is unavailable: uploads and other changes are refused until it is back; installs keep working' },
-          { 'Retry-After': '10' },
-        );
+        return sendJson(res, 503, { message: MASTER_DOWN }, { 'Retry-After': '10' });
       }
       await forward(master, req, res, false);
       return;

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { ChangeRecord, Changelog, FileStore } from '@wheelhouse/changelog';
-import { contentTypeFor, type FileEntry } from '@wheelhouse/core';
+import { contentTypeFor, streamWhileStoring, type FileEntry, type MirrorListRecord } from '@wheelhouse/core';
 import type { MasterClient } from './master-client.js';
 
 /** A file that could not be replicated yet. */
@@ -56,6 +56,12 @@ export class FileReplicator {
   /** Schedules the files named by an applied record. */
   onRecord(record: ChangeRecord): void {
     for (const { key, value } of record.changes) {
+      if (key.startsWith('mirrorlist/') && value !== null) {
+        const list = value as MirrorListRecord;
+        this.schedule(list.html_sha256);
+        this.schedule(list.json_sha256);
+        continue;
+      }
       if (!key.startsWith('file/') || value === null) continue;
       const entry = value as FileEntry;
       this.schedule(entry.sha256);
@@ -65,18 +71,15 @@ export class FileReplicator {
 
   /** Schedules every file of the current state that is not on disk (at start-up, to resume). */
   async scheduleMissing(): Promise<void> {
-    // keys are file/{user}/{index}/{h3}/{h13}/{filename}: six segments; `depth` counts the parent's
-    const walk = async (parent: string, depth: number): Promise<void> => {
-      for (const key of this.opts.changelog.children(parent)) {
-        if (depth + 1 < 6) await walk(key, depth + 1);
-        else {
-          const entry = this.opts.changelog.get<FileEntry>(key);
-          if (!entry) continue;
-          for (const sha of [entry.sha256, entry.metadata_sha256]) if (sha && !(await this.opts.files.has(sha))) this.schedule(sha);
-        }
-      }
-    };
-    await walk('file', 1);
+    const { changelog, files } = this.opts;
+    for (const key of changelog.keysWithPrefix('file/')) {
+      const entry = changelog.get<FileEntry>(key);
+      for (const sha of entry ? [entry.sha256, entry.metadata_sha256] : []) if (sha && !(await files.has(sha))) this.schedule(sha);
+    }
+    for (const key of changelog.keysWithPrefix('mirrorlist/')) {
+      const list = changelog.get<MirrorListRecord>(key);
+      for (const sha of list ? [list.html_sha256, list.json_sha256] : []) if (!(await files.has(sha))) this.schedule(sha);
+    }
   }
 
   /** Queues one blob (deduplicated). */
@@ -152,20 +155,10 @@ export class FileReplicator {
       res.end();
       return;
     }
-    let held: Uint8Array | undefined;
-    const body = upstream.body;
-    async function* tee(): AsyncIterable<Uint8Array> {
-      for await (const chunk of body) {
-        if (held && !res.write(held)) await new Promise((r) => res.once('drain', r));
-        held = chunk as Uint8Array;
-        yield held;
-      }
-    }
     try {
-      await this.opts.files.put(tee(), { expectedSha256: sha256, ...(Number.isSafeInteger(size) ? { expectedSize: size } : {}) });
+      await streamWhileStoring(res, upstream.body, this.opts.files, { sha256, ...(Number.isSafeInteger(size) ? { size } : {}) });
       this.failed.delete(sha256);
       this.fetched++;
-      res.end(held);
     } catch (err) {
       this.opts.log.warn({ sha256, err: (err as Error).message }, 'on-demand file fetch failed');
       fail(502, `${filename}: transfer from the master failed: ${(err as Error).message}`);

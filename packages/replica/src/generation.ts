@@ -18,6 +18,7 @@ import {
   createErrorHandler,
   createFastPath,
   createReadApi,
+  createWebRouter,
   handle,
   replicaTokenSigner,
   setNodeHeaders,
@@ -29,6 +30,7 @@ import type { MasterClient } from './master-client.js';
 import { Tailer } from './tailer.js';
 import { FileReplicator } from './file-replicator.js';
 import { createWriteForwarder } from './write-forwarder.js';
+import { MirrorViaMaster } from './mirror-via-master.js';
 
 /** What a generation shares with the replica around it. */
 export interface GenerationContext {
@@ -146,6 +148,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   });
   app.use(feed.router);
   const metrics = ctx.metrics();
+  app.use(createWebRouter({ state: changelog, files, status, role: 'replica', ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, ...(metrics ? { metrics } : {}), ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
@@ -155,6 +158,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     pages,
     blobs: files,
     node,
+    mirrors: new MirrorViaMaster(changelog, files, master, node, log),
     onMissingBlob: (req, res, entry, sha256) => {
       const filename = (req.url ?? '').split('?')[0]!.split('/').pop() ?? sha256;
       void replicator.serveMissing(req, res, entry, sha256, decodeURIComponent(filename));

@@ -5,3 +5,4 @@ export * from './file-replicator.js';
 export * from './write-forwarder.js';
 export * from './master-client.js';
 export * from './generation.js';
+export * from './mirror-via-master.js';

@@ -10,7 +10,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getIndex } from '../model/indexes.js';
 import { keys, type FileEntry } from '../model/records.js';
-import { normalizeProjectName } from '../names.js';
+import { getMirrorProject, mirrorPolicy } from '../model/mirrors.js';
+import { normalizeProjectName, parseFileName } from '../names.js';
+import type { MirrorAccess, PrepareOutcome } from './mirror-access.js';
 import { negotiateSimple } from './negotiate.js';
 import { nodeHeaderList, setNodeHeaders, type NodeInfo } from './node-info.js';
 import type { SimplePages, PageSource } from './simple-pages.js';
@@ -35,6 +37,8 @@ export interface FastPathDeps {
    * master); default answers 404.
    */
   onMissingBlob?: (req: IncomingMessage, res: ServerResponse, entry: FileEntry, sha256: string) => void;
+  /** Mirror indexes (absent: mirror pages show only what is cached). */
+  mirrors?: MirrorAccess;
 }
 
 /** A request handler that answers the hot reads and returns false for everything else. */
@@ -69,7 +73,8 @@ export function createFastPath(deps: FastPathDeps): FastPath {
   };
 
   function simple(req: IncomingMessage, res: ServerResponse, user: string, index: string, project: string | undefined, slash: boolean): void {
-    if (!getIndex(state, user, index)) return sendJsonError(res, 404, `index '${user}/${index}' does not exist`);
+    const cfg = getIndex(state, user, index);
+    if (!cfg) return sendJsonError(res, 404, `index '${user}/${index}' does not exist`);
     if (project !== undefined) {
       const normalized = normalizeProjectName(project);
       if (normalized !== project || !slash) return redirect(res, `${slash ? '../' : ''}${encodeURIComponent(normalized)}/`);
@@ -79,15 +84,44 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     const neg = negotiateSimple(req.headers.accept);
     if (!neg) return sendJsonError(res, 406, 'acceptable types: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html, text/html');
     const stage = `${user}/${index}`;
-    const page = project === undefined ? pages.indexPage(stage, neg.format) : pages.projectPage(stage, project, neg.format);
-    if (!page) return sendJsonError(res, 404, `The project ${project ?? ''} does not exist.`);
+    if (project === undefined) {
+      if (cfg.type === 'mirror' && deps.mirrors) return deps.mirrors.serveList(req, res, stage, neg.format);
+      return sendPage(req, res, pages.indexPage(stage, neg.format), neg.type);
+    }
+    // mirrors in the order, allowed for this name: make their cached pages usable first
+    const pending: Array<Promise<PrepareOutcome> | PrepareOutcome> = [];
+    if (deps.mirrors) {
+      const policy = mirrorPolicy(state, stage, project);
+      if (policy.allowed) for (const m of policy.mirrors) {
+        const p = deps.mirrors.prepare(m, project);
+        if (p) pending.push(p);
+      }
+    }
+    const render = (outcomes: PrepareOutcome[]): void => {
+      const page = pages.projectPage(stage, project, neg.format);
+      if (!page) {
+        const error = outcomes.find((o) => o.error)?.error;
+        if (error) return sendJsonError(res, 502, error);
+        return sendJsonError(res, 404, `The project ${project} does not exist.`);
+      }
+      const stale = outcomes.find((o) => o.stale)?.stale;
+      sendPage(req, res, page, neg.type, stale);
+    };
+    if (pending.every((p) => !(p instanceof Promise))) return render(pending as PrepareOutcome[]);
+    Promise.all(pending).then(render, (err: unknown) => sendJsonError(res, 502, (err as Error).message));
+  }
+
+  function sendPage(req: IncomingMessage, res: ServerResponse, page: { body: Buffer; etag: string } | undefined, type: string, stale?: string): void {
+    if (!page) return sendJsonError(res, 404, 'no such page');
     const headers = [...nodeHeaderList(node), 'Vary', 'Accept', 'ETag', page.etag, 'Cache-Control', PAGE_CACHE_CONTROL];
+    // RFC 7234 §5.5.1 warn-code 110: the client sees that upstream could not be checked
+    if (stale) headers.push('Warning', `110 wheelhouse "Response is Stale: ${stale.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`);
     if (req.headers['if-none-match'] === page.etag) {
       res.writeHead(304, headers);
       res.end();
       return;
     }
-    headers.push('Content-Type', neg.type, 'Content-Length', String(page.body.length));
+    headers.push('Content-Type', type, 'Content-Length', String(page.body.length));
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : page.body);
   }
@@ -111,6 +145,25 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     res.end(req.method === 'HEAD' ? undefined : bytes);
   }
 
+  /** A mirror link not stored here yet (or its `.metadata`): true when handed to the mirror access. */
+  function mirrorFile(req: IncomingMessage, res: ServerResponse, entrypath: string, filename: string): boolean {
+    const [user, index, , h3, h13] = entrypath.split('/') as [string, string, string, string, string];
+    const cfg = getIndex(state, user, index);
+    if (cfg?.type !== 'mirror') return false;
+    const metadata = filename.endsWith('.metadata');
+    const base = metadata ? filename.slice(0, -'.metadata'.length) : filename;
+    const parsed = parseFileName(base);
+    if (!parsed) return false;
+    const project = normalizeProjectName(parsed.name);
+    const link = getMirrorProject(state, `${user}/${index}`, project)?.links.find((l) => l.filename === base && l.sha256?.startsWith(h3 + h13));
+    if (!link) return false;
+    if (metadata) {
+      if (typeof link.core_metadata !== 'string') return false;
+      deps.mirrors!.serveMetadata(req, res, `${user}/${index}`, project, link);
+    } else deps.mirrors!.serveFile(req, res, `${user}/${index}`, project, link);
+    return true;
+  }
+
   function file(req: IncomingMessage, res: ServerResponse, entrypath: string): void {
     let entry = state.get<FileEntry>(keys.file(entrypath));
     let sha256 = entry?.sha256;
@@ -122,6 +175,7 @@ export function createFastPath(deps: FastPathDeps): FastPath {
       sha256 = entry?.metadata_sha256;
       size = 0;
     }
+    if ((!entry || !sha256) && deps.mirrors && mirrorFile(req, res, entrypath, filename)) return;
     if (!entry || !sha256 || size === undefined) return sendJsonError(res, 404, `no such file ${entrypath}`);
     const found = entry;
     const sha = sha256;

@@ -9,6 +9,7 @@ import { BadRequestError, NotFoundError } from '../errors.js';
 import { indexView, requireIndex } from '../model/indexes.js';
 import { keys, type FileEntry, type ReleaseLink, type ReleaseRecord } from '../model/records.js';
 import { mergedReleases, projectExists } from '../model/releases.js';
+import { explainProject } from '../model/mirrors.js';
 import { listUserNames, requireUser, userView } from '../model/users.js';
 import { isValidUserOrIndexName, normalizeProjectName } from '../names.js';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -158,6 +159,14 @@ export function createReadApi(deps: ReadApiDeps): Router {
       return;
     }
     sendJson(res, 200, { type: 'indexconfig', result: indexView(state, u, i, req.query['no_projects'] !== undefined) });
+  });
+
+  // which stage each link of a project's simple page comes from, and why a mirror was skipped
+  router.get('/:user/:index/\\+explain/:project', (req, res) => {
+    const u = param(req, 'user');
+    const i = param(req, 'index');
+    requireIndex(state, u, i);
+    sendJson(res, 200, { type: 'explain', result: explainProject(state, `${u}/${i}`, param(req, 'project')) });
   });
 
   router.get('/:user/:index/\\+f/*rest', (req, res) => {

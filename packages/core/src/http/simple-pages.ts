@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChangeRecord } from '@wheelhouse/changelog';
-import { mergedVersions, projectExists, simpleLinks } from '../model/releases.js';
+import { mirrorPolicy, projectKnown, simpleFiles, simpleVersions, type SimpleFile } from '../model/mirrors.js';
 import { resolutionOrder, stageProjectNames } from '../model/indexes.js';
 import type { StateReader } from '../model/state.js';
 import { escapeHtml } from './html.js';
@@ -27,11 +27,6 @@ export interface PageSource extends StateReader {
 
 /** From `/{user}/{index}/+simple/{project}/` back to the server root. */
 const TO_ROOT_FROM_PROJECT = '../../../../';
-
-/** PEP 700 `upload-time`: `yyyy-mm-ddThh:mm:ss.ffffffZ`. */
-function uploadTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 function etagOf(body: Buffer): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
@@ -71,6 +66,7 @@ export class SimplePages {
           this.projectSerial.set(parts[3]!, record.serial);
           break;
         case 'release':
+        case 'mirror':
           this.projectSerial.set(parts[3]!, record.serial);
           break;
       }
@@ -92,8 +88,13 @@ export class SimplePages {
   projectPage(stage: string, project: string, format: SimpleFormat): RenderedPage | undefined {
     const validFrom = Math.max(this.configSerial, this.projectSerial.get(project) ?? 0);
     return this.cached(`p\0${stage}\0${project}\0${format}`, validFrom, () => {
-      if (!projectExists(this.source, stage, project)) return undefined;
-      const body = format === 'json' ? this.projectJson(stage, project) : this.projectHtml(stage, project);
+      const policy = mirrorPolicy(this.source, stage, project);
+      if (!projectKnown(this.source, stage, project, policy)) return undefined;
+      const files = simpleFiles(this.source, stage, project, policy);
+      const body =
+        format === 'json'
+          ? this.projectJson(project, files, simpleVersions(this.source, stage, project, files, policy))
+          : this.projectHtml(stage, project, files);
       return { body, etag: etagOf(body) };
     });
   }
@@ -118,40 +119,39 @@ export class SimplePages {
     })!;
   }
 
-  private projectHtml(stage: string, project: string): Buffer {
+  private projectHtml(stage: string, project: string, files: SimpleFile[]): Buffer {
     const out: string[] = [
       `<!DOCTYPE html>\n<html lang="en"><head><meta name="pypi:repository-version" content="1.1"><title>${escapeHtml(stage)}: links for ${escapeHtml(project)}</title></head><body><h1>${escapeHtml(stage)}: links for ${escapeHtml(project)}</h1>`,
     ];
-    for (const { stage: from, link } of simpleLinks(this.source, stage, project)) {
+    for (const f of files) {
       let attrs = '';
-      if (link.requires_python) attrs += ` data-requires-python="${escapeHtml(link.requires_python)}"`;
-      if (link.metadata_sha256) attrs += ` data-dist-info-metadata="sha256=${link.metadata_sha256}" data-core-metadata="sha256=${link.metadata_sha256}"`;
-      out.push(
-        `${escapeHtml(from)} <a href="${TO_ROOT_FROM_PROJECT}${escapeHtml(encodePath(link.entrypath))}#sha256=${link.sha256}"${attrs}>${escapeHtml(link.filename)}</a><br>`,
-      );
+      if (f.requires_python) attrs += ` data-requires-python="${escapeHtml(f.requires_python)}"`;
+      if (f.yanked) attrs += ` data-yanked="${typeof f.yanked === 'string' ? escapeHtml(f.yanked) : ''}"`;
+      if (f.metadata_sha256) attrs += ` data-dist-info-metadata="sha256=${f.metadata_sha256}" data-core-metadata="sha256=${f.metadata_sha256}"`;
+      const href = f.absolute ? f.href : TO_ROOT_FROM_PROJECT + encodePath(f.href);
+      out.push(`${escapeHtml(f.stage)} <a href="${escapeHtml(href)}${f.sha256 ? `#sha256=${f.sha256}` : ''}"${attrs}>${escapeHtml(f.filename)}</a><br>`);
     }
     out.push('</body></html>\n');
     return Buffer.from(out.join('\n'));
   }
 
-  private projectJson(stage: string, project: string): Buffer {
-    const files = simpleLinks(this.source, stage, project).map(({ link }) => {
-      const meta = link.metadata_sha256 ? { sha256: link.metadata_sha256 } : false;
+  private projectJson(project: string, files: SimpleFile[], versions: string[]): Buffer {
+    const list = files.map((f) => {
+      const meta = f.metadata_sha256 ? { sha256: f.metadata_sha256 } : false;
       const file: Record<string, unknown> = {
-        filename: link.filename,
-        url: TO_ROOT_FROM_PROJECT + encodePath(link.entrypath),
-        hashes: { sha256: link.sha256 },
+        filename: f.filename,
+        url: f.absolute ? f.href : TO_ROOT_FROM_PROJECT + encodePath(f.href),
+        hashes: f.sha256 ? { sha256: f.sha256 } : {},
       };
-      if (link.requires_python) file['requires-python'] = link.requires_python;
-      file['size'] = link.size;
-      file['upload-time'] = uploadTime(link.uploaded);
+      if (f.requires_python) file['requires-python'] = f.requires_python;
+      if (f.yanked) file['yanked'] = f.yanked;
+      if (f.size !== undefined) file['size'] = f.size;
+      if (f.upload_time) file['upload-time'] = f.upload_time;
       file['core-metadata'] = meta;
       file['data-dist-info-metadata'] = meta;
       return file;
     });
-    return Buffer.from(
-      JSON.stringify({ meta: { 'api-version': '1.1' }, name: project, versions: mergedVersions(this.source, stage, project), files }),
-    );
+    return Buffer.from(JSON.stringify({ meta: { 'api-version': '1.1' }, name: project, versions, files: list }));
   }
 
   /** Stops listening to commits. */

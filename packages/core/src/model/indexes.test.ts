@@ -1,3 +1,4 @@
+import type { StageConfig } from './records.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Changelog } from '@wheelhouse/changelog';
@@ -57,9 +58,9 @@ test('createIndex: string forms are normalised (volatile "no", comma lists, spec
     }),
   );
   assert.equal(result.volatile, false);
-  assert.deepEqual(result.acl_upload, ['alice', ':AUTHENTICATED:']);
-  assert.deepEqual(result.bases, ['alice/base']);
-  assert.deepEqual(result.mirror_whitelist, ['wh-demo-mixed-case', '*']);
+  assert.deepEqual((result as StageConfig).acl_upload, ['alice', ':AUTHENTICATED:']);
+  assert.deepEqual((result as StageConfig).bases, ['alice/base']);
+  assert.deepEqual((result as StageConfig).mirror_whitelist, ['wh-demo-mixed-case', '*']);
   assert.equal(result.title, 'Dev');
 });
 
@@ -70,7 +71,7 @@ test('createIndex refuses: existing (409), unknown user (404), bad name (400), o
   await rejectsWith(cl.write((tx) => createIndex(tx, 'nobody', 'dev', {})), 404, /user 'nobody'/);
   await rejectsWith(cl.write((tx) => createIndex(tx, 'alice', '+simple', {})), 400, /invalid index name/);
   await rejectsWith(cl.write((tx) => createIndex(tx, 'alice', 'a b', {})), 400, /invalid index name/);
-  await rejectsWith(cl.write((tx) => createIndex(tx, 'alice', 'mir', { type: 'mirror' })), 400, /unknown index type/);
+  await rejectsWith(cl.write((tx) => createIndex(tx, 'alice', 'mir', { type: 'plugin' })), 400, /unknown index type/);
   await rejectsWith(cl.write((tx) => createIndex(tx, 'alice', 'x', { volatile: 'maybe' })), 400, /volatile/);
   assert.equal(getIndex(cl, 'alice', 'x'), undefined);
 });
@@ -81,7 +82,7 @@ test('a base that does not exist is refused (400) on create and on PATCH', async
   await cl.write((tx) => createIndex(tx, 'alice', 'dev', {}));
   await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'dev', ['bases+=alice/nope'])), 400, /does not exist/);
   await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'dev', { bases: 'nonsense' })), 400, /invalid base index spec/);
-  assert.deepEqual(getIndex(cl, 'alice', 'dev')?.bases, []);
+  assert.deepEqual((getIndex(cl, 'alice', 'dev') as StageConfig | undefined)?.bases, []);
 });
 
 test('PATCH object form: partial update, type cannot change, projects ignored', async () => {
@@ -91,8 +92,8 @@ test('PATCH object form: partial update, type cannot change, projects ignored', 
   const { result } = await cl.write((tx) => modifyIndex(tx, 'alice', 'dev', { title: 'T', volatile: false, bases: ['alice/base'], projects: ['x'] }));
   assert.equal(result.title, 'T');
   assert.equal(result.volatile, false);
-  assert.deepEqual(result.bases, ['alice/base']);
-  assert.deepEqual(result.acl_upload, ['alice', 'bob'], 'keys not named stay as they were');
+  assert.deepEqual((result as StageConfig).bases, ['alice/base']);
+  assert.deepEqual((result as StageConfig).acl_upload, ['alice', 'bob'], 'keys not named stay as they were');
   assert.equal((result as unknown as Record<string, unknown>)['projects'], undefined);
   assert.deepEqual(getIndex(cl, 'alice', 'dev'), result);
   await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'dev', { type: 'mirror' })), 400, /'type' of an index can't be changed/);
@@ -106,17 +107,17 @@ test('PATCH list form (devpi-client): bases+=, acl_upload+= / -=, volatile=False
   const { result } = await cl.write((tx) =>
     modifyIndex(tx, 'alice', 'dev', ['bases+=alice/base', 'acl_upload+=bob', 'acl_upload+=:authenticated:', 'acl_upload-=alice', 'volatile=False', 'title=My Dev']),
   );
-  assert.deepEqual(result.bases, ['alice/base']);
-  assert.deepEqual(result.acl_upload, ['bob', ':AUTHENTICATED:']);
+  assert.deepEqual((result as StageConfig).bases, ['alice/base']);
+  assert.deepEqual((result as StageConfig).acl_upload, ['bob', ':AUTHENTICATED:']);
   assert.equal(result.volatile, false);
   assert.equal(result.title, 'My Dev');
   // += of a value already there changes nothing
   const again = await cl.write((tx) => modifyIndex(tx, 'alice', 'dev', ['bases+=alice/base']));
   assert.equal(again.serial, null);
-  assert.deepEqual(again.result.bases, ['alice/base']);
+  assert.deepEqual((again.result as StageConfig).bases, ['alice/base']);
   // key=value replaces a whole list (comma-separated)
   const set = await cl.write((tx) => modifyIndex(tx, 'alice', 'dev', ['acl_upload=alice,carol', 'volatile=yes']));
-  assert.deepEqual(set.result.acl_upload, ['alice', 'carol']);
+  assert.deepEqual((set.result as StageConfig).acl_upload, ['alice', 'carol']);
   assert.equal(set.result.volatile, true);
 });
 
@@ -155,10 +156,10 @@ test('bases cycles are refused: self, a→b→a, a→b→c→a', async () => {
   await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'a', ['bases+=alice/a'])), 400);
   await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'a', { bases: ['alice/b'] })), 400, /cycle/);
   await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'a', ['bases+=alice/c'])), 400, /cycle/);
-  assert.deepEqual(getIndex(cl, 'alice', 'a')?.bases, []);
+  assert.deepEqual((getIndex(cl, 'alice', 'a') as StageConfig | undefined)?.bases, []);
   // a diamond is not a cycle
   await cl.write((tx) => createIndex(tx, 'alice', 'd', { bases: ['alice/b', 'alice/c'] }));
-  assert.deepEqual(getIndex(cl, 'alice', 'd')?.bases, ['alice/b', 'alice/c']);
+  assert.deepEqual((getIndex(cl, 'alice', 'd') as StageConfig | undefined)?.bases, ['alice/b', 'alice/c']);
 });
 
 test('resolutionOrder: the stage, then its bases depth-first in listed order, each once; missing bases skipped', async () => {
@@ -193,4 +194,19 @@ test('deleteIndex: 403 for a non-volatile index; a volatile one goes with everyt
   assert.deepEqual(cl.children('release/alice/dev/foo'), []);
   assert.equal(cl.get(keys.file(`alice/dev/+f/${sha.slice(0, 3)}/${sha.slice(3, 16)}/foo-1.0.tar.gz`)), undefined);
   await rejectsWith(cl.write((tx) => deleteIndex(tx, 'alice', 'dev')), 404);
+});
+
+test('mirror indexes: defaults, mirror keys validated, stage keys refused, and mirrors come last in the resolution order', async () => {
+  const cl = await Changelog.openInMemory();
+  await cl.write((tx) => createUser(tx, 'root', {}));
+  await cl.write((tx) => createUser(tx, 'alice', {}));
+  const { result } = await cl.write((tx) => createIndex(tx, 'root', 'pypi', { type: 'mirror', mirror_url: 'http://127.0.0.1:9/simple', mirror_cache_expiry: '60' }));
+  assert.deepEqual(result, { type: 'mirror', volatile: true, mirror_url: 'http://127.0.0.1:9/simple/', mirror_cache_expiry: 60 });
+  await rejectsWith(cl.write((tx) => createIndex(tx, 'root', 'bad', { type: 'mirror', bases: ['root/pypi'] })), 400, /'bases' not allowed for mirror/);
+  await rejectsWith(cl.write((tx) => createIndex(tx, 'root', 'bad', { type: 'mirror', mirror_cache_expiry: -1 })), 400, /mirror_cache_expiry/);
+  await rejectsWith(cl.write((tx) => createIndex(tx, 'alice', 'bad', { mirror_url: 'http://x/' })), 400, /'mirror_url' not allowed for stage/);
+  await cl.write((tx) => createIndex(tx, 'alice', 'base', { bases: ['root/pypi'] }));
+  await cl.write((tx) => createIndex(tx, 'alice', 'dev', { bases: ['root/pypi', 'alice/base'] }));
+  assert.deepEqual(resolutionOrder(cl, 'alice/dev'), ['alice/dev', 'alice/base', 'root/pypi']);
+  await rejectsWith(cl.write((tx) => modifyIndex(tx, 'root', 'pypi', ['bases+=alice/dev'])), 400, /not allowed for mirror/);
 });

@@ -7,7 +7,7 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '.
 import { normalizeAclEntry } from '../acl.js';
 import { isValidUserOrIndexName, normalizeProjectName } from '../names.js';
 import { compileChecker } from '../validation.js';
-import { keys, type IndexConfig, type ReleaseRecord, type StageConfig } from './records.js';
+import { keys, type IndexConfig, type MirrorConfig, type ReleaseRecord, type StageConfig } from './records.js';
 import { lastSegment, type StateReader, type WriteTx } from './state.js';
 
 const LIST_KEYS = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist'] as const;
@@ -27,6 +27,9 @@ export interface IndexConfigInput {
   description?: string;
   custom_data?: unknown;
   projects?: unknown;
+  mirror_url?: string;
+  mirror_cache_expiry?: number | string;
+  mirror_web_url_fmt?: string;
 }
 
 /** Validates a JSON-object index config (PUT, or PATCH object form); 400 names unknown keys and bad values. */
@@ -45,11 +48,30 @@ export const checkIndexConfigInput = compileChecker<IndexConfigInput>(
       description: { type: 'string' },
       custom_data: {},
       projects: {},
+      mirror_url: { type: 'string', pattern: '^https?://' },
+      mirror_cache_expiry: { type: ['integer', 'string'] },
+      mirror_web_url_fmt: { type: 'string' },
     },
     additionalProperties: false,
   },
   'invalid index config',
 );
+
+/** Keys only a stage has, and keys only a mirror has. */
+const STAGE_ONLY = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance'] as const;
+const MIRROR_ONLY = ['mirror_url', 'mirror_cache_expiry', 'mirror_web_url_fmt'] as const;
+
+/** The bases of an index (a mirror has none). */
+export function basesOf(cfg: IndexConfig | undefined): readonly string[] {
+  return cfg?.type === 'stage' ? cfg.bases : [];
+}
+
+/** The stage config; 404 when missing, 400 when the index is a mirror (`what` says what was tried). */
+export function requireStage(state: StateReader, user: string, index: string, what = 'change'): StageConfig {
+  const cfg = requireIndex(state, user, index);
+  if (cfg.type !== 'stage') throw new BadRequestError(`${user}/${index} is a mirror index: cannot ${what} it`);
+  return cfg;
+}
 
 /** Validates devpi-client's PATCH list form: an array of `key=value`, `key+=value`, `key-=value` strings. */
 export const checkIndexConfigOps = compileChecker<string[]>(
@@ -76,10 +98,13 @@ export function stageProjectNames(state: StateReader, stage: string): string[] {
 
 /**
  * The resolution order of `stage`: the stage itself, then each base's resolution order in listed
- * order, depth-first, each index once; missing bases are skipped. Entries are `user/index`.
+ * order, depth-first, each index once; missing bases are skipped. Mirror indexes come last, in the
+ * order first met (as devpi does): every private stage is consulted before any mirror. Entries
+ * are `user/index`.
  */
 export function resolutionOrder(state: StateReader, stage: string): string[] {
   const out: string[] = [];
+  const mirrors: string[] = [];
   const seen = new Set<string>();
   const visit = (s: string): void => {
     if (seen.has(s)) return;
@@ -87,11 +112,15 @@ export function resolutionOrder(state: StateReader, stage: string): string[] {
     const [u, i] = s.split('/') as [string, string];
     const cfg = getIndex(state, u, i);
     if (!cfg) return;
+    if (cfg.type === 'mirror') {
+      mirrors.push(s);
+      return;
+    }
     out.push(s);
     for (const b of cfg.bases) visit(b);
   };
   visit(stage);
-  return out;
+  return [...out, ...mirrors];
 }
 
 function toBool(v: boolean | string, key: string): boolean {
@@ -130,7 +159,13 @@ function normalizeList(key: ListKey, items: string[], state: StateReader, self: 
 }
 
 /** Applies validated input to a config; string forms are coerced; throws 400 on a bad value. */
-function applyInput(cfg: StageConfig, input: IndexConfigInput, state: StateReader, self: string): void {
+function applyInput(cfg: IndexConfig, input: IndexConfigInput, state: StateReader, self: string): void {
+  const misplaced = (cfg.type === 'stage' ? MIRROR_ONLY : STAGE_ONLY).filter((k) => input[k] !== undefined);
+  if (misplaced.length) throw new BadRequestError(`invalid index config: ${misplaced.map((k) => `'${k}'`).join(', ')} not allowed for ${cfg.type} indexes`);
+  if (cfg.type === 'mirror') {
+    applyMirrorInput(cfg, input);
+    return;
+  }
   for (const key of LIST_KEYS) {
     const v = input[key];
     if (v !== undefined) cfg[key] = normalizeList(key, toList(v), state, self);
@@ -142,12 +177,34 @@ function applyInput(cfg: StageConfig, input: IndexConfigInput, state: StateReade
   }
 }
 
+function applyMirrorInput(cfg: MirrorConfig, input: IndexConfigInput): void {
+  if (input.mirror_url !== undefined) cfg.mirror_url = input.mirror_url.endsWith('/') ? input.mirror_url : `${input.mirror_url}/`;
+  if (input.mirror_cache_expiry !== undefined) {
+    const n = Number(input.mirror_cache_expiry);
+    if (!Number.isInteger(n) || n < 0) throw new BadRequestError(`invalid index config: mirror_cache_expiry must be whole seconds >= 0, not '${String(input.mirror_cache_expiry)}'`);
+    cfg.mirror_cache_expiry = n;
+  }
+  if (input.mirror_web_url_fmt !== undefined) cfg.mirror_web_url_fmt = input.mirror_web_url_fmt;
+  if (input.volatile !== undefined) cfg.volatile = toBool(input.volatile, 'volatile');
+  for (const key of ['title', 'description', 'custom_data'] as const) {
+    if (input[key] !== undefined) (cfg as unknown as Record<string, unknown>)[key] = input[key];
+  }
+}
+
+/** Defaults of a new mirror index (devpi's, PyPI upstream). */
+export const MIRROR_DEFAULTS: MirrorConfig = {
+  type: 'mirror',
+  volatile: true,
+  mirror_url: 'https://pypi.org/simple/',
+  mirror_cache_expiry: 1800,
+};
+
 /** Refuses a config whose bases lead back to the index itself (400 naming the cycle). */
 function assertNoCycle(tx: WriteTx, self: string, bases: readonly string[]): void {
   const path: string[] = [self];
   const walk = (s: string, seen: Set<string>): void => {
     const [u, i] = s.split('/') as [string, string];
-    const b = s === self ? bases : (getIndex(tx, u, i)?.bases ?? []);
+    const b = s === self ? bases : basesOf(getIndex(tx, u, i));
     for (const base of b) {
       if (base === self) throw new BadRequestError(`bases would create a cycle: ${[...path, self].join(' -> ')}`);
       if (seen.has(base)) continue;
@@ -160,23 +217,26 @@ function assertNoCycle(tx: WriteTx, self: string, bases: readonly string[]): voi
   walk(self, new Set());
 }
 
-/** Creates a stage index. 404 unknown user, 400 invalid name/config, 409 exists. Returns the config. */
+/** Creates a stage (default) or mirror index. 404 unknown user, 400 invalid name/config, 409 exists. Returns the config. */
 export function createIndex(tx: WriteTx, user: string, index: string, input: IndexConfigInput): IndexConfig {
   if (!tx.get(keys.user(user))) throw new NotFoundError(`user '${user}' does not exist`);
   if (!isValidUserOrIndexName(index) || index.startsWith('+')) throw new BadRequestError(`invalid index name '${index}'`);
   const self = `${user}/${index}`;
   if (getIndex(tx, user, index)) throw new ConflictError(`index '${self}' exists`);
   const type = input.type ?? 'stage';
-  if (type !== 'stage') throw new BadRequestError(`unknown index type '${type}' (supported: stage)`);
-  const cfg: StageConfig = {
-    type: 'stage',
-    bases: [],
-    volatile: true,
-    acl_upload: [user],
-    acl_toxresult_upload: [':ANONYMOUS:'],
-    mirror_whitelist: [],
-    mirror_whitelist_inheritance: 'intersection',
-  };
+  if (type !== 'stage' && type !== 'mirror') throw new BadRequestError(`unknown index type '${type}' (supported: stage, mirror)`);
+  const cfg: IndexConfig =
+    type === 'mirror'
+      ? { ...MIRROR_DEFAULTS }
+      : {
+          type: 'stage',
+          bases: [],
+          volatile: true,
+          acl_upload: [user],
+          acl_toxresult_upload: [':ANONYMOUS:'],
+          mirror_whitelist: [],
+          mirror_whitelist_inheritance: 'intersection',
+        };
   applyInput(cfg, input, tx, self);
   tx.set(keys.index(user, index), cfg);
   return cfg;
@@ -195,14 +255,14 @@ export function modifyIndex(
 ): IndexConfig {
   const self = `${user}/${index}`;
   const old = requireIndex(tx, user, index);
-  const cfg: StageConfig = structuredClone(old) as StageConfig;
+  const cfg = structuredClone(old) as IndexConfig;
   if (Array.isArray(change)) {
     applyOps(cfg, change, tx, self);
   } else {
     if (change.type !== undefined && change.type !== old.type) throw new BadRequestError("the 'type' of an index can't be changed");
     applyInput(cfg, change, tx, self);
   }
-  assertNoCycle(tx, self, cfg.bases);
+  assertNoCycle(tx, self, basesOf(cfg));
   if (JSON.stringify(cfg) === JSON.stringify(old)) {
     if (errorOnNoop) throw new BadRequestError('The requested modifications resulted in no changes');
     return old;
@@ -213,14 +273,14 @@ export function modifyIndex(
 
 const DEFAULT_KEYS = new Set(['type', 'bases', 'volatile', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance']);
 
-function applyOps(cfg: StageConfig, ops: string[], state: StateReader, self: string): void {
+function applyOps(cfg: IndexConfig, ops: string[], state: StateReader, self: string): void {
   const rec = cfg as unknown as Record<string, unknown>;
   for (const op of ops) {
     const m = /^([a-z_]+)(\+=|-=|=)(.*)$/s.exec(op);
     if (!m) throw new BadRequestError(`invalid index modification '${op}'`);
     const [, key, kind, value] = m as unknown as [string, string, string, string];
     const isList = (LIST_KEYS as readonly string[]).includes(key);
-    const known = isList || ['volatile', 'mirror_whitelist_inheritance', 'title', 'description', 'custom_data', 'type'].includes(key);
+    const known = isList || ['volatile', 'mirror_whitelist_inheritance', 'title', 'description', 'custom_data', 'type', ...MIRROR_ONLY].includes(key);
     if (!known) throw new BadRequestError(`invalid index config: unknown key '${key}'`);
     if (kind === '=') {
       if (key === 'type') {
@@ -237,6 +297,7 @@ function applyOps(cfg: StageConfig, ops: string[], state: StateReader, self: str
       continue;
     }
     if (!isList) throw new BadRequestError(`'${key}' is not a list: '${kind}' only works on ${LIST_KEYS.join(', ')}`);
+    if (cfg.type !== 'stage') throw new BadRequestError(`invalid index config: '${key}' not allowed for mirror indexes`);
     const listKey = key as ListKey;
     const [item] = normalizeList(listKey, [value], state, self) as [string];
     const list = cfg[listKey];
@@ -258,9 +319,11 @@ export function deleteIndex(tx: WriteTx, user: string, index: string): void {
   tx.delete(keys.index(user, index));
 }
 
-/** Deletes every project of a stage (releases, file entries). Blobs stay in the store. */
+/** Deletes every project of an index (releases, file entries, a mirror's cache). Blobs stay in the store. */
 export function deleteIndexContent(tx: WriteTx, stage: string): void {
   for (const project of stageProjectNames(tx, stage)) deleteProjectContent(tx, stage, project);
+  for (const key of tx.children(keys.mirrorProjectsOf(stage))) tx.delete(key);
+  if (tx.get(keys.mirrorList(stage))) tx.delete(keys.mirrorList(stage));
 }
 
 /** Deletes a project of one stage: its releases, their file entries, and the project record. */

@@ -9,7 +9,7 @@ import { aclAllows, type Principal } from '../acl.js';
 import { normalizeProjectName } from '../names.js';
 import { compileChecker } from '../validation.js';
 import { keys, logTime, type LogEntry, type ReleaseRecord } from './records.js';
-import { requireIndex } from './indexes.js';
+import { requireStage } from './indexes.js';
 import { attachFile, mergedReleases } from './releases.js';
 import type { WriteTx } from './state.js';
 
@@ -61,7 +61,7 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
   const target = body.targetindex;
   if (!target || !/^[^/]+\/[^/]+$/.test(target)) throw new BadRequestError(`invalid targetindex '${target ?? ''}': expected "user/index"`);
   const [tu, ti] = target.split('/') as [string, string];
-  const targetCfg = requireIndex(tx, tu, ti);
+  const targetCfg = requireStage(tx, tu, ti, 'push to');
   if (!aclAllows(targetCfg.acl_upload, who)) throw new UnauthorizedError(`user '${who ?? ''}' cannot upload to '${target}'`);
   const project = normalizeProjectName(body.name);
   const found = mergedReleases(tx, source, project).find((r) => r.version === body.version);

@@ -8,6 +8,8 @@
  * | `project/{user}/{index}/{project}`         | {@link ProjectRecord} |
  * | `release/{user}/{index}/{project}/{version}` | {@link ReleaseRecord} |
  * | `file/{user}/{index}/{h3}/{h13}/{filename}` | {@link FileEntry}    |
+ * | `mirror/{user}/{index}/{project}`          | {@link MirrorProjectRecord} (a mirror's cached page) |
+ * | `mirrorlist/{user}/{index}`                | {@link MirrorListRecord} (a mirror's project list) |
  *
  * `{project}` is always the normalised name. Release file bytes live in the content-addressed
  * file store under their sha256; `file/…` keys map devpi's `+f` URL paths to them.
@@ -40,8 +42,72 @@ export interface StageConfig {
   custom_data?: unknown;
 }
 
-/** Any index config. Mirror indexes come with the mirror issue; today every index is a stage. */
-export type IndexConfig = StageConfig;
+/**
+ * Config of a `mirror` index (devpi §3.1): a cached view of an upstream PEP 503/691 index such as
+ * PyPI. Mirrors have no bases and no uploads.
+ */
+export interface MirrorConfig {
+  type: 'mirror';
+  volatile: boolean;
+  /** The upstream simple index, with trailing slash (default https://pypi.org/simple/). */
+  mirror_url: string;
+  /** Seconds a cached project page counts as fresh (default 1800). */
+  mirror_cache_expiry: number;
+  /** URL pattern of a project's page upstream, `{name}` replaced (for the web pages). */
+  mirror_web_url_fmt?: string;
+  title?: string;
+  description?: string;
+  custom_data?: unknown;
+}
+
+/** Any index config. */
+export type IndexConfig = StageConfig | MirrorConfig;
+
+/** One release file of a mirror's cached project page (what upstream said, PEP 691 fields). */
+export interface MirrorLink {
+  filename: string;
+  /** absolute upstream URL (without fragment) */
+  url: string;
+  sha256?: string;
+  requires_python?: string;
+  /** PEP 592: true or the reason */
+  yanked?: boolean | string;
+  /** PEP 658/714: sha256 of the upstream core metadata file, or true when it exists without hash */
+  core_metadata?: string | true;
+  /** bytes, PEP 700 */
+  size?: number;
+  /** PEP 700 ISO 8601 */
+  upload_time?: string;
+  /** the version, parsed from the file name ('' when it does not parse) */
+  version: string;
+}
+
+/** A mirror's cached project page (`mirror/{user}/{index}/{project}`), replicated like any state. */
+export interface MirrorProjectRecord {
+  name: string;
+  links: MirrorLink[];
+  /** PEP 700 versions from upstream, when given */
+  versions?: string[];
+  /** upstream ETag, for conditional refreshes */
+  etag?: string;
+  /** upstream X-PyPI-Last-Serial (-1 unknown) */
+  serial: number;
+  /** ms since epoch of the fetch that produced these links */
+  fetched: number;
+}
+
+/** A mirror's cached full project list (`mirrorlist/{user}/{index}`): pages stored as blobs. */
+export interface MirrorListRecord {
+  /** sha256 of the PEP 503 HTML page blob */
+  html_sha256: string;
+  /** sha256 of the PEP 691 JSON page blob */
+  json_sha256: string;
+  html_size: number;
+  json_size: number;
+  count: number;
+  etag?: string;
+  fetched: number;
+}
 
 /** A project in one index (`project/{user}/{index}/{project}`). */
 export interface ProjectRecord {
@@ -118,6 +184,9 @@ export const keys = {
   releasesOf: (stage: string, project: string) => `release/${stage}/${project}`,
   /** `entrypath` is `{user}/{index}/+f/{h3}/{h13}/{filename}`. */
   file: (entrypath: string) => `file/${entrypath.replace('/+f/', '/')}`,
+  mirrorProject: (stage: string, project: string) => `mirror/${stage}/${project}`,
+  mirrorProjectsOf: (stage: string) => `mirror/${stage}`,
+  mirrorList: (stage: string) => `mirrorlist/${stage}`,
 } as const;
 
 /** devpi's `+f` path of a file: `{stage}/+f/{sha256[0:3]}/{sha256[3:16]}/{filename}`. */

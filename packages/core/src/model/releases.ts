@@ -19,7 +19,7 @@ import {
   type ReleaseRecord,
 } from './records.js';
 import { lastSegment, type StateReader, type WriteTx } from './state.js';
-import { deleteProjectContent, deleteReleaseKey, requireIndex, resolutionOrder } from './indexes.js';
+import { deleteProjectContent, deleteReleaseKey, requireIndex, requireStage, resolutionOrder } from './indexes.js';
 
 /** A release found in some stage of a resolution order. */
 export interface StageRelease {
@@ -174,7 +174,7 @@ export function attachFile(
   history?: LogEntry[],
 ): AttachOutcome {
   const [user, index] = splitStage(stage);
-  const cfg = requireIndex(tx, user, index);
+  const cfg = requireStage(tx, user, index, 'upload to');
   const { project, record } = upsertRelease(tx, stage, metadata);
   const existingAt = record.links.findIndex((l) => l.rel === rel && l.filename === file.filename);
   const existing = existingAt >= 0 ? record.links[existingAt] : undefined;
@@ -229,7 +229,7 @@ function putFileEntry(tx: WriteTx, link: ReleaseLink, project: string, version: 
 /** Registers version metadata without a file (`:action=submit`). */
 export function registerRelease(tx: WriteTx, stage: string, metadata: ReleaseMetadata): void {
   const [user, index] = splitStage(stage);
-  requireIndex(tx, user, index);
+  requireStage(tx, user, index, 'register releases in');
   const { project, record } = upsertRelease(tx, stage, metadata);
   tx.set(keys.release(stage, project, metadata.version), record);
 }

@@ -11,6 +11,7 @@ import type { Changelog, FileStore } from '@wheelhouse/changelog';
 import {
   BadRequestError,
   ForbiddenError,
+  NotFoundError,
   UnauthorizedError,
   aclAllows,
   attachFile,
@@ -62,6 +63,10 @@ export interface UploadDeps {
 export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Response, stage: string, who: string | undefined): Promise<void> {
   const [user, index] = stage.split('/') as [string, string];
   const cfg = requireIndex(deps.changelog, user, index);
+  if (cfg.type !== 'stage') {
+    req.resume();
+    throw new NotFoundError(`cannot submit to mirror index ${stage}`);
+  }
   if (!aclAllows(cfg.acl_upload, who)) {
     req.resume();
     if (who === undefined) throw new UnauthorizedError(`authentication required to upload to ${stage}`);

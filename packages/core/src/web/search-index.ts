@@ -1,0 +1,217 @@
+/**
+ * Full-text search over the projects of every stage index (`minisearch`, BM25 ranking): one document
+ * per (index, project) with the project's name, and the summary, description and keywords of its
+ * latest version in that index. The index follows the changelog: `onCommit` only marks the touched
+ * (index, project) pairs, and a background pump (a few hundred documents per event-loop turn)
+ * re-reads them from the state, so commits and requests never wait for it — on the master and on
+ * replicas alike (replicas commit what they apply). The first build runs the same way.
+ *
+ * Every index is readable by everyone (devpi has no read permissions without plugins), so search
+ * covers all indexes.
+ */
+import MiniSearch, { type SearchResult } from 'minisearch';
+import type { ChangeRecord } from '@wheelhouse/changelog';
+import { getIndex, stageProjectNames } from '../model/indexes.js';
+import { keys, type ReleaseRecord } from '../model/records.js';
+import { getProject, stageVersions } from '../model/releases.js';
+import type { StateReader } from '../model/state.js';
+import { listIndexNames, listUserNames } from '../model/users.js';
+import { latestVersion } from '../versions.js';
+
+/** What the search index needs from the changelog. */
+export interface SearchSource extends StateReader {
+  onCommit(listener: (record: ChangeRecord) => void): () => void;
+}
+
+/** One hit. */
+export interface SearchHit {
+  /** `user/index` */
+  stage: string;
+  /** normalised name */
+  project: string;
+  /** name as uploaded */
+  name: string;
+  /** latest version in that index ('' when it has none) */
+  version: string;
+  summary: string;
+  score: number;
+}
+
+/** Result of a query. */
+export interface SearchAnswer {
+  hits: SearchHit[];
+  /** hits before the limit */
+  total: number;
+  /** true while changes (or the first build) are still being indexed */
+  updating: boolean;
+}
+
+interface SearchDoc {
+  id: string;
+  stage: string;
+  project: string;
+  name: string;
+  version: string;
+  summary: string;
+  description: string;
+  keywords: string;
+}
+
+/** Longest part of a description that is indexed (characters). */
+const DESCRIPTION_CHARS = 8_000;
+/** Documents (re)indexed per event-loop turn. */
+const BATCH = 250;
+const STOP_WORDS = new Set(['a', 'an', 'and', 'are', 'as', 'at', 'be', 'by', 'for', 'from', 'in', 'is', 'it', 'of', 'on', 'or', 'that', 'the', 'this', 'to', 'with']);
+
+function processTerm(term: string): string | null {
+  const t = term.toLowerCase();
+  return t.length === 0 || STOP_WORDS.has(t) ? null : t;
+}
+
+function str(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.filter((x) => typeof x === 'string').join(' ');
+  return '';
+}
+
+/** The search index (see module doc). */
+export class SearchIndex {
+  private readonly mini: MiniSearch<SearchDoc>;
+  /** `stage\0project` pairs waiting to be (re)indexed */
+  private readonly queue = new Set<string>();
+  private scheduled = false;
+  private closed = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly source: SearchSource) {
+    this.mini = new MiniSearch<SearchDoc>({
+      fields: ['name', 'keywords', 'summary', 'description'],
+      storeFields: ['stage', 'project', 'name', 'version', 'summary'],
+      processTerm,
+      searchOptions: { processTerm },
+      autoVacuum: { minDirtCount: 200, minDirtFactor: 0.1, batchSize: 1000, batchWait: 10 },
+    });
+    this.unsubscribe = source.onCommit((record) => this.onCommit(record));
+    for (const user of listUserNames(source)) {
+      for (const index of listIndexNames(source, user)) {
+        const stage = `${user}/${index}`;
+        for (const project of stageProjectNames(source, stage)) this.queue.add(`${stage}\0${project}`);
+      }
+    }
+    this.schedule();
+  }
+
+  /** True while changes are waiting to be indexed. */
+  get updating(): boolean {
+    return this.queue.size > 0;
+  }
+
+  /** Documents indexed. */
+  get size(): number {
+    return this.mini.documentCount;
+  }
+
+  private onCommit(record: ChangeRecord): void {
+    for (const { key } of record.changes) {
+      const p = key.split('/');
+      if ((p[0] === 'project' && p.length === 4) || (p[0] === 'release' && p.length === 5)) this.queue.add(`${p[1]}/${p[2]}\0${p[3]}`);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed || this.queue.size === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump(BATCH);
+      this.schedule();
+    });
+  }
+
+  /** Indexes up to `max` queued pairs now. */
+  private pump(max: number): void {
+    if (this.closed) return;
+    let n = 0;
+    for (const item of this.queue) {
+      if (n++ >= max) break;
+      this.queue.delete(item);
+      const [stage, project] = item.split('\0') as [string, string];
+      try {
+        this.refresh(stage, project);
+      } catch {
+        // a store closed under us (replica generation swap): nothing left to index
+        this.queue.clear();
+        return;
+      }
+    }
+  }
+
+  /** Indexes everything queued, synchronously (tests, benchmarks). */
+  flush(): void {
+    this.pump(Number.POSITIVE_INFINITY);
+  }
+
+  private refresh(stage: string, project: string): void {
+    const id = `${stage}/${project}`;
+    const [user, index] = stage.split('/') as [string, string];
+    const rec = getIndex(this.source, user, index) ? getProject(this.source, stage, project) : undefined;
+    if (this.mini.has(id)) this.mini.discard(id);
+    if (!rec) return;
+    const version = latestVersion(stageVersions(this.source, stage, project)) ?? '';
+    const meta = version ? this.source.get<ReleaseRecord>(keys.release(stage, project, version))?.metadata : undefined;
+    this.mini.add({
+      id,
+      stage,
+      project,
+      name: rec.display_name,
+      version,
+      summary: str(meta?.['summary']),
+      description: str(meta?.['description']).slice(0, DESCRIPTION_CHARS),
+      keywords: str(meta?.['keywords']).replace(/,/g, ' '),
+    });
+  }
+
+  /**
+   * Ranked hits for `query` (at most `limit`). All words must match (a word also matches as the
+   * start of a longer one, longer words allow a typo); when nothing matches all, any word will do.
+   */
+  search(query: string, limit = 50): SearchAnswer {
+    const q = query.trim().slice(0, 200);
+    if (!q) return { hits: [], total: 0, updating: this.updating };
+    const options = {
+      boost: { name: 6, keywords: 2, summary: 2, description: 1 },
+      prefix: (term: string) => term.length >= 2,
+      fuzzy: (term: string) => (term.length >= 5 ? 0.2 : false),
+      weights: { fuzzy: 0.3, prefix: 0.6 },
+      // a query word equal to a project's name (or its first part) ranks that project first
+      boostDocument: (_id: unknown, term: string, stored?: Record<string, unknown>) => {
+        const name = String(stored?.['project'] ?? '');
+        return name === term ? 3 : name.startsWith(`${term}-`) ? 1.5 : 1;
+      },
+    } as const;
+    let results: SearchResult[] = this.mini.search(q, { ...options, combineWith: 'AND' });
+    if (results.length === 0) results = this.mini.search(q, { ...options, combineWith: 'OR' });
+    const exact = q.toLowerCase().replace(/[-_.]+/g, '-');
+    results.sort((a, b) => Number(b['project'] === exact) - Number(a['project'] === exact) || b.score - a.score);
+    return {
+      total: results.length,
+      updating: this.updating,
+      hits: results.slice(0, limit).map((r) => ({
+        stage: String(r['stage']),
+        project: String(r['project']),
+        name: String(r['name']),
+        version: String(r['version']),
+        summary: String(r['summary']),
+        score: r.score,
+      })),
+    };
+  }
+
+  /** Stops following the changelog. */
+  close(): void {
+    this.closed = true;
+    this.queue.clear();
+    this.unsubscribe();
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * The master's mirror indexes (`MirrorAccess`): project pages fetched from upstream and cached in
+ * the changelog (so replicas have them), refreshed after `mirror_cache_expiry` with conditional
+ * requests — in the background when a stale copy exists (devpi #1044, #911), served stale with a
+ * `Warning` when upstream fails (never an empty page, devpi #925), 502 naming the upstream error for
+ * a project never fetched. Release files are fetched on first download, streamed to the client
+ * while stored, verified against the upstream sha256, and committed so replicas get them. The full
+ * project list is fetched streamed and stored as two pages (HTML, JSON) in the file store, served
+ * from disk. A circuit breaker per mirror stops hammering a failing upstream; `offline` serves only
+ * what is cached.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Changelog, FileStore } from '@wheelhouse/changelog';
+import {
+  contentTypeFor,
+  entrypathFor,
+  escapeHtml,
+  getIndex,
+  getMirrorProject,
+  keys,
+  listUserNames,
+  nodeHeaderList,
+  sendStoredFile,
+  streamWhileStoring,
+  type FileEntry,
+  type MirrorAccess,
+  type MirrorConfig,
+  type MirrorLink,
+  type MirrorListRecord,
+  type MirrorProjectRecord,
+  type NodeInfo,
+  type PrepareOutcome,
+  type SimpleFormat,
+} from '@wheelhouse/core';
+import { CircuitBreaker, UpstreamError, fetchProjectList, fetchProjectPage, getStream, type BreakerPolicy } from './upstream.js';
+
+/** Options of the mirror service. */
+export interface MirrorServiceOptions {
+  changelog: Changelog;
+  files: FileStore;
+  node: NodeInfo;
+  log: Logger;
+  /** serve only what is cached; never contact upstream */
+  offline?: boolean;
+  /** timeout of one upstream request, ms (default 5,000) */
+  timeoutMs?: number;
+  breaker?: Partial<BreakerPolicy>;
+}
+
+/** Health of one mirror (for `/+status` and metrics). */
+export interface MirrorHealth {
+  stage: string;
+  upstream: string;
+  state: 'ok' | 'failing' | 'circuit-open' | 'offline';
+  fails: number;
+  lastError: string | null;
+  lastSuccess: string | null;
+  cachedProjects: number;
+  listCount: number | null;
+  listFetched: string | null;
+}
+
+function sendJsonError(res: ServerResponse, node: NodeInfo, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ message });
+  res.writeHead(status, [...nodeHeaderList(node), 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))]);
+  res.end(body);
+}
+
+/** The master's mirror access (see module doc). */
+export class MirrorService implements MirrorAccess {
+  private readonly inflight = new Map<string, Promise<PrepareOutcome>>();
+  /** last upstream check per stage+project (ms); a 304 or unchanged page refreshes only this */
+  private readonly checked = new Map<string, number>();
+  private readonly notFound = new Map<string, number>();
+  private readonly lastFailure = new Map<string, string>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly listInflight = new Map<string, Promise<void>>();
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: MirrorServiceOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 5_000;
+  }
+
+  private config(stage: string): MirrorConfig {
+    const [u, i] = stage.split('/') as [string, string];
+    const cfg = getIndex(this.opts.changelog, u, i);
+    if (cfg?.type !== 'mirror') throw new Error(`${stage} is not a mirror index`);
+    return cfg;
+  }
+
+  private breaker(stage: string): CircuitBreaker {
+    let b = this.breakers.get(stage);
+    if (!b) {
+      b = new CircuitBreaker({ maxFails: this.opts.breaker?.maxFails ?? 3, failTimeoutMs: this.opts.breaker?.failTimeoutMs ?? 30_000 });
+      this.breakers.set(stage, b);
+    }
+    return b;
+  }
+
+  prepare(stage: string, project: string): Promise<PrepareOutcome> | PrepareOutcome | undefined {
+    const cfg = this.config(stage);
+    const key = `${stage}\0${project}`;
+    const rec = getMirrorProject(this.opts.changelog, stage, project);
+    if (this.opts.offline) return undefined;
+    const now = Date.now();
+    const lastCheck = Math.max(rec?.fetched ?? 0, this.checked.get(key) ?? 0);
+    if (rec && now - lastCheck < cfg.mirror_cache_expiry * 1000) return undefined;
+    if (!rec && (this.notFound.get(key) ?? 0) > now) return undefined;
+    if (rec) {
+      // stale: serve it now, refresh in the background
+      void this.refresh(stage, project);
+      const failure = this.lastFailure.get(key);
+      return failure ? { stale: `upstream check failed (${failure}); page cached ${new Date(rec.fetched).toISOString()}` } : undefined;
+    }
+    return this.refresh(stage, project);
+  }
+
+  /** Fetches a project page from upstream and commits it when it changed (deduplicated per project). */
+  refresh(stage: string, project: string): Promise<PrepareOutcome> {
+    const key = `${stage}\0${project}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const work = this.doRefresh(stage, project, key).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, work);
+    return work;
+  }
+
+  private async doRefresh(stage: string, project: string, key: string): Promise<PrepareOutcome> {
+    const cfg = this.config(stage);
+    const breaker = this.breaker(stage);
+    if (!breaker.allows()) {
+      const message = `upstream ${cfg.mirror_url} is failing (${breaker.lastError ?? 'errors'}); not asked again until ${new Date(breaker.openUntil).toISOString()}`;
+      this.lastFailure.set(key, message);
+      return { error: `${project}: ${message}` };
+    }
+    const rec = getMirrorProject(this.opts.changelog, stage, project);
+    try {
+      const got = await fetchProjectPage(cfg.mirror_url, project, rec?.etag, this.timeoutMs);
+      breaker.success();
+      this.lastFailure.delete(key);
+      this.checked.set(key, Date.now());
+      if (got.status === 'not-modified') return {};
+      if (got.status === 'not-found') {
+        // a project upstream lost stays cached (devpi never deletes it)
+        if (!rec) this.notFound.set(key, Date.now() + cfg.mirror_cache_expiry * 1000);
+        return {};
+      }
+      const same = rec && JSON.stringify(rec.links) === JSON.stringify(got.links) && JSON.stringify(rec.versions) === JSON.stringify(got.versions);
+      if (same) return {};
+      const record: MirrorProjectRecord = { name: project, links: got.links, serial: got.serial, fetched: Date.now() };
+      if (got.versions) record.versions = got.versions;
+      if (got.etag) record.etag = got.etag;
+      await this.opts.changelog.write((tx) => tx.set(keys.mirrorProject(stage, project), record));
+      return {};
+    } catch (err) {
+      const message = (err as Error).message;
+      breaker.failure(message);
+      this.lastFailure.set(key, message);
+      this.opts.log.warn({ stage, project, err: message }, 'mirror: upstream fetch failed');
+      return rec ? { stale: message } : { error: `${project} was never fetched from ${cfg.mirror_url} and upstream failed: ${message}` };
+    }
+  }
+
+  serveFile(req: IncomingMessage, res: ServerResponse, stage: string, project: string, link: MirrorLink): void {
+    void this.doServeFile(req, res, stage, project, link);
+  }
+
+  private async doServeFile(req: IncomingMessage, res: ServerResponse, stage: string, project: string, link: MirrorLink): Promise<void> {
+    const { files, node } = this.opts;
+    const sha256 = link.sha256!;
+    const entrypath = entrypathFor(stage, sha256, link.filename);
+    const commit = async (size: number): Promise<void> => {
+      const entry: FileEntry = { sha256, size, project, version: link.version, rel: 'releasefile', modified: Date.now() };
+      await this.opts.changelog.write((tx) => {
+        if (!tx.get(keys.file(entrypath))) tx.set(keys.file(entrypath), entry);
+      });
+    };
+    const stored = await files.stat(sha256);
+    if (stored) {
+      await commit(stored.size).catch(() => undefined);
+      for (let i = 0; i < nodeHeaderList(node).length; i += 2) res.setHeader(nodeHeaderList(node)[i]!, nodeHeaderList(node)[i + 1]!);
+      sendStoredFile(req, res, { path: files.pathFor(sha256), size: stored.size, sha256, modified: Date.now(), contentType: contentTypeFor(link.filename) }, () =>
+        sendJsonError(res, node, 404, `${link.filename} vanished`),
+      );
+      return;
+    }
+    if (this.opts.offline) return sendJsonError(res, node, 404, `${link.filename} is not cached and the server is offline`);
+    let upstream;
+    try {
+      upstream = await getStream(link.url, this.timeoutMs);
+    } catch (err) {
+      return sendJsonError(res, node, 502, `fetching ${link.filename} from upstream failed: ${(err as Error).message}`);
+    }
+    if (upstream.statusCode !== 200) {
+      upstream.resume();
+      return sendJsonError(res, node, upstream.statusCode === 404 ? 404 : 502, `upstream answered ${upstream.statusCode ?? '?'} for ${link.url}`);
+    }
+    const size = Number(upstream.headers['content-length']);
+    const headers = [...nodeHeaderList(node), 'Content-Type', contentTypeFor(link.filename), 'ETag', `"${sha256}"`, 'Cache-Control', 'public, max-age=31536000, immutable', 'X-Accel-Buffering', 'no'];
+    if (Number.isSafeInteger(size)) headers.push('Content-Length', String(size));
+    res.writeHead(200, headers);
+    try {
+      const got = await streamWhileStoring(res, upstream, files, { sha256, ...(Number.isSafeInteger(size) ? { size } : {}) }, req.method !== 'HEAD');
+      await commit(got.size);
+    } catch (err) {
+      this.opts.log.warn({ file: link.filename, err: (err as Error).message }, 'mirror: file download failed verification or transfer; not stored');
+    }
+  }
+
+  serveMetadata(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): void {
+    void (async () => {
+      const { files, node } = this.opts;
+      const sha = link.core_metadata as string;
+      if (!(await files.has(sha))) {
+        if (this.opts.offline) return sendJsonError(res, node, 404, `metadata of ${link.filename} is not cached and the server is offline`);
+        try {
+          const up = await getStream(`${link.url}.metadata`, this.timeoutMs);
+          if (up.statusCode !== 200) {
+            up.resume();
+            return sendJsonError(res, node, 502, `upstream answered ${up.statusCode ?? '?'} for ${link.url}.metadata`);
+          }
+          await files.put(up, { expectedSha256: sha });
+        } catch (err) {
+          return sendJsonError(res, node, 502, `fetching the metadata of ${link.filename} failed: ${(err as Error).message}`);
+        }
+      }
+      const st = await files.stat(sha);
+      for (let i = 0; i < nodeHeaderList(node).length; i += 2) res.setHeader(nodeHeaderList(node)[i]!, nodeHeaderList(node)[i + 1]!);
+      sendStoredFile(req, res, { path: files.pathFor(sha), size: st?.size ?? 0, sha256: sha, modified: Date.now(), contentType: 'text/plain; charset=utf-8' }, () =>
+        sendJsonError(res, node, 404, 'metadata vanished'),
+      );
+      void stage;
+    })();
+  }
+
+  serveList(req: IncomingMessage, res: ServerResponse, stage: string, format: SimpleFormat): void {
+    void (async () => {
+      const { node, files, changelog } = this.opts;
+      const cfg = this.config(stage);
+      let rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
+      const stale = !rec || Date.now() - rec.fetched > cfg.mirror_cache_expiry * 1000;
+      if (stale && !this.opts.offline) {
+        const work = this.refreshList(stage);
+        if (!rec) {
+          try {
+            await work;
+          } catch (err) {
+            return sendJsonError(res, node, 502, `the project list of ${stage} was never fetched and upstream failed: ${(err as Error).message}`);
+          }
+          rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
+        } else work.catch(() => undefined);
+      }
+      if (!rec) return sendJsonError(res, node, 404, `no project list cached for ${stage}`);
+      const sha256 = format === 'json' ? rec.json_sha256 : rec.html_sha256;
+      const size = format === 'json' ? rec.json_size : rec.html_size;
+      const headers = nodeHeaderList(node);
+      for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
+      res.setHeader('Vary', 'Accept');
+      sendStoredFile(
+        req,
+        res,
+        { path: files.pathFor(sha256), size, sha256, modified: rec.fetched, contentType: format === 'json' ? 'application/vnd.pypi.simple.v1+json' : 'text/html; charset=utf-8' },
+        () => sendJsonError(res, node, 503, 'the project list page is not on this node yet'),
+      );
+      res.setHeader('Cache-Control', 'max-age=0, must-revalidate');
+    })();
+  }
+
+  /** Fetches the full project list streamed, stores it as two pages, commits their record. */
+  refreshList(stage: string): Promise<void> {
+    const running = this.listInflight.get(stage);
+    if (running) return running;
+    const work = (async () => {
+      const cfg = this.config(stage);
+      const breaker = this.breaker(stage);
+      if (!breaker.allows()) throw new UpstreamError(`upstream ${cfg.mirror_url} is failing (${breaker.lastError ?? 'errors'})`);
+      const names = new Set<string>();
+      let got;
+      try {
+        got = await fetchProjectList(cfg.mirror_url, this.timeoutMs, (n) => names.add(n));
+        breaker.success();
+      } catch (err) {
+        breaker.failure((err as Error).message);
+        throw err;
+      }
+      const sorted = [...names].sort();
+      names.clear();
+      const html = await this.opts.files.put(pageChunks(sorted, stage, 'html'));
+      const json = await this.opts.files.put(pageChunks(sorted, stage, 'json'));
+      const rec: MirrorListRecord = { html_sha256: html.sha256, json_sha256: json.sha256, html_size: html.size, json_size: json.size, count: sorted.length, fetched: Date.now() };
+      if (got.etag) rec.etag = got.etag;
+      await this.opts.changelog.write((tx) => tx.set(keys.mirrorList(stage), rec));
+    })().finally(() => this.listInflight.delete(stage));
+    this.listInflight.set(stage, work);
+    return work;
+  }
+
+  /** Health of every mirror index. */
+  health(): MirrorHealth[] {
+    const out: MirrorHealth[] = [];
+    const { changelog } = this.opts;
+    for (const user of listUserNames(changelog)) {
+      for (const key of changelog.children(keys.indexesOf(user))) {
+        const cfg = changelog.get<MirrorConfig>(key);
+        if (cfg?.type !== 'mirror') continue;
+        const stage = key.slice('index/'.length);
+        const b = this.breakers.get(stage);
+        const list = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
+        out.push({
+          stage,
+          upstream: cfg.mirror_url,
+          state: this.opts.offline ? 'offline' : !b ? 'ok' : !b.allows() ? 'circuit-open' : b.fails > 0 ? 'failing' : 'ok',
+          fails: b?.fails ?? 0,
+          lastError: b?.lastError ?? null,
+          lastSuccess: b?.lastSuccess ? new Date(b.lastSuccess).toISOString() : null,
+          cachedProjects: changelog.children(keys.mirrorProjectsOf(stage)).length,
+          listCount: list?.count ?? null,
+          listFetched: list ? new Date(list.fetched).toISOString() : null,
+        });
+      }
+    }
+    return out;
+  }
+}
+
+/** The list page in chunks of a few thousand names (bounded memory while stored). */
+async function* pageChunks(names: string[], stage: string, format: 'html' | 'json'): AsyncIterable<Uint8Array> {
+  const CHUNK = 5_000;
+  if (format === 'html') {
+    yield Buffer.from(`<!DOCTYPE html>\n<html lang="en"><head><meta name="pypi:repository-version" content="1.1"><title>${escapeHtml(stage)}: simple list</title></head><body>\n`);
+    for (let i = 0; i < names.length; i += CHUNK) {
+      yield Buffer.from(names.slice(i, i + CHUNK).map((n) => `<a href="${escapeHtml(n)}/">${escapeHtml(n)}</a><br>\n`).join(''));
+    }
+    yield Buffer.from('</body></html>\n');
+    return;
+  }
+  yield Buffer.from('{"meta":{"api-version":"1.1"},"projects":[');
+  for (let i = 0; i < names.length; i += CHUNK) {
+    yield Buffer.from((i ? ',' : '') + names.slice(i, i + CHUNK).map((n) => JSON.stringify({ name: n })).join(','));
+  }
+  yield Buffer.from(']}');
+}
+
+/** sha256 hex (for tests). */
+export function sha256Of(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,175 @@
+/**
+ * Mirror indexes on a replica (`MirrorAccess`): the replica never talks to upstream. Cached pages
+ * and files come from its own state (replicated from the master); a page never fetched is asked of
+ * the master — which fetches and commits it — and served once the replica has applied that commit;
+ * a stale page triggers the same request in the background. A mirror file not here yet is fetched
+ * through the master's `+f` URL (the master caches it from upstream) and streamed to the client
+ * while stored (devpi #483). With the master down, what is cached keeps being served.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Changelog, FileStore } from '@wheelhouse/changelog';
+import {
+  contentTypeFor,
+  encodePath,
+  entrypathFor,
+  getIndex,
+  getMirrorProject,
+  keys,
+  nodeHeaderList,
+  sendStoredFile,
+  streamWhileStoring,
+  type MirrorAccess,
+  type MirrorLink,
+  type MirrorListRecord,
+  type NodeInfo,
+  type PrepareOutcome,
+  type SimpleFormat,
+} from '@wheelhouse/core';
+import type { MasterClient } from './master-client.js';
+
+/** Timeout of a page request to the master (which may have to ask upstream), ms. */
+const PAGE_TIMEOUT_MS = 30_000;
+
+function jsonError(res: ServerResponse, node: NodeInfo, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ message });
+  res.writeHead(status, [...nodeHeaderList(node), 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))]);
+  res.end(body);
+}
+
+/** The replica's mirror access (see module doc). */
+export class MirrorViaMaster implements MirrorAccess {
+  private readonly inflight = new Map<string, Promise<PrepareOutcome>>();
+
+  constructor(
+    private readonly changelog: Changelog,
+    private readonly files: FileStore,
+    private readonly master: MasterClient,
+    private readonly node: NodeInfo,
+    private readonly log: Logger,
+  ) {}
+
+  prepare(stage: string, project: string): Promise<PrepareOutcome> | undefined {
+    const [u, i] = stage.split('/') as [string, string];
+    const cfg = getIndex(this.changelog, u, i);
+    if (cfg?.type !== 'mirror') return undefined;
+    const rec = getMirrorProject(this.changelog, stage, project);
+    if (rec) {
+      if (Date.now() - rec.fetched > cfg.mirror_cache_expiry * 1000) void this.askMaster(stage, project);
+      return undefined;
+    }
+    return this.askMaster(stage, project);
+  }
+
+  /** Asks the master for the page (it fetches and commits) and waits until that commit is applied here. */
+  private askMaster(stage: string, project: string): Promise<PrepareOutcome> {
+    const key = `${stage}\0${project}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const work = (async (): Promise<PrepareOutcome> => {
+      try {
+        const res = await this.master.get(`/${stage}/+simple/${encodeURIComponent(project)}/`, PAGE_TIMEOUT_MS);
+        const text = await res.body.text();
+        const serial = Number(res.headers['x-devpi-serial']);
+        if (Number.isSafeInteger(serial)) await this.changelog.waitForSerial(serial, 10_000);
+        if (res.statusCode === 502) {
+          let message = text;
+          try {
+            message = (JSON.parse(text) as { message?: string }).message ?? text;
+          } catch {
+            // keep the text
+          }
+          return { error: message };
+        }
+        return {};
+      } catch (err) {
+        this.log.warn({ stage, project, err: (err as Error).message }, 'mirror page: master unreachable');
+        return getMirrorProject(this.changelog, stage, project)
+          ? { stale: `the master is unreachable (${(err as Error).message})` }
+          : { error: `${project} is not cached on this replica and the master is unreachable: ${(err as Error).message}` };
+      }
+    })().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, work);
+    return work;
+  }
+
+  private async relay(req: IncomingMessage, res: ServerResponse, path: string, filename: string, expect: { sha256?: string; size?: number }): Promise<void> {
+    let upstream;
+    try {
+      upstream = await this.master.get(path, 120_000);
+    } catch (err) {
+      return jsonError(res, this.node, 502, `${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
+    }
+    if (upstream.statusCode !== 200) {
+      const text = await upstream.body.text().catch(() => '');
+      return jsonError(res, this.node, upstream.statusCode === 404 ? 404 : 502, `${filename}: the master answered ${upstream.statusCode}: ${text.slice(0, 200)}`);
+    }
+    const length = Number(upstream.headers['content-length']);
+    const headers = [...nodeHeaderList(this.node), 'Content-Type', contentTypeFor(filename), 'Cache-Control', 'public, max-age=31536000, immutable'];
+    if (expect.sha256) headers.push('ETag', `"${expect.sha256}"`);
+    if (Number.isSafeInteger(length)) headers.push('Content-Length', String(length));
+    res.writeHead(200, headers);
+    try {
+      await streamWhileStoring(res, upstream.body, this.files, { ...expect, ...(Number.isSafeInteger(length) ? { size: length } : {}) }, req.method !== 'HEAD');
+    } catch (err) {
+      this.log.warn({ file: filename, err: (err as Error).message }, 'mirror file through the master failed');
+    }
+  }
+
+  serveFile(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): void {
+    const path = `/${encodePath(entrypathFor(stage, link.sha256!, link.filename))}`;
+    void this.relay(req, res, path, link.filename, { sha256: link.sha256! });
+  }
+
+  serveMetadata(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): void {
+    const sha = link.core_metadata as string;
+    void this.files.stat(sha).then((st) => {
+      if (st) {
+        const h = nodeHeaderList(this.node);
+        for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
+        sendStoredFile(req, res, { path: this.files.pathFor(sha), size: st.size, sha256: sha, modified: Date.now(), contentType: 'text/plain; charset=utf-8' }, () =>
+          jsonError(res, this.node, 404, 'metadata vanished'),
+        );
+        return;
+      }
+      void this.relay(req, res, `/${encodePath(entrypathFor(stage, link.sha256!, link.filename))}.metadata`, `${link.filename}.metadata`, { sha256: sha });
+    });
+  }
+
+  serveList(req: IncomingMessage, res: ServerResponse, stage: string, format: SimpleFormat): void {
+    const rec = this.changelog.get<MirrorListRecord>(keys.mirrorList(stage));
+    const relayList = async (): Promise<void> => {
+      try {
+        const up = await this.master.get(`/${stage}/+simple/`, 300_000);
+        if (up.statusCode !== 200) {
+          const text = await up.body.text().catch(() => '');
+          return jsonError(res, this.node, up.statusCode === 404 ? 404 : 502, text.slice(0, 300));
+        }
+        res.writeHead(200, [...nodeHeaderList(this.node), 'Content-Type', String(up.headers['content-type'] ?? 'text/html')]);
+        for await (const chunk of up.body) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+        res.end();
+      } catch (err) {
+        jsonError(res, this.node, 502, `the project list of ${stage} is not on this replica and the master is unreachable: ${(err as Error).message}`);
+      }
+    };
+    if (!rec) {
+      void relayList();
+      return;
+    }
+    const sha256 = format === 'json' ? rec.json_sha256 : rec.html_sha256;
+    const size = format === 'json' ? rec.json_size : rec.html_size;
+    const h = nodeHeaderList(this.node);
+    for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
+    res.setHeader('Vary', 'Accept');
+    sendStoredFile(
+      req,
+      res,
+      { path: this.files.pathFor(sha256), size, sha256, modified: rec.fetched, contentType: format === 'json' ? 'application/vnd.pypi.simple.v1+json' : 'text/html; charset=utf-8' },
+      () => void relayList(),
+    );
+  }
+}
