@@ -10,9 +10,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'undici';
+import { Writable } from 'node:stream';
+import { Agent, stream } from 'undici';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Backend, BackendPool } from './backends.js';
@@ -62,6 +62,25 @@ function sendJson(res: ServerResponse, status: number, body: Record<string, unkn
   if (message) res.statusMessage = message.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 300);
   res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A sink that drops a body (a retried read's). */
+function discard(): Writable {
+  return new Writable({ write: (_c, _e, cb) => cb() });
+}
+
+/** A sink that keeps a small body in `into`. */
+function collect(into: Buffer[]): Writable {
+  return new Writable({
+    write: (c: Buffer, _e, cb) => {
+      into.push(c);
+      cb();
+    },
+  });
 }
 
 function errorCode(err: unknown): string {
@@ -139,10 +158,16 @@ export function createProxy(config: ProxyConfig): Proxy {
     const kind = isRead ? 'read' : 'write';
     const abort = new AbortController();
     if (isRead) b.pending.add(abort);
+    // undici's stream(): the response body is written straight into the client's response (no
+    // intermediate Readable or pipeline) — the proxy's per-request cost is mostly this hop
+    let outcome = 'pipe' as 'pipe' | 'retry' | 'buffer';
+    let status = 0;
+    const collected: Buffer[] = [];
+    let buffered: Record<string, string | string[]> = {};
     try {
-      let upstream;
-      try {
-        upstream = await request(b.url + (req.url ?? '/'), {
+      await stream(
+        b.url + (req.url ?? '/'),
+        {
           dispatcher: agent,
           method: req.method as 'GET',
           headers,
@@ -150,70 +175,78 @@ export function createProxy(config: ProxyConfig): Proxy {
           signal: abort.signal,
           headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : 600_000,
           bodyTimeout: 600_000,
-        });
-      } catch (err) {
-        const code = abort.signal.aborted ? 'ABORTED_BACKEND_DOWN' : errorCode(err);
-        if (RETRY_POLICY.notConnected.has(code)) pool.markDown(b);
-        else pool.noteFailure(b);
-        if (body) req.unpipe(body);
-        if (isRead && (abort.signal.aborted || RETRY_POLICY.errorCodes.has(code))) return 'retry';
-        log.warn({ backend: b.name, err: code, url: req.url }, 'backend request failed');
-        req.resume();
-        requests.inc({ backend: b.name, kind, status: '5xx' });
-        if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
-          // the write never reached the master: the same clear answer as when it is known to be down
-          rejected.inc({ kind: 'write' });
-          sendJson(res, 503, { message: MASTER_DOWN }, { 'Retry-After': '10' });
-        } else sendJson(res, 502, { message: `backend ${b.name} (${b.url}) failed: ${code}` });
-        return 'done';
-      } finally {
-        b.pending.delete(abort);
-      }
-      const serialHeader = upstream.headers['x-devpi-serial'];
-      const serial = Number(Array.isArray(serialHeader) ? serialHeader[0] : serialHeader);
-      const uuidHeader = upstream.headers['x-devpi-master-uuid'];
-      const masterUuid = String(Array.isArray(uuidHeader) ? uuidHeader[0] : (uuidHeader ?? ''));
-      b.noteSerial(serial, masterUuid);
-      if (isRead && RETRY_POLICY.statuses.has(upstream.statusCode)) {
-        await upstream.body.dump().catch(() => undefined);
-        pool.noteFailure(b);
-        return 'retry';
-      }
-      if (upstream.statusCode >= 500) pool.noteFailure(b);
-      else pool.noteSuccess(b);
-      if (!isRead && upstream.statusCode < 400 && Number.isSafeInteger(serial)) {
-        // serials of a new master (after an import) start over
-        if (masterUuid && masterUuid !== writeUuid) {
-          writeUuid = masterUuid;
-          writeSerial = serial;
-        } else if (serial > writeSerial) writeSerial = serial;
-      }
-      requests.inc({ backend: b.name, kind, status: `${Math.floor(upstream.statusCode / 100)}xx` });
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-      if (upstream.statusCode >= 400 && Number(upstream.headers['content-length'] ?? Infinity) < 65_536) {
-        // keep the message in the reason phrase (twine prints it; undici does not pass it on)
-        const text = await upstream.body.text();
-        try {
-          const message = (JSON.parse(text) as { message?: unknown }).message;
-          if (typeof message === 'string') res.statusMessage = message.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 300);
-        } catch {
-          // not JSON
-        }
-        res.writeHead(upstream.statusCode, out);
-        res.end(text);
-        return 'done';
-      }
-      res.writeHead(upstream.statusCode, out);
-      try {
-        await pipeline(upstream.body, res);
-      } catch {
+        },
+        ({ statusCode, headers: up }) => {
+          b.pending.delete(abort);
+          status = statusCode;
+          const serial = Number(one(up['x-devpi-serial']));
+          const masterUuid = one(up['x-devpi-master-uuid']) ?? '';
+          b.noteSerial(serial, masterUuid);
+          if (isRead && RETRY_POLICY.statuses.has(statusCode)) {
+            outcome = 'retry';
+            pool.noteFailure(b);
+            return discard();
+          }
+          if (statusCode >= 500) pool.noteFailure(b);
+          else pool.noteSuccess(b);
+          if (!isRead && statusCode < 400 && Number.isSafeInteger(serial)) {
+            // serials of a new master (after an import) start over
+            if (masterUuid && masterUuid !== writeUuid) {
+              writeUuid = masterUuid;
+              writeSerial = serial;
+            } else if (serial > writeSerial) writeSerial = serial;
+          }
+          requests.inc({ backend: b.name, kind, status: `${Math.floor(statusCode / 100)}xx` });
+          const out: Record<string, string | string[]> = {};
+          for (const [k, v] of Object.entries(up)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+          if (statusCode >= 400 && Number(one(up['content-length']) ?? Infinity) < 65_536) {
+            // keep the message in the reason phrase (twine prints it; undici does not pass it on)
+            outcome = 'buffer';
+            delete out['content-length'];
+            buffered = out;
+            return collect(collected);
+          }
+          res.writeHead(statusCode, out);
+          return res;
+        },
+      );
+    } catch (err) {
+      b.pending.delete(abort);
+      if (res.headersSent) {
+        // the body broke after it started: nothing can be retried or answered any more
         res.destroy();
+        return 'done';
       }
+      const code = abort.signal.aborted ? 'ABORTED_BACKEND_DOWN' : errorCode(err);
+      if (RETRY_POLICY.notConnected.has(code)) pool.markDown(b);
+      else pool.noteFailure(b);
+      if (body) req.unpipe(body);
+      if (isRead && (abort.signal.aborted || RETRY_POLICY.errorCodes.has(code))) return 'retry';
+      log.warn({ backend: b.name, err: code, url: req.url }, 'backend request failed');
+      req.resume();
+      requests.inc({ backend: b.name, kind, status: '5xx' });
+      if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
+        // the write never reached the master: the same clear answer as when it is known to be down
+        rejected.inc({ kind: 'write' });
+        sendJson(res, 503, { message: MASTER_DOWN }, { 'Retry-After': '10' });
+      } else sendJson(res, 502, { message: `backend ${b.name} (${b.url}) failed: ${code}` });
       return 'done';
     } finally {
       b.outstanding--;
     }
+    if (outcome === 'retry') return 'retry';
+    if (outcome === 'buffer') {
+      const text = Buffer.concat(collected);
+      try {
+        const message = (JSON.parse(text.toString('utf8')) as { message?: unknown }).message;
+        if (typeof message === 'string') res.statusMessage = message.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 300);
+      } catch {
+        // not JSON
+      }
+      res.writeHead(status, { ...buffered, 'content-length': String(text.length) });
+      res.end(text);
+    }
+    return 'done';
   }
 
   async function pickReadWaiting(exclude: Set<Backend>): Promise<Backend | undefined> {

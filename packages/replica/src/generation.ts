@@ -80,10 +80,10 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     changelog,
     master,
     log,
-    onApplied: (r) => replicator.onRecord(r),
     ...(ctx.pollMs ? { pollMs: ctx.pollMs } : {}),
     ...(ctx.onMasterChange ? { onMasterChange: ctx.onMasterChange } : {}),
   });
+  changelog.onCommit((record) => replicator.onRecord(record));
   const auth = new Authenticator(changelog, new TokenSigner(ctx.secret));
   // replicas serve the same feed (token required): backups of a running replica, chained replicas
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(ctx.secret) });

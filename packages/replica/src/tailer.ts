@@ -1,12 +1,12 @@
 /**
  * The changelog tailer: keeps one long-poll stream open to the master's `/+changelog/{head+1}-`,
- * applies each record through `Changelog.apply` (record N only at N-1, so the replica's state is the
- * master's at every serial) and hands the files each record names to the file replicator. Nothing
+ * applies the records through `Changelog.applyMany` (record N only at N-1, so the replica's state is
+ * the master's at every serial; the file replicator hears each record from the commit path). Nothing
  * polls on a timer: records arrive the moment they commit. Connection problems back off (up to
  * 5 s) and retry for ever; a master with another store UUID than the one first met is a different
  * history, and stops replication with a fatal state while reads go on from the old state.
  */
-import { decodeRecord, FrameDecoder, type Changelog } from '@wheelhouse/changelog';
+import { FrameDecoder, type Changelog } from '@wheelhouse/changelog';
 import type { Logger } from 'pino';
 import type { MasterClient } from './master-client.js';
 
@@ -37,8 +37,6 @@ export interface TailerOptions {
   changelog: Changelog;
   master: MasterClient;
   log: Logger;
-  /** Called with the raw decoded record after it is applied (file scheduling). */
-  onApplied: (record: ReturnType<typeof decodeRecord>) => void;
   /** The master's long-poll time plus slack, ms. */
   pollMs?: number;
   /**
@@ -163,15 +161,10 @@ export class Tailer {
         this.noteSync(); // heartbeat: the master has nothing newer
         continue;
       }
-      const records = payloads.map((p) => decodeRecord(p));
-      const before = changelog.head;
-      await changelog.applyMany(payloads);
-      for (const record of records) {
-        if (record.serial <= before) continue;
-        this.state.applied++;
-        this.opts.onApplied(record);
-      }
-      this.noteMasterSerial(records[records.length - 1]!.serial);
+      // decoded once, inside applyMany; listeners (file replication) hear each record from the commit path
+      const applied = await changelog.applyMany(payloads);
+      this.state.applied += applied;
+      this.noteMasterSerial(changelog.head);
       if (this.stopped) break;
     }
     if (decoder.pending > 0) throw new Error(`the changelog stream ended inside a frame (${decoder.pending} bytes pending)`);
