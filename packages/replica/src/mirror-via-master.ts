@@ -17,6 +17,7 @@ import {
   getMirrorProject,
   keys,
   nodeHeaderList,
+  sendNodeError,
   sendStoredFile,
   streamWhileStoring,
   type MirrorAccess,
@@ -31,15 +32,6 @@ import type { MasterClient } from './master-client.js';
 /** Timeout of a page request to the master (which may have to ask upstream), ms. */
 const PAGE_TIMEOUT_MS = 30_000;
 
-function jsonError(res: ServerResponse, node: NodeInfo, status: number, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ message });
-  res.writeHead(status, [...nodeHeaderList(node), 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))]);
-  res.end(body);
-}
 
 /** The replica's mirror access (see module doc). */
 export class MirrorViaMaster implements MirrorAccess {
@@ -102,11 +94,11 @@ export class MirrorViaMaster implements MirrorAccess {
     try {
       upstream = await this.master.get(path, 120_000);
     } catch (err) {
-      return jsonError(res, this.node, 502, `${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
+      return sendNodeError(res, this.node, 502, `${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
     }
     if (upstream.statusCode !== 200) {
       const text = await upstream.body.text().catch(() => '');
-      return jsonError(res, this.node, upstream.statusCode === 404 ? 404 : 502, `${filename}: the master answered ${upstream.statusCode}: ${text.slice(0, 200)}`);
+      return sendNodeError(res, this.node, upstream.statusCode === 404 ? 404 : 502, `${filename}: the master answered ${upstream.statusCode}: ${text.slice(0, 200)}`);
     }
     const length = Number(upstream.headers['content-length']);
     const headers = [...nodeHeaderList(this.node), 'Content-Type', contentTypeFor(filename), 'Cache-Control', 'public, max-age=31536000, immutable'];
@@ -132,7 +124,7 @@ export class MirrorViaMaster implements MirrorAccess {
         const h = nodeHeaderList(this.node);
         for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
         sendStoredFile(req, res, { path: this.files.pathFor(sha), size: st.size, sha256: sha, modified: Date.now(), contentType: 'text/plain; charset=utf-8' }, () =>
-          jsonError(res, this.node, 404, 'metadata vanished'),
+          sendNodeError(res, this.node, 404, 'metadata vanished'),
         );
         return;
       }
@@ -147,13 +139,13 @@ export class MirrorViaMaster implements MirrorAccess {
         const up = await this.master.get(`/${stage}/+simple/`, 300_000);
         if (up.statusCode !== 200) {
           const text = await up.body.text().catch(() => '');
-          return jsonError(res, this.node, up.statusCode === 404 ? 404 : 502, text.slice(0, 300));
+          return sendNodeError(res, this.node, up.statusCode === 404 ? 404 : 502, text.slice(0, 300));
         }
         res.writeHead(200, [...nodeHeaderList(this.node), 'Content-Type', String(up.headers['content-type'] ?? 'text/html')]);
         for await (const chunk of up.body) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
         res.end();
       } catch (err) {
-        jsonError(res, this.node, 502, `the project list of ${stage} is not on this replica and the master is unreachable: ${(err as Error).message}`);
+        sendNodeError(res, this.node, 502, `the project list of ${stage} is not on this replica and the master is unreachable: ${(err as Error).message}`);
       }
     };
     if (!rec) {

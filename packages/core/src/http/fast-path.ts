@@ -18,6 +18,7 @@ import { nodeHeaderList, setNodeHeaders, type NodeInfo } from './node-info.js';
 import type { SimplePages, PageSource } from './simple-pages.js';
 import { contentTypeFor, sendStoredFile } from './file-response.js';
 import { BlobCache } from './blob-cache.js';
+import { sendNodeError } from './respond.js';
 
 /** Where release file bytes are (the changelog package's FileStore satisfies this). */
 export interface BlobPaths {
@@ -61,11 +62,7 @@ export function createFastPath(deps: FastPathDeps): FastPath {
   const { state, pages, blobs, node } = deps;
   const cache = deps.cache ?? new BlobCache();
 
-  const sendJsonError = (res: ServerResponse, status: number, message: string): void => {
-    const body = JSON.stringify({ message });
-    res.writeHead(status, [...nodeHeaderList(node), 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))]);
-    res.end(body);
-  };
+  const sendJsonError = (res: ServerResponse, status: number, message: string): void => sendNodeError(res, node, status, message);
 
   const redirect = (res: ServerResponse, location: string): void => {
     res.writeHead(302, [...nodeHeaderList(node), 'Location', location, 'Content-Length', '0']);

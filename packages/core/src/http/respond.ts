@@ -2,8 +2,8 @@
  * devpi's JSON envelope (§1.1): an object with `type` + `result` (together), `message` (when not
  * empty); pretty-printed with a trailing newline.
  */
-import type { ServerResponse } from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nodeHeaderList, type NodeInfo } from './node-info.js';
 
 /** What an API response carries. */
 export interface Envelope {
@@ -43,4 +43,18 @@ export function outsideUrl(req: IncomingMessage, configured?: string): string {
   const proto = (req.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0]?.trim() ?? 'http';
   const host = (req.headers['x-forwarded-host'] as string | undefined)?.split(',')[0]?.trim() ?? req.headers.host ?? 'localhost';
   return `${proto}://${host}`;
+}
+
+/**
+ * A `{"message": …}` error from the raw (non-express) read path, with the node's headers; when a
+ * body was already started, the connection is cut instead.
+ */
+export function sendNodeError(res: ServerResponse, node: NodeInfo, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ message });
+  res.writeHead(status, [...nodeHeaderList(node), 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))]);
+  res.end(body);
 }

@@ -22,6 +22,7 @@ import {
   keys,
   listUserNames,
   nodeHeaderList,
+  sendNodeError,
   sendStoredFile,
   streamWhileStoring,
   type FileEntry,
@@ -62,15 +63,6 @@ export interface MirrorHealth {
   listFetched: string | null;
 }
 
-function sendJsonError(res: ServerResponse, node: NodeInfo, status: number, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ message });
-  res.writeHead(status, [...nodeHeaderList(node), 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))]);
-  res.end(body);
-}
 
 /** The master's mirror access (see module doc). */
 export class MirrorService implements MirrorAccess {
@@ -186,20 +178,20 @@ export class MirrorService implements MirrorAccess {
       await commit(stored.size).catch(() => undefined);
       for (let i = 0; i < nodeHeaderList(node).length; i += 2) res.setHeader(nodeHeaderList(node)[i]!, nodeHeaderList(node)[i + 1]!);
       sendStoredFile(req, res, { path: files.pathFor(sha256), size: stored.size, sha256, modified: Date.now(), contentType: contentTypeFor(link.filename) }, () =>
-        sendJsonError(res, node, 404, `${link.filename} vanished`),
+        sendNodeError(res, node, 404, `${link.filename} vanished`),
       );
       return;
     }
-    if (this.opts.offline) return sendJsonError(res, node, 404, `${link.filename} is not cached and the server is offline`);
+    if (this.opts.offline) return sendNodeError(res, node, 404, `${link.filename} is not cached and the server is offline`);
     let upstream;
     try {
       upstream = await getStream(link.url, this.timeoutMs);
     } catch (err) {
-      return sendJsonError(res, node, 502, `fetching ${link.filename} from upstream failed: ${(err as Error).message}`);
+      return sendNodeError(res, node, 502, `fetching ${link.filename} from upstream failed: ${(err as Error).message}`);
     }
     if (upstream.statusCode !== 200) {
       upstream.resume();
-      return sendJsonError(res, node, upstream.statusCode === 404 ? 404 : 502, `upstream answered ${upstream.statusCode ?? '?'} for ${link.url}`);
+      return sendNodeError(res, node, upstream.statusCode === 404 ? 404 : 502, `upstream answered ${upstream.statusCode ?? '?'} for ${link.url}`);
     }
     const size = Number(upstream.headers['content-length']);
     const headers = [...nodeHeaderList(node), 'Content-Type', contentTypeFor(link.filename), 'ETag', `"${sha256}"`, 'Cache-Control', 'public, max-age=31536000, immutable', 'X-Accel-Buffering', 'no'];
@@ -218,22 +210,22 @@ export class MirrorService implements MirrorAccess {
       const { files, node } = this.opts;
       const sha = link.core_metadata as string;
       if (!(await files.has(sha))) {
-        if (this.opts.offline) return sendJsonError(res, node, 404, `metadata of ${link.filename} is not cached and the server is offline`);
+        if (this.opts.offline) return sendNodeError(res, node, 404, `metadata of ${link.filename} is not cached and the server is offline`);
         try {
           const up = await getStream(`${link.url}.metadata`, this.timeoutMs);
           if (up.statusCode !== 200) {
             up.resume();
-            return sendJsonError(res, node, 502, `upstream answered ${up.statusCode ?? '?'} for ${link.url}.metadata`);
+            return sendNodeError(res, node, 502, `upstream answered ${up.statusCode ?? '?'} for ${link.url}.metadata`);
           }
           await files.put(up, { expectedSha256: sha });
         } catch (err) {
-          return sendJsonError(res, node, 502, `fetching the metadata of ${link.filename} failed: ${(err as Error).message}`);
+          return sendNodeError(res, node, 502, `fetching the metadata of ${link.filename} failed: ${(err as Error).message}`);
         }
       }
       const st = await files.stat(sha);
       for (let i = 0; i < nodeHeaderList(node).length; i += 2) res.setHeader(nodeHeaderList(node)[i]!, nodeHeaderList(node)[i + 1]!);
       sendStoredFile(req, res, { path: files.pathFor(sha), size: st?.size ?? 0, sha256: sha, modified: Date.now(), contentType: 'text/plain; charset=utf-8' }, () =>
-        sendJsonError(res, node, 404, 'metadata vanished'),
+        sendNodeError(res, node, 404, 'metadata vanished'),
       );
       void stage;
     })();
@@ -251,12 +243,12 @@ export class MirrorService implements MirrorAccess {
           try {
             await work;
           } catch (err) {
-            return sendJsonError(res, node, 502, `the project list of ${stage} was never fetched and upstream failed: ${(err as Error).message}`);
+            return sendNodeError(res, node, 502, `the project list of ${stage} was never fetched and upstream failed: ${(err as Error).message}`);
           }
           rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
         } else work.catch(() => undefined);
       }
-      if (!rec) return sendJsonError(res, node, 404, `no project list cached for ${stage}`);
+      if (!rec) return sendNodeError(res, node, 404, `no project list cached for ${stage}`);
       const sha256 = format === 'json' ? rec.json_sha256 : rec.html_sha256;
       const size = format === 'json' ? rec.json_size : rec.html_size;
       const headers = nodeHeaderList(node);
@@ -266,7 +258,7 @@ export class MirrorService implements MirrorAccess {
         req,
         res,
         { path: files.pathFor(sha256), size, sha256, modified: rec.fetched, contentType: format === 'json' ? 'application/vnd.pypi.simple.v1+json' : 'text/html; charset=utf-8' },
-        () => sendJsonError(res, node, 503, 'the project list page is not on this node yet'),
+        () => sendNodeError(res, node, 503, 'the project list page is not on this node yet'),
       );
       res.setHeader('Cache-Control', 'max-age=0, must-revalidate');
     })();
