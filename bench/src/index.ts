@@ -49,6 +49,7 @@ function serverLogNotes(log: string): string[] {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--only=search')) return void (await import('./search-bench.js')); // search: in memory, no cluster
   const parts = parseParts(process.argv.slice(2));
   const t0 = performance.now();
   const loadAtStart = loadavg();

@@ -37,7 +37,7 @@ function stageLinks(base: string, stages: string[]): HtmlValue {
 
 function indexTable(base: string, state: StateReader, stages: string[]): SafeHtml {
   if (stages.length === 0) return html`<p class="muted">No indexes yet.</p>`;
-  return html`<div class="table-wrap"><table><thead><tr><th scope="col">Index</th><th scope="col">Type</th><th scope="col">Bases</th><th scope="col">Projects</th></tr></thead><tbody>${stages.map((stage) => {
+  return html`<div class="table-wrap"><table><thead><tr><th scope="col">Index</th><th scope="col">Type</th><th scope="col">Bases</th><th scope="col" class="num">Projects</th></tr></thead><tbody>${stages.map((stage) => {
     const [u, i] = stage.split('/') as [string, string];
     const cfg = getIndex(state, u, i)!;
     const title = typeof cfg.title === 'string' && cfg.title ? html`<br><span class="muted">${cfg.title}</span>` : null;
@@ -138,6 +138,6 @@ export function projectPage(base: string, state: StateReader, user: string, inde
 ${summary ? html`<p class="lead">${summary}</p>` : null}
 <p>Latest: <a href="${href(base, user, index, project, latest.version)}">${latest.version}</a> · <code>pip install --index-url ${base}/${stage}/+simple/ ${display}</code></p>
 <h2>Versions</h2>
-<div class="table-wrap"><table><thead><tr><th scope="col">Version</th><th scope="col">Index</th><th scope="col">Files</th><th scope="col">Uploaded</th><th scope="col">Docs</th></tr></thead><tbody>${rows}</tbody></table></div>`,
+<div class="table-wrap"><table><thead><tr><th scope="col">Version</th><th scope="col">Index</th><th scope="col" class="num">Files</th><th scope="col">Uploaded</th><th scope="col">Docs</th></tr></thead><tbody>${rows}</tbody></table></div>`,
   };
 }

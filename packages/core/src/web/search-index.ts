@@ -2,7 +2,7 @@
  * Full-text search over the projects of every stage index (`minisearch`, BM25 ranking): one document
  * per (index, project) with the project's name, and the summary, description and keywords of its
  * latest version in that index. The index follows the changelog: `onCommit` only marks the touched
- * (index, project) pairs, and a background pump (a few hundred documents per event-loop turn)
+ * (index, project) pairs, and a background pump (at most ~8 ms per event-loop turn)
  * re-reads them from the state, so commits and requests never wait for it — on the master and on
  * replicas alike (replicas commit what they apply). The first build runs the same way.
  *
@@ -59,8 +59,8 @@ interface SearchDoc {
 
 /** Longest part of a description that is indexed (characters). */
 const DESCRIPTION_CHARS = 8_000;
-/** Documents (re)indexed per event-loop turn. */
-const BATCH = 250;
+/** Longest time one event-loop turn spends indexing (ms), so requests are not held up. */
+const SLICE_MS = 8;
 const STOP_WORDS = new Set(['a', 'an', 'and', 'are', 'as', 'at', 'be', 'by', 'for', 'from', 'in', 'is', 'it', 'of', 'on', 'or', 'that', 'the', 'this', 'to', 'with']);
 
 function processTerm(term: string): string | null {
@@ -124,17 +124,17 @@ export class SearchIndex {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.pump(BATCH);
+      this.pump(Number.POSITIVE_INFINITY, performance.now() + SLICE_MS);
       this.schedule();
     });
   }
 
-  /** Indexes up to `max` queued pairs now. */
-  private pump(max: number): void {
+  /** Indexes up to `max` queued pairs now, stopping at `deadline` (performance.now() ms). */
+  private pump(max: number, deadline = Number.POSITIVE_INFINITY): void {
     if (this.closed) return;
     let n = 0;
     for (const item of this.queue) {
-      if (n++ >= max) break;
+      if (n++ >= max || (n % 16 === 0 && performance.now() > deadline)) break;
       this.queue.delete(item);
       const [stage, project] = item.split('\0') as [string, string];
       try {
@@ -173,27 +173,46 @@ export class SearchIndex {
   }
 
   /**
-   * Ranked hits for `query` (at most `limit`). All words must match (a word also matches as the
-   * start of a longer one, longer words allow a typo); when nothing matches all, any word will do.
+   * Ranked hits for `query` (at most `limit`). All words must match (the last word also matches as
+   * the start of a longer one, words of six letters or more allow one typo); when nothing matches
+   * all, any word will do. Names, keywords and summaries are searched first; descriptions (most of
+   * the text, so most of the cost) only when those give fewer than `limit` hits — a match in the
+   * metadata always outranks one found only in a description.
    */
   search(query: string, limit = 50): SearchAnswer {
     const q = query.trim().slice(0, 200);
     if (!q) return { hits: [], total: 0, updating: this.updating };
-    const options = {
+    const base = {
       boost: { name: 6, keywords: 2, summary: 2, description: 1 },
-      prefix: (term: string) => term.length >= 2,
-      fuzzy: (term: string) => (term.length >= 5 ? 0.2 : false),
+      // the last word may be unfinished; expanding every word would cost more than it finds
+      prefix: (term: string, i: number, terms: string[]) => i === terms.length - 1 && term.length >= 3,
+      fuzzy: (term: string) => (term.length >= 6 ? 1 : false),
+      maxFuzzy: 1,
       weights: { fuzzy: 0.3, prefix: 0.6 },
-      // a query word equal to a project's name (or its first part) ranks that project first
-      boostDocument: (_id: unknown, term: string, stored?: Record<string, unknown>) => {
-        const name = String(stored?.['project'] ?? '');
-        return name === term ? 3 : name.startsWith(`${term}-`) ? 1.5 : 1;
-      },
-    } as const;
-    let results: SearchResult[] = this.mini.search(q, { ...options, combineWith: 'AND' });
-    if (results.length === 0) results = this.mini.search(q, { ...options, combineWith: 'OR' });
-    const exact = q.toLowerCase().replace(/[-_.]+/g, '-');
-    results.sort((a, b) => Number(b['project'] === exact) - Number(a['project'] === exact) || b.score - a.score);
+    };
+    const run = (fields: string[]): SearchResult[] => {
+      let r = this.mini.search(q, { ...base, fields, combineWith: 'AND' });
+      if (r.length === 0) r = this.mini.search(q, { ...base, fields, combineWith: 'OR' });
+      return r;
+    };
+    let results = run(['name', 'keywords', 'summary']);
+    if (results.length < limit) {
+      const seen = new Set(results.map((r) => r.id as string));
+      const more = run(['name', 'keywords', 'summary', 'description']).filter((r) => !seen.has(r.id as string));
+      // description-only hits rank after every metadata hit
+      const floor = Math.min(...results.map((r) => r.score), Number.POSITIVE_INFINITY);
+      const top = Math.max(...more.map((r) => r.score), 0);
+      if (results.length && top >= floor) for (const r of more) r.score *= (floor * 0.99) / top;
+      results = [...results, ...more];
+    }
+    // a project named like the query (or like its first word) first
+    const exact = q.toLowerCase().replace(/[-_.\s]+/g, '-');
+    const first = exact.split('-')[0] ?? '';
+    const rank = (r: SearchResult): number => {
+      const name = String(r['project']);
+      return name === exact ? 1e9 + r.score : name === first || name.startsWith(`${first}-`) ? r.score * 1.5 : r.score;
+    };
+    results.sort((a, b) => rank(b) - rank(a));
     return {
       total: results.length,
       updating: this.updating,

@@ -51,7 +51,7 @@ export function statusVerdict(status: Record<string, unknown>, now = Date.now())
     if (since === undefined) problems.push(['bad', 'the master has not been reached yet']);
     else if (since > MASTER_CONTACT_LIMIT_MS) problems.push(['bad', `no contact with the master for ${ago(since)}: reads are served from this replica's copy, writes are refused`]);
     const error = describeError(status['replication-error']);
-    if (error && !fatal) problems.push([since !== undefined && since <= MASTER_CONTACT_LIMIT_MS ? 'warn' : 'bad', `replication error: ${error}`]);
+    if (error && !fatal) problems.push([since !== undefined && since <= MASTER_CONTACT_LIMIT_MS ? 'warn' : 'bad', `replication from the master failing: ${error}`]);
     if (status['initial-sync-done'] === false) problems.push(['warn', 'initial sync with the master not done yet']);
     const lag = num(status['lag-serials']);
     if (lag !== undefined && lag > 0) problems.push(['warn', `${lag} serial${lag === 1 ? '' : 's'} behind the master`]);
@@ -123,7 +123,7 @@ ${row('Failed', failed.length)}
     replicas = html`<h2>Replicas</h2>${
       list.length === 0
         ? html`<p class="muted">No replica has contacted this master since it started.</p>`
-        : html`<div class="table-wrap"><table><thead><tr><th scope="col">Replica</th><th scope="col">URL</th><th scope="col">Serial</th><th scope="col">Lag</th><th scope="col">Connection</th><th scope="col">Last seen</th></tr></thead><tbody>${list.map(
+        : html`<div class="table-wrap"><table><thead><tr><th scope="col">Replica</th><th scope="col">URL</th><th scope="col" class="num">Serial</th><th scope="col" class="num">Lag</th><th scope="col">Connection</th><th scope="col">Last seen</th></tr></thead><tbody>${list.map(
             (r) => html`<tr><td>${String(r['id'] ?? '')}</td><td>${str(r['url']) ? html`<a href="${String(r['url'])}/+status">${String(r['url'])}</a>` : ''}</td><td class="num">${num(r['serial'])}</td><td class="num">${num(r['lag-serials'])}</td><td>${
               r['streaming'] === true ? html`<span class="badge ok">streaming</span>` : html`<span class="badge">polling</span>`
             }</td><td class="nowrap">${time(r['lastSeen'], now)}</td></tr>`,

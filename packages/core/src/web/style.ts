@@ -64,21 +64,24 @@ p.lead { font-size: 1.1rem; color: var(--muted); margin: 0 0 1rem; max-width: 48
 
 .layout { display: grid; grid-template-columns: minmax(0, 1fr) 18rem; gap: 2rem; }
 .layout aside { font-size: .95rem; }
-@media (max-width: 52rem) { .layout { grid-template-columns: minmax(0, 1fr); } .layout aside { order: -1; } }
+@media (max-width: 52rem) { .layout { grid-template-columns: minmax(0, 1fr); } }
 aside section, .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; margin-bottom: 1rem; }
 aside h2 { font-size: 1rem; margin: 0 0 .5rem; border: 0; padding: 0; }
+.panel > h2:first-child { margin-top: 0; }
+aside code, p code, li code { overflow-wrap: anywhere; }
 dl.meta { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .25rem .9rem; margin: 0; }
 dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 ul.plain { list-style: none; padding: 0; margin: 0; }
 ul.plain li { margin: .15rem 0; overflow-wrap: anywhere; }
 
+.table-wrap > table { min-width: 38rem; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; background: var(--panel); }
 table { border-collapse: collapse; width: 100%; font-size: .95rem; }
 th, td { text-align: left; padding: .5rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 tr:last-child > td { border-bottom: 0; }
 th { font-weight: 600; color: var(--muted); font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; background: var(--bg); }
-td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+th.num, td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.nowrap { white-space: nowrap; }
 .hash { font-size: .8rem; overflow-wrap: anywhere; color: var(--muted); }
 .filename { font-weight: 600; overflow-wrap: anywhere; }
@@ -100,6 +103,7 @@ pre.markup.text { white-space: pre-wrap; font-size: .9rem; }
 
 details.result { margin: .3rem 0; }
 details.result summary { cursor: pointer; }
+details.result > :not(summary) { margin-left: 1.2rem; }
 pre.output { max-height: 24rem; font-size: .82rem; white-space: pre-wrap; }
 .banner { border-radius: 8px; padding: .9rem 1.1rem; margin: .5rem 0 1.5rem; font-weight: 600; font-size: 1.1rem; border: 1px solid transparent; }
 .banner.ok { background: var(--ok-bg); color: var(--ok); }

@@ -92,7 +92,7 @@ export function versionPage(view: VersionView): PageSpec {
 
   const filesTable = releaseFiles.length === 0
     ? html`<p class="muted">No files for this version.</p>`
-    : html`<div class="table-wrap"><table><thead><tr><th scope="col">File</th><th scope="col">Python</th><th scope="col">Size</th><th scope="col">Uploaded</th><th scope="col">By</th></tr></thead><tbody>${releaseFiles.map(
+    : html`<div class="table-wrap"><table><thead><tr><th scope="col">File</th><th scope="col">Python</th><th scope="col" class="num">Size</th><th scope="col">Uploaded</th><th scope="col">By</th></tr></thead><tbody>${releaseFiles.map(
         (l) => html`<tr><td><a class="filename" href="${base}/${encodePath(l.entrypath)}#sha256=${l.sha256}">${l.filename}</a><div class="hash mono" title="sha256">sha256:${l.sha256}</div></td><td class="nowrap">${pythonTags(l.filename)}${l.requires_python ? html`<br><span class="muted">${l.requires_python}</span>` : null}</td><td class="num">${formatSize(l.size)}</td><td class="nowrap">${formatTime(l.uploaded)}</td><td>${uploader(l)}</td></tr>`,
       )}</tbody></table></div>`;
 
@@ -125,7 +125,7 @@ ${doc ? html`<section><h2>Documentation</h2><p><a href="${docHref}">Read the doc
 ${author ? html`<dt>Author</dt><dd>${author}</dd>` : null}
 ${license ? html`<dt>License</dt><dd>${license.length > 80 ? `${license.slice(0, 80)}…` : license}</dd>` : null}
 ${meta(record, 'requires_python') ? html`<dt>Python</dt><dd>${meta(record, 'requires_python')}</dd>` : null}
-${meta(record, 'keywords') ? html`<dt>Keywords</dt><dd>${meta(record, 'keywords')}</dd>` : null}
+${meta(record, 'keywords') ? html`<dt>Keywords</dt><dd>${meta(record, 'keywords').split(/\s*,\s*/).join(', ')}</dd>` : null}
 </dl></section>
 ${homepage || projectUrls.some(Boolean) ? html`<section><h2>Links</h2><ul class="plain">${homepage ? html`<li><a href="${homepage}" rel="nofollow noopener noreferrer">Homepage</a></li>` : null}${projectUrls}</ul></section>` : null}
 ${list(record, 'requires_dist').length ? html`<section><h2>Requires</h2><ul class="plain mono">${list(record, 'requires_dist').map((r) => html`<li>${r}</li>`)}</ul></section>` : null}

@@ -88,6 +88,8 @@ test('JSON clients fall through to the read API; browsers get HTML', async () =>
   for (const path of ['/', '/alice', '/alice/dev', '/alice/dev/demo-pkg', '/alice/dev/demo-pkg/1.0', '/+status']) {
     const json = await fetch(base + path, { headers: { Accept: 'application/json' } });
     assert.equal(json.status, 299, path);
+    const pip = await fetch(base + path, { headers: { Accept: 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01' } });
+    assert.equal(pip.status, 299, path);
     const page = await fetch(base + path, { headers: HTML });
     assert.equal(page.status, 200, path);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);

@@ -52,9 +52,13 @@ function pageCsp(base: string): string {
 /** Policy of uploaded documentation: an opaque origin (no access to the index's pages, storage or credentials). */
 export const DOC_CSP = "sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'";
 
-/** True when the request asks for HTML (browsers); API clients ask for JSON. */
+/**
+ * True when the request asks for HTML as browsers do. API clients ask for JSON; pip's PEP 691
+ * `Accept` names `text/html` too, but after the simple API's own types, which browsers never send.
+ */
 export function wantsHtml(req: Request): boolean {
-  return /\btext\/html\b/i.test(req.headers.accept ?? '');
+  const accept = req.headers.accept ?? '';
+  return /\btext\/html\b/i.test(accept) && !/application\/(json|vnd\.pypi\.simple)/i.test(accept);
 }
 
 function firstQuery(req: Request, name: string): string {
@@ -90,11 +94,11 @@ export function createWebRouter(deps: WebRouterDeps): WebRouter {
   };
 
   /** An HTML route: only for requests that want HTML (else the next router); model errors become an HTML error page. */
-  const page = (fn: (req: Request, res: Response) => unknown | Promise<unknown>, always = false) =>
+  const page = (fn: (req: Request, res: Response, next: NextFunction) => unknown | Promise<unknown>, always = false) =>
     (req: Request, res: Response, next: NextFunction): void => {
       if (!always && !wantsHtml(req)) return next();
       Promise.resolve()
-        .then(() => fn(req, res))
+        .then(() => fn(req, res, next))
         .catch((err: unknown) => {
           if (!(err instanceof WheelhouseError) || res.headersSent) return next(err);
           const base = context(req).base;
@@ -152,10 +156,11 @@ export function createWebRouter(deps: WebRouterDeps): WebRouter {
     send(req, res, indexPage(context(req).base, state, u, i, cfg, Number.isFinite(p) ? p : 1));
   }));
 
-  router.get('/:user/:index/:project{/}', page((req, res) => {
+  router.get('/:user/:index/:project{/}', page((req, res, next) => {
     const u = param(req, 'user');
     const i = param(req, 'index');
-    requireIndex(state, u, i);
+    // mirror projects live upstream: the read API answers for them
+    if (requireIndex(state, u, i).type !== 'stage') return next();
     const project = canonicalProject(req, res);
     if (project === undefined) return;
     const spec = projectPage(context(req).base, state, u, i, project);
@@ -163,10 +168,10 @@ export function createWebRouter(deps: WebRouterDeps): WebRouter {
     send(req, res, spec);
   }));
 
-  router.get('/:user/:index/:project/:version{/}', page(async (req, res) => {
+  router.get('/:user/:index/:project/:version{/}', page(async (req, res, next) => {
     const u = param(req, 'user');
     const i = param(req, 'index');
-    requireIndex(state, u, i);
+    if (requireIndex(state, u, i).type !== 'stage') return next();
     const project = canonicalProject(req, res);
     if (project === undefined) return;
     const version = param(req, 'version');
