@@ -17,13 +17,14 @@ import { BenchCluster } from './bench-cluster.js';
 import { renderProxy, renderReplication } from './cluster-tables.js';
 import type { LoadSettings } from './load-run.js';
 import { masterLoadNote, runMasterPart, type MasterResults } from './master-part.js';
+import { runMirrorPart } from './mirror-bench.js';
 import { nodeLogNotes } from './node-process.js';
 import { emptyProxyResults, runProxyPart } from './proxy-part.js';
 import { emptyReplicationResults, runReplicationPart } from './replication-part.js';
 import { renderReport } from './results-table.js';
 import { repoRoot, ServerStartError } from './server-process.js';
 
-const PARTS = ['master', 'replication', 'proxy'] as const;
+const PARTS = ['master', 'replication', 'proxy', 'mirror'] as const;
 type Part = (typeof PARTS)[number];
 const LOAD: LoadSettings = { connections: 10, durationSeconds: 10 };
 
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
   const extraSections: string[] = [];
   if (parts.includes('replication')) extraSections.push(renderReplication(replication));
   if (parts.includes('proxy')) extraSections.push(renderProxy(proxy));
+  if (parts.includes('mirror')) extraSections.push(await runMirrorPart(say, LOAD));
 
   const report = renderReport({
     machine,

@@ -36,6 +36,8 @@ const PAGE_TIMEOUT_MS = 30_000;
 /** The replica's mirror access (see module doc). */
 export class MirrorViaMaster implements MirrorAccess {
   private readonly inflight = new Map<string, Promise<PrepareOutcome>>();
+  /** the last failed request to the master per page (cleared by a success) */
+  private readonly failures = new Map<string, string>();
 
   constructor(
     private readonly changelog: Changelog,
@@ -45,14 +47,16 @@ export class MirrorViaMaster implements MirrorAccess {
     private readonly log: Logger,
   ) {}
 
-  prepare(stage: string, project: string): Promise<PrepareOutcome> | undefined {
+  prepare(stage: string, project: string): Promise<PrepareOutcome> | PrepareOutcome | undefined {
     const [u, i] = stage.split('/') as [string, string];
     const cfg = getIndex(this.changelog, u, i);
     if (cfg?.type !== 'mirror') return undefined;
     const rec = getMirrorProject(this.changelog, stage, project);
     if (rec) {
-      if (Date.now() - rec.fetched > cfg.mirror_cache_expiry * 1000) void this.askMaster(stage, project);
-      return undefined;
+      if (Date.now() - rec.fetched <= cfg.mirror_cache_expiry * 1000) return undefined;
+      void this.askMaster(stage, project);
+      const failure = this.failures.get(`${stage}\0${project}`);
+      return failure ? { stale: `the master could not be asked for a fresh page (${failure}); page cached ${new Date(rec.fetched).toISOString()}` } : undefined;
     }
     return this.askMaster(stage, project);
   }
@@ -68,6 +72,7 @@ export class MirrorViaMaster implements MirrorAccess {
         const text = await res.body.text();
         const serial = Number(res.headers['x-devpi-serial']);
         if (Number.isSafeInteger(serial)) await this.changelog.waitForSerial(serial, 10_000);
+        this.failures.delete(key);
         if (res.statusCode === 502) {
           let message = text;
           try {
@@ -79,6 +84,7 @@ export class MirrorViaMaster implements MirrorAccess {
         }
         return {};
       } catch (err) {
+        this.failures.set(key, (err as Error).message);
         this.log.warn({ stage, project, err: (err as Error).message }, 'mirror page: master unreachable');
         return getMirrorProject(this.changelog, stage, project)
           ? { stale: `the master is unreachable (${(err as Error).message})` }

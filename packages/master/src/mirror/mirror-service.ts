@@ -143,7 +143,8 @@ export class MirrorService implements MirrorAccess {
         if (!rec) this.notFound.set(key, Date.now() + cfg.mirror_cache_expiry * 1000);
         return {};
       }
-      const same = rec && JSON.stringify(rec.links) === JSON.stringify(got.links) && JSON.stringify(rec.versions) === JSON.stringify(got.versions);
+      // stored values come back with their keys sorted: compare canonical forms
+      const same = rec && canonicalJson(rec.links) === canonicalJson(got.links) && canonicalJson(rec.versions) === canonicalJson(got.versions);
       if (same) return {};
       const record: MirrorProjectRecord = { name: project, links: got.links, serial: got.serial, fetched: Date.now() };
       if (got.versions) record.versions = got.versions;
@@ -337,6 +338,13 @@ async function* pageChunks(names: string[], stage: string, format: 'html' | 'jso
     yield Buffer.from((i ? ',' : '') + names.slice(i, i + CHUNK).map((n) => JSON.stringify({ name: n })).join(','));
   }
   yield Buffer.from(']}');
+}
+
+/** JSON with object keys sorted at every level (for comparing a stored value with a fresh one). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 /** sha256 hex (for tests). */
