@@ -129,6 +129,8 @@ export class Tailer {
     const { changelog, master } = this.opts;
     const since = changelog.head + 1;
     const res = await master.get(`/+changelog/${since}-`, (this.opts.pollMs ?? 30_000) + 15_000);
+    // destroying the body (on stop, or a refused master) must never raise an unhandled 'error'
+    res.body.on('error', () => undefined);
     this.abort = () => res.body.destroy();
     this.state.lastContact = Date.now();
     const header = (name: string): string | undefined => {
