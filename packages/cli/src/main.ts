@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { Changelog, NotInitialisedError } from '@wheelhouse/changelog';
-import { hashPassword, listIndexNames, listUserNames, modifyUser } from '@wheelhouse/core';
+import { getIndex, hashPassword, listIndexNames, listUserNames, modifyUser } from '@wheelhouse/core';
 import {
   backupDatadir,
   createMasterApp,
@@ -62,7 +62,10 @@ async function runMaster(settings: MasterSettings): Promise<void> {
   logger.info({ url, uuid: app.changelog.uuid, serial: app.changelog.head, datadir: resolve(settings.datadir) }, 'master listening');
   const lines = [`Wheelhouse master serving ${resolve(settings.datadir)} at ${url}`];
   for (const user of listUserNames(app.changelog)) {
-    for (const ix of listIndexNames(app.changelog, user)) lines.push(`  pip install --index-url ${url}/${user}/${ix}/+simple/ PROJECT   |   twine upload --repository-url ${url}/${user}/${ix}/ FILES`);
+    for (const ix of listIndexNames(app.changelog, user)) {
+      const pip = `  pip install --index-url ${url}/${user}/${ix}/+simple/ PROJECT`;
+      lines.push(getIndex(app.changelog, user, ix)?.type === 'mirror' ? `${pip}   (mirror)` : `${pip}   |   twine upload --repository-url ${url}/${user}/${ix}/ FILES`);
+    }
   }
   process.stderr.write(lines.join('\n') + '\n');
   onSignals(logger, () => app.close());
