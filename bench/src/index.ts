@@ -17,6 +17,7 @@ import { BenchCluster } from './bench-cluster.js';
 import { renderProxy, renderReplication } from './cluster-tables.js';
 import type { LoadSettings } from './load-run.js';
 import { masterLoadNote, runMasterPart, type MasterResults } from './master-part.js';
+import { runDumpPart } from './dump-bench.js';
 import { runMirrorPart } from './mirror-bench.js';
 import { nodeLogNotes } from './node-process.js';
 import { emptyProxyResults, runProxyPart } from './proxy-part.js';
@@ -24,7 +25,7 @@ import { emptyReplicationResults, runReplicationPart } from './replication-part.
 import { renderReport } from './results-table.js';
 import { repoRoot, ServerStartError } from './server-process.js';
 
-const PARTS = ['master', 'replication', 'proxy', 'mirror'] as const;
+const PARTS = ['master', 'replication', 'proxy', 'mirror', 'dump'] as const;
 type Part = (typeof PARTS)[number];
 const LOAD: LoadSettings = { connections: 10, durationSeconds: 10 };
 
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
   if (parts.includes('replication')) extraSections.push(renderReplication(replication));
   if (parts.includes('proxy')) extraSections.push(renderProxy(proxy));
   if (parts.includes('mirror')) extraSections.push(await runMirrorPart(say, LOAD));
+  if (parts.includes('dump')) extraSections.push(await runDumpPart(say));
 
   const report = renderReport({
     machine,

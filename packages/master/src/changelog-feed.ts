@@ -19,7 +19,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import express, { type Request, type Response, type Router } from 'express';
-import { encodeFrame, type Changelog, type FileStore } from '@wheelhouse/changelog';
+import { StoreClosedError, encodeFrame, type Changelog, type FileStore } from '@wheelhouse/changelog';
 import { ForbiddenError, NotFoundError, handle, param, type TokenSigner } from '@wheelhouse/core';
 
 /** Media type of the feed's body. */
@@ -105,7 +105,13 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
       res.end(encodeFrame(rec.bytes));
       return;
     }
-    await stream(res, since, replica);
+    try {
+      await stream(res, since, replica);
+    } catch (err) {
+      // the node is shutting down under an open stream: end it quietly
+      if (err instanceof StoreClosedError) res.destroy();
+      else throw err;
+    }
   }));
 
   async function stream(res: Response, since: number, replica: ReplicaInfo | undefined): Promise<void> {

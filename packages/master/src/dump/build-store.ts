@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { Changelog, FileStore } from '@wheelhouse/changelog';
 import type { Progress } from './export.js';
+import { inParallel } from './import.js';
 
 /** Keys per changelog record when importing (keeps records, and replica catch-up, smooth). */
 const KEYS_PER_RECORD = 500;
@@ -41,10 +42,10 @@ export async function buildStore(
   try {
     const files = new FileStore(join(tmp, 'files'));
     let done = 0;
-    for (const [sha, path] of blobPaths) {
+    await inParallel([...blobPaths], 8, async ([sha, path]) => {
       await files.put(createReadStream(path), { expectedSha256: sha });
       opts.progress?.('files', ++done, blobPaths.size);
-    }
+    });
     const changelog = await Changelog.open({ location: join(tmp, 'db'), create: true, sync: false });
     try {
       for (let i = 0; i < entries.length; i += KEYS_PER_RECORD) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SERVER_VERSION } from '@wheelhouse/core';
 import { DUMP_FORMAT, blobsOf, countState, sha256Hex, stateLine, type Manifest } from './dump-format.js';
 import type { Snapshot } from './snapshot.js';
+import { inParallel } from './import.js';
 
 /** Progress callback: a phase, items done, items in all. */
 export type Progress = (phase: string, done: number, total: number) => void;
@@ -43,7 +44,7 @@ export async function exportDump(snap: Snapshot, out: string, opts: { hardLinks?
   await mkdir(join(out, 'files'));
   const files: Record<string, number> = {};
   let done = 0;
-  for (const sha of [...blobs.keys()].sort()) {
+  await inParallel([...blobs.keys()].sort(), 8, async (sha) => {
     const src = snap.files.pathFor(sha);
     const dst = join(out, 'files', sha);
     if (opts.hardLinks) await link(src, dst).catch(() => copyFile(src, dst));
@@ -54,7 +55,7 @@ export async function exportDump(snap: Snapshot, out: string, opts: { hardLinks?
     if (got.sha256 !== sha) throw new Error(`file ${sha} in the file store is corrupt (its content hashes to ${got.sha256})`);
     files[sha] = got.size;
     opts.progress?.('files', ++done, blobs.size);
-  }
+  });
   const manifest: Manifest = {
     'dump-format': DUMP_FORMAT,
     server: 'wheelhouse',
@@ -64,7 +65,8 @@ export async function exportDump(snap: Snapshot, out: string, opts: { hardLinks?
     created: new Date().toISOString(),
     counts: countState(entries),
     'state-sha256': sha256Hex(state),
-    files,
+    // sorted, whatever order the parallel copies finished in
+    files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;

@@ -12,6 +12,15 @@ import { DUMP_FORMAT, blobsOf, countState, sha256Hex, type DumpCounts, type Mani
 import { buildStore, type BuildResult } from './build-store.js';
 import type { Progress } from './export.js';
 
+/** Runs `fn` over `items` with at most `limit` at a time; rejects with the first error. */
+export async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** A problem with a dump (the CLI prints it and exits non-zero). */
 export class DumpError extends Error {}
 
@@ -63,15 +72,16 @@ export async function readDump(dir: string, progress?: Progress): Promise<{ mani
   for (const sha of needed.keys()) {
     if (!(sha in manifest.files)) throw new DumpError(`${dir}: the state names file ${sha}, which the manifest does not list`);
   }
-  for (const [sha, size] of Object.entries(manifest.files)) {
+  const listed = Object.entries(manifest.files);
+  await inParallel(listed, 8, async ([sha, size]) => {
     const path = join(dir, 'files', sha);
     const st = await stat(path).catch(() => undefined);
     if (!st) throw new DumpError(`${dir}: file ${sha} is missing from files/`);
     if (st.size !== size) throw new DumpError(`${dir}: file ${sha} has ${st.size} bytes, the manifest says ${size}`);
     if ((await fileSha256(path)) !== sha) throw new DumpError(`${dir}: file ${sha} is corrupt (its content does not hash to its name)`);
     blobPaths.set(sha, path);
-    progress?.('verify', ++done, Object.keys(manifest.files).length);
-  }
+    progress?.('verify', ++done, listed.length);
+  });
   return { manifest, entries, blobPaths };
 }
 
