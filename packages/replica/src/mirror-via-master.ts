@@ -19,6 +19,7 @@ import {
   nodeHeaderList,
   sendNodeError,
   sendStoredFile,
+  setNodeHeaders,
   streamWhileStoring,
   type MirrorAccess,
   type MirrorLink,
@@ -127,8 +128,7 @@ export class MirrorViaMaster implements MirrorAccess {
     const sha = link.core_metadata as string;
     void this.files.stat(sha).then((st) => {
       if (st) {
-        const h = nodeHeaderList(this.node);
-        for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
+        setNodeHeaders(res, this.node);
         sendStoredFile(req, res, { path: this.files.pathFor(sha), size: st.size, sha256: sha, modified: Date.now(), contentType: 'text/plain; charset=utf-8' }, () =>
           sendNodeError(res, this.node, 404, 'metadata vanished'),
         );
@@ -160,8 +160,7 @@ export class MirrorViaMaster implements MirrorAccess {
     }
     const sha256 = format === 'json' ? rec.json_sha256 : rec.html_sha256;
     const size = format === 'json' ? rec.json_size : rec.html_size;
-    const h = nodeHeaderList(this.node);
-    for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
+    setNodeHeaders(res, this.node);
     res.setHeader('Vary', 'Accept');
     sendStoredFile(
       req,

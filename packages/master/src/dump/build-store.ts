@@ -5,7 +5,7 @@
  * The new store gets a new UUID: it is a new history (replicas of the old master notice).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile, readdir } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { Changelog, FileStore } from '@wheelhouse/changelog';
@@ -69,10 +69,4 @@ export async function buildStore(
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-}
-
-/** Copies one file (used by backup/restore as well). */
-export async function copyInto(src: string, dst: string): Promise<void> {
-  await mkdir(dirname(dst), { recursive: true });
-  await copyFile(src, dst);
 }

@@ -9,7 +9,6 @@
  * from disk. A circuit breaker per mirror stops hammering a failing upstream; `offline` serves only
  * what is cached.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Changelog, FileStore } from '@wheelhouse/changelog';
@@ -24,6 +23,7 @@ import {
   nodeHeaderList,
   sendNodeError,
   sendStoredFile,
+  setNodeHeaders,
   streamWhileStoring,
   type FileEntry,
   type MirrorAccess,
@@ -177,7 +177,7 @@ export class MirrorService implements MirrorAccess {
     const stored = await files.stat(sha256);
     if (stored) {
       await commit(stored.size).catch(() => undefined);
-      for (let i = 0; i < nodeHeaderList(node).length; i += 2) res.setHeader(nodeHeaderList(node)[i]!, nodeHeaderList(node)[i + 1]!);
+      setNodeHeaders(res, node);
       sendStoredFile(req, res, { path: files.pathFor(sha256), size: stored.size, sha256, modified: Date.now(), contentType: contentTypeFor(link.filename) }, () =>
         sendNodeError(res, node, 404, `${link.filename} vanished`),
       );
@@ -206,7 +206,7 @@ export class MirrorService implements MirrorAccess {
     }
   }
 
-  serveMetadata(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): void {
+  serveMetadata(req: IncomingMessage, res: ServerResponse, _stage: string, _project: string, link: MirrorLink): void {
     void (async () => {
       const { files, node } = this.opts;
       const sha = link.core_metadata as string;
@@ -224,11 +224,10 @@ export class MirrorService implements MirrorAccess {
         }
       }
       const st = await files.stat(sha);
-      for (let i = 0; i < nodeHeaderList(node).length; i += 2) res.setHeader(nodeHeaderList(node)[i]!, nodeHeaderList(node)[i + 1]!);
+      setNodeHeaders(res, node);
       sendStoredFile(req, res, { path: files.pathFor(sha), size: st?.size ?? 0, sha256: sha, modified: Date.now(), contentType: 'text/plain; charset=utf-8' }, () =>
         sendNodeError(res, node, 404, 'metadata vanished'),
       );
-      void stage;
     })();
   }
 
@@ -252,8 +251,7 @@ export class MirrorService implements MirrorAccess {
       if (!rec) return sendNodeError(res, node, 404, `no project list cached for ${stage}`);
       const sha256 = format === 'json' ? rec.json_sha256 : rec.html_sha256;
       const size = format === 'json' ? rec.json_size : rec.html_size;
-      const headers = nodeHeaderList(node);
-      for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
+      setNodeHeaders(res, node);
       res.setHeader('Vary', 'Accept');
       sendStoredFile(
         req,
@@ -345,9 +343,4 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
   );
-}
-
-/** sha256 hex (for tests). */
-export function sha256Of(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
