@@ -7,7 +7,7 @@
 import { ForbiddenError, UnauthorizedError, aclAllows, requireIndex, type StateReader } from '@wheelhouse/core';
 
 /** The authenticated user; UnauthorizedError (401) when anonymous. */
-export function requireLogin(who: string | undefined): string {
+function requireLogin(who: string | undefined): string {
   if (who === undefined) throw new UnauthorizedError('authentication required');
   return who;
 }

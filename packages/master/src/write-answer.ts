@@ -17,7 +17,7 @@ export interface WriteAnswer {
 export const jsonBody = express.json({ type: () => true, strict: false, limit: '10mb' });
 
 /** Sets `X-Devpi-Serial` when a commit happened. */
-export function setSerial(res: Response, serial: number | null): void {
+function setSerial(res: Response, serial: number | null): void {
   if (serial !== null) res.setHeader('X-Devpi-Serial', String(serial));
 }
 

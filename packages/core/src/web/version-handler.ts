@@ -18,7 +18,7 @@ import { versionPage } from './version-page.js';
 const TOX_RESULTS_SHOWN = 200;
 
 /** Parsed test results by the toxresult link's entrypath: undefined = unreadable, 'missing' = bytes not here. */
-export async function readToxResults(files: DocBlobs, links: readonly ReleaseLink[]): Promise<Map<string, ToxSummary | undefined | 'missing'>> {
+async function readToxResults(files: DocBlobs, links: readonly ReleaseLink[]): Promise<Map<string, ToxSummary | undefined | 'missing'>> {
   const out = new Map<string, ToxSummary | undefined | 'missing'>();
   await Promise.all(
     links
