@@ -62,7 +62,7 @@ const STAGE_ONLY = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_white
 const MIRROR_ONLY = ['mirror_url', 'mirror_cache_expiry', 'mirror_web_url_fmt'] as const;
 
 /** The bases of an index (a mirror has none). */
-export function basesOf(cfg: IndexConfig | undefined): readonly string[] {
+function basesOf(cfg: IndexConfig | undefined): readonly string[] {
   return cfg?.type === 'stage' ? cfg.bases : [];
 }
 
@@ -192,7 +192,7 @@ function applyMirrorInput(cfg: MirrorConfig, input: IndexConfigInput): void {
 }
 
 /** Defaults of a new mirror index (devpi's, PyPI upstream). */
-export const MIRROR_DEFAULTS: MirrorConfig = {
+const MIRROR_DEFAULTS: MirrorConfig = {
   type: 'mirror',
   volatile: true,
   mirror_url: 'https://pypi.org/simple/',

@@ -79,7 +79,7 @@ export interface SimpleFile {
 }
 
 /** The server path a mirror link is served at (hashed links), or undefined (link to upstream). */
-export function mirrorLinkPath(mirrorStage: string, link: MirrorLink): string | undefined {
+function mirrorLinkPath(mirrorStage: string, link: MirrorLink): string | undefined {
   return link.sha256 ? entrypathFor(mirrorStage, link.sha256, link.filename) : undefined;
 }
 

@@ -53,7 +53,7 @@ export interface MirrorConfig {
   mirror_url: string;
   /** Seconds a cached project page counts as fresh (default 1800). */
   mirror_cache_expiry: number;
-  /** URL pattern of a project's page upstream, `{name}` replaced (for the web pages). */
+  /** URL pattern of a project's page upstream, `{name}` replaced: devpi's key, stored and returned as devpi does (our pages do not link to it). */
   mirror_web_url_fmt?: string;
   title?: string;
   description?: string;

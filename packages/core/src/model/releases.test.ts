@@ -12,12 +12,11 @@ import {
   deleteVersion,
   getProject,
   mergedReleases,
-  mergedVersions,
-  simpleLinks,
   validateReleaseFile,
   type NewFile,
 } from './releases.js';
 import { entrypathFor, keys, type FileEntry, type ReleaseRecord } from './records.js';
+import { mirrorPolicy, simpleFiles, simpleVersions } from './mirrors.js';
 
 async function rejectsWith(p: Promise<unknown>, status: number, message?: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
@@ -109,7 +108,7 @@ test('non-volatile index: identical re-upload → identical, other content → 4
   assert.equal(wheel.result, 'created');
 });
 
-test('simpleLinks: a file name seen in an earlier stage hides the same name in a base', async () => {
+test('simple page files: a file name seen in an earlier stage hides the same name in a base', async () => {
   const cl = await setup();
   await cl.write((tx) => {
     attachFile(tx, 'alice/base', meta('1.0'), file('foo-1.0.tar.gz', 'a'), 'releasefile', 'alice');
@@ -118,14 +117,15 @@ test('simpleLinks: a file name seen in an earlier stage hides the same name in a
     attachFile(tx, 'alice/dev', meta('2.0'), file('foo-2.0.tar.gz', 'd'), 'releasefile', 'alice');
     attachFile(tx, 'alice/dev', meta('2.0'), file('foo-2.0.doc.zip', 'e'), 'doczip', 'alice');
   });
-  const links = simpleLinks(cl, 'alice/dev', 'foo').map((l) => [l.stage, l.link.filename, l.link.sha256[0]]);
+  const links = simpleFiles(cl, 'alice/dev', 'foo').map((f) => [f.stage, f.filename, f.sha256?.[0]]);
   assert.deepEqual(links, [
     ['alice/dev', 'foo-2.0.tar.gz', 'd'],
     ['alice/dev', 'foo-1.0.tar.gz', 'c'],
     ['alice/base', 'foo-0.9.tar.gz', 'b'],
   ]);
-  assert.deepEqual(simpleLinks(cl, 'alice/base', 'foo').map((l) => l.link.sha256[0]), ['a', 'b']);
-  assert.deepEqual(mergedVersions(cl, 'alice/dev', 'foo'), ['0.9', '1.0', '2.0']);
+  assert.deepEqual(simpleFiles(cl, 'alice/base', 'foo').map((f) => f.sha256?.[0]), ['a', 'b']);
+  const files = simpleFiles(cl, 'alice/dev', 'foo');
+  assert.deepEqual(simpleVersions(cl, 'alice/dev', 'foo', files, mirrorPolicy(cl, 'alice/dev', 'foo')), ['0.9', '1.0', '2.0']);
   const merged = mergedReleases(cl, 'alice/dev', 'foo');
   const v1 = merged.find((r) => r.version === '1.0')!;
   assert.equal(v1.stage, 'alice/dev');

@@ -28,13 +28,6 @@ export interface StageRelease {
   record: ReleaseRecord;
 }
 
-/** A link found in some stage of a resolution order. */
-export interface StageLink {
-  stage: string;
-  version: string;
-  link: ReleaseLink;
-}
-
 function splitStage(stage: string): [string, string] {
   return stage.split('/') as [string, string];
 }
@@ -74,33 +67,6 @@ export function mergedReleases(
     }
   }
   return sortVersions(byVersion.keys()).map((v) => byVersion.get(v)!);
-}
-
-/**
- * The release files of a project over the resolution order, as a simple page lists them: a file
- * name seen in an earlier stage hides later ones. Ordered by stage, then version descending.
- */
-export function simpleLinks(state: StateReader, stage: string, project: string): StageLink[] {
-  const seen = new Set<string>();
-  const out: StageLink[] = [];
-  for (const s of resolutionOrder(state, stage)) {
-    for (const version of stageVersions(state, s, project).reverse()) {
-      const record = state.get<ReleaseRecord>(keys.release(s, project, version))!;
-      for (const link of record.links) {
-        if (link.rel !== 'releasefile' || seen.has(link.filename)) continue;
-        seen.add(link.filename);
-        out.push({ stage: s, version, link });
-      }
-    }
-  }
-  return out;
-}
-
-/** All versions over the resolution order (PEP 700 `versions`), ascending. */
-export function mergedVersions(state: StateReader, stage: string, project: string): string[] {
-  const all = new Set<string>();
-  for (const s of resolutionOrder(state, stage)) for (const v of stageVersions(state, s, project)) all.add(v);
-  return sortVersions(all);
 }
 
 /** A file to attach to a release. */

@@ -51,8 +51,6 @@ export function cleanEntryName(name: string): string | undefined {
 
 /** A found document. */
 export interface DocEntry {
-  /** clean name inside the zip */
-  name: string;
   size: number;
   crc32: number;
   contentType: string;
@@ -140,7 +138,6 @@ export class DocZips {
     z.users++;
     let released = false;
     return {
-      name: path,
       size: found.uncompressedSize,
       crc32: found.crc32,
       contentType: mime.contentType(path.slice(path.lastIndexOf('/') + 1)) || 'application/octet-stream',

@@ -13,7 +13,7 @@ import { html, type HtmlValue, type SafeHtml } from './html-template.js';
 import { formatTime, href, type PageSpec } from './layout.js';
 
 /** Projects per page of an index listing. */
-export const PROJECTS_PER_PAGE = 200;
+const PROJECTS_PER_PAGE = 200;
 
 function bases(cfg: IndexConfig): string[] {
   return 'bases' in cfg && Array.isArray(cfg.bases) ? cfg.bases : [];

@@ -115,7 +115,7 @@ footer.site { max-width: 72rem; margin: 0 auto; padding: 1rem; color: var(--mute
 `;
 
 /** Content hash of the stylesheet (part of its URL, so it can be cached for ever). */
-export const STYLESHEET_HASH = createHash('sha256').update(STYLESHEET).digest('hex').slice(0, 12);
+const STYLESHEET_HASH = createHash('sha256').update(STYLESHEET).digest('hex').slice(0, 12);
 
 /** Path of the stylesheet below the server root. */
 export const STYLESHEET_PATH = `/+static/wheelhouse-${STYLESHEET_HASH}.css`;

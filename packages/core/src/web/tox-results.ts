@@ -25,7 +25,6 @@ export interface ToxEnv {
 export interface ToxSummary {
   host: string;
   platform: string;
-  toxversion: string;
   envs: ToxEnv[];
 }
 
@@ -69,5 +68,5 @@ export function parseToxResult(bytes: Uint8Array): ToxSummary | undefined {
     const python = obj(env['python']);
     return { name, outcome: failed ? 'failed' : ran ? 'passed' : 'unknown', python: text(python['version']).split(' ')[0] ?? '', commands: cmds };
   });
-  return { host: text(root['host']), platform: text(root['platform']), toxversion: text(root['toxversion']), envs };
+  return { host: text(root['host']), platform: text(root['platform']), envs };
 }

@@ -1,0 +1,45 @@
+/**
+ * Express plumbing shared by the routers of every node (read API, web pages, the master's write
+ * routes): async handlers whose rejection reaches the error handler, route parameters as strings,
+ * reserved user/index segments refused at the router, and the authenticated user once per request.
+ */
+import type { NextFunction, Request, Response, Router } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import { isValidUserOrIndexName } from '../names.js';
+import { requestContext } from './request-log.js';
+
+/** Wraps an async handler so its rejection reaches the error handler. */
+export function handle(fn: (req: Request, res: Response) => unknown | Promise<unknown>) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    Promise.resolve()
+      .then(() => fn(req, res))
+      .catch(next);
+  };
+}
+
+/** Route parameter as a string (express 5 gives string or string[]; a list is joined with `/`); '' when absent. */
+export function param(req: Request, name: string): string {
+  const v = (req.params as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(v) ? v.join('/') : (v ?? '');
+}
+
+/** Rejects user/index segments that are reserved (`+…`) or invalid, so the route does not match (`next('route')`). */
+export function validSegments(router: Router): void {
+  for (const name of ['user', 'index']) {
+    router.param(name, (_req, _res, next, value: string) => {
+      if (!isValidUserOrIndexName(value) || value.startsWith('+')) next('route');
+      else next();
+    });
+  }
+}
+
+/** Resolves the authenticated user once per request (stored in the request context); undefined = anonymous. */
+export async function principalOf(auth: Authenticator, req: Request): Promise<string | undefined> {
+  const ctx = requestContext(req);
+  if (!ctx.resolved) {
+    const user = await auth.principal(req.headers);
+    if (user !== undefined) ctx.user = user;
+    ctx.resolved = true;
+  }
+  return ctx.user;
+}

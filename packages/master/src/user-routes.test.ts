@@ -1,0 +1,49 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Changelog } from '@wheelhouse/changelog';
+import type { Authenticator } from '@wheelhouse/core';
+import { login, patchUser, putUser, removeUser } from './user-routes.js';
+import { assertRefused, writeFixture } from './write-routes.test-helpers.js';
+
+let changelog: Changelog;
+let auth: Authenticator;
+before(async () => {
+  ({ changelog, auth } = await writeFixture());
+});
+after(() => changelog.close());
+
+describe('user routes', () => {
+  test('login: a token for the right password; a wrong one is 401', async () => {
+    const ok = await login({ changelog, auth }, { user: 'alice', password: 'alice-pw' });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.serial, null, 'a login commits nothing');
+    const token = (ok.envelope.result as { password: string }).password;
+    assert.equal(await auth.check({ user: 'alice', secret: token }), 'alice');
+    await assertRefused(changelog, login({ changelog, auth }, { user: 'alice', password: 'nope' }), 401, /could not be authenticated/);
+  });
+
+  test('PUT creates the user (201, committed, no hash shown); again is 409', async () => {
+    const before = changelog.head;
+    const r = await putUser({ changelog }, 'carol', { password: 'pw', email: 'c@example.org' });
+    assert.equal(r.status, 201);
+    assert.equal(r.serial, before + 1);
+    assert.equal((r.envelope.result as Record<string, unknown>)['email'], 'c@example.org');
+    assert.equal((r.envelope.result as Record<string, unknown>)['pwhash'], undefined);
+    await assertRefused(changelog, putUser({ changelog }, 'carol', { password: 'pw' }), 409);
+  });
+
+  test('PATCH by the user changes the profile; by another user 403, anonymous 401', async () => {
+    const r = await patchUser({ changelog, auth }, 'alice', 'alice', { title: 'A' });
+    assert.deepEqual(r.envelope, { message: 'user updated' });
+    assert.ok(r.serial !== null);
+    await assertRefused(changelog, patchUser({ changelog, auth }, 'bob', 'alice', { title: 'B' }), 403);
+    await assertRefused(changelog, patchUser({ changelog, auth }, undefined, 'alice', { title: 'B' }), 401);
+  });
+
+  test('DELETE by root removes a user; root itself cannot be deleted', async () => {
+    await putUser({ changelog }, 'dave', { password: 'pw' });
+    const r = await removeUser({ changelog }, 'root', 'dave');
+    assert.equal(r.envelope.message, "user 'dave' deleted");
+    await assertRefused(changelog, removeUser({ changelog }, 'bob', 'dave'), 403);
+  });
+});
