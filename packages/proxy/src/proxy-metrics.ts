@@ -7,7 +7,7 @@ export interface ProxyMetrics {
   registry: Registry;
   /** Answers forwarded, by backend name, kind (`read`/`write`) and status class (`2xx`…). */
   requests: Counter<'backend' | 'kind' | 'status'>;
-  /** Read attempts given up on one backend for another (retryable failures). */
+  /** Read attempts dropped for a retryable failure — counted also for the last one, after which no retry follows. */
   retries: Counter;
   /** Requests the proxy answered 503 itself, by kind. */
   rejected: Counter<'kind'>;
