@@ -2,10 +2,11 @@
  * One attempt at one backend: the client's request streamed to it with undici (`stream()`: the
  * answer's body is written straight into the client's response, with backpressure, so memory
  * stays flat for any size) and its answer back. Headers are rewritten on the way
- * (`forward-headers.ts`); the serial an answer carries feeds read-your-writes; every result before the
- * first byte to the client goes through the ejection rule; a retryable failure (`retryDecision`) sends nothing to the client and
- * leaves the next step to the caller. An in-flight read is registered in its backend's `pending`
- * set, so `BackendPool.markDown` cancels it when the backend goes down — it is then retried.
+ * (`forward-headers.ts`); the serial an answer carries feeds read-your-writes; every result
+ * before the first byte to the client goes through the ejection rule; a retryable failure
+ * (`retryDecision`) sends nothing to the client and leaves the next step to the caller. An
+ * in-flight read is registered in its backend's `pending` set, so `BackendPool.markDown` cancels
+ * it when the backend goes down — it is then retried.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
