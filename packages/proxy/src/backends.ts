@@ -1,14 +1,23 @@
 /**
- * The backends behind the proxy and the choice of one for a request. Pure state and decisions (no
+ * The backends behind the proxy and the choice of one for a request. Plain state and decisions (no
  * I/O), so routing is unit-tested without sockets.
  *
- * - Reads go to usable backends (up, not draining, not ejected) whose serial has reached the
- *   request's required serial (read-your-writes), replicas first, least outstanding requests;
- *   the master is the fallback (it always has the newest serial).
+ * - Reads go to usable backends (up, not draining, not ejected) that may serve the read under
+ *   read-your-writes (`mayServeRead`), replicas first, then fewest outstanding requests; the
+ *   master is the fallback (it always has the newest serial).
  * - Writes go to the master only.
- * - The last backend able to serve reads is never ejected.
+ * - `HealthPolicy.maxFails` consecutive failures eject a backend for `ejectMs`, doubling with each
+ *   ejection up to `maxEjectMs`; the last backend able to serve reads is never ejected.
+ * - Active checks take a backend down after `fall` failed checks and up after `rise` good ones.
  */
+import type { EjectionVerdict } from './ejection-rule.js';
 import type { HealthPolicy } from './policy.js';
+import { advanceMark, advanceWriteMark, mayServeRead, NO_SERIAL, type SerialMark } from './read-your-writes.js';
+
+/** Whether a request method is a read (routed to any backend) rather than a write (master only). */
+export function isReadMethod(method: string | undefined): boolean {
+  return method === 'GET' || method === 'HEAD';
+}
 
 /** A backend node. */
 export class Backend {
@@ -34,6 +43,7 @@ export class Backend {
   lastError: string | undefined;
   /** ms since epoch of the last check answer. */
   lastCheck = 0;
+  /** Requests sent to this backend since start. */
   requests = 0;
   /** Aborts of in-flight requests that have not sent a byte to their client yet (cut when the backend goes down). */
   readonly pending = new Set<AbortController>();
@@ -48,17 +58,15 @@ export class Backend {
 
   /**
    * Takes a serial seen on a response or check, with the master UUID it counts in: a new master
-   * (e.g. after an import) restarts the count.
+   * (e.g. after an import) restarts the count (`advanceMark`).
    */
   noteSerial(serial: number, masterUuid = ''): void {
-    if (!Number.isSafeInteger(serial)) return;
-    if (masterUuid && masterUuid !== this.masterUuid) {
-      this.masterUuid = masterUuid;
-      this.serial = serial;
-    } else if (serial > this.serial) this.serial = serial;
+    const mark = advanceMark({ serial: this.serial, masterUuid: this.masterUuid }, serial, masterUuid);
+    this.serial = mark.serial;
+    this.masterUuid = mark.masterUuid;
   }
 
-  /** Usable for new requests now. */
+  /** Usable for new requests at `now` (ms since epoch). */
   usable(now: number): boolean {
     return this.up && !this.draining && this.ejectedUntil <= now;
   }
@@ -66,6 +74,9 @@ export class Backend {
 
 /** Decides where requests go (see module doc). */
 export class BackendPool {
+  /** Highest serial a write answer carried, per master UUID: what reads must see (read-your-writes). */
+  writeMark: SerialMark = NO_SERIAL;
+
   constructor(
     readonly backends: Backend[],
     private readonly policy: HealthPolicy,
@@ -75,15 +86,19 @@ export class BackendPool {
     return this.backends.find((b) => b.role === 'master');
   }
 
+  /** The backend called `name` (`master`, `replica1`…), if any. */
+  byName(name: string): Backend | undefined {
+    return this.backends.find((b) => b.name === name);
+  }
+
   /**
-   * The backend for a read needing `minSerial` (-1: any) of the master store `masterUuid`, skipping
-   * `exclude`; undefined when none is usable.
+   * The backend for a read that must see `required` (default: nothing), skipping `exclude`;
+   * undefined when none is usable at `now` (ms since epoch).
    */
-  pickRead(minSerial: number, exclude: ReadonlySet<Backend> = new Set(), now = Date.now(), masterUuid = ''): Backend | undefined {
+  pickRead(required: SerialMark = NO_SERIAL, exclude: ReadonlySet<Backend> = new Set(), now = Date.now()): Backend | undefined {
     let best: Backend | undefined;
     for (const b of this.backends) {
-      if (exclude.has(b) || !b.usable(now)) continue;
-      if (b.role === 'replica' && minSerial >= 0 && (b.serial < minSerial || (masterUuid !== '' && b.masterUuid !== masterUuid))) continue;
+      if (exclude.has(b) || !b.usable(now) || !mayServeRead(b, required)) continue;
       if (!best || better(b, best)) best = b;
     }
     return best;
@@ -95,7 +110,19 @@ export class BackendPool {
     return m && m.usable(now) ? m : undefined;
   }
 
-  /** Records a failed request (connect error or 5xx); may eject the backend. Returns true if ejected. */
+  /** Raises the write mark from a write's answer (`advanceWriteMark`). */
+  noteWriteAnswer(status: number, seen: { serial: number; masterUuid: string }): void {
+    this.writeMark = advanceWriteMark(this.writeMark, status, seen);
+  }
+
+  /** Applies the ejection rule's verdict on one attempt at `b`. */
+  noteVerdict(b: Backend, verdict: EjectionVerdict, now = Date.now()): void {
+    if (verdict === 'down') this.markDown(b);
+    else if (verdict === 'failure') this.noteFailure(b, now);
+    else this.noteSuccess(b);
+  }
+
+  /** Records a failed request; may eject the backend. Returns true if ejected. */
   noteFailure(b: Backend, now = Date.now()): boolean {
     b.requestFails++;
     if (b.requestFails < this.policy.maxFails || b.ejectedUntil > now) return false;

@@ -7,6 +7,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Backend, BackendPool } from './backends.js';
 import type { HealthPolicy } from './policy.js';
+import { serialFromHeaders } from './read-your-writes.js';
 
 /** Runs the checks until stopped. */
 export class HealthChecker {
@@ -35,9 +36,8 @@ export class HealthChecker {
         bodyTimeout: this.policy.timeoutMs,
         signal: AbortSignal.timeout(this.policy.timeoutMs),
       });
-      const serial = res.headers['x-devpi-serial'];
-      const master = res.headers['x-devpi-master-uuid'];
-      b.noteSerial(Number(Array.isArray(serial) ? serial[0] : serial), String(Array.isArray(master) ? master[0] : (master ?? '')));
+      const seen = serialFromHeaders(res.headers);
+      b.noteSerial(seen.serial, seen.masterUuid);
       ok = res.statusCode === 200;
       b.lastError = ok ? undefined : `/+ready answered ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`;
       if (ok) await res.body.dump();

@@ -1,7 +1,15 @@
 /**
  * The proxy's policies as data (STYLE #8, #9): which requests may be retried and on what, health
  * check timing with HAProxy-style rise/fall counts, and passive ejection with a growing time.
+ * `retry-decision.ts` reads the retry table, `ejection-rule.ts` the error codes that mark a
+ * backend down, `backends.ts` the health numbers.
  */
+
+/**
+ * The code of the failure of an in-flight read the proxy cancelled itself because its backend went
+ * down (failed checks or a refused connection elsewhere): not a Node or undici code.
+ */
+export const BACKEND_WENT_DOWN = 'ABORTED_BACKEND_DOWN';
 
 /** When a request may go to a second backend. Writes never do. */
 export const RETRY_POLICY = {
@@ -9,8 +17,11 @@ export const RETRY_POLICY = {
   methods: new Set(['GET', 'HEAD']),
   /** Statuses that mean "this backend cannot answer now", retried when no byte reached the client. */
   statuses: new Set([502, 503, 504]),
-  /** Connection errors (undici / Node codes) that are retried. */
-  errorCodes: new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CLOSED']),
+  /** Connection errors (undici / Node codes, and the proxy's own `BACKEND_WENT_DOWN`) that are retried. */
+  errorCodes: new Set([
+    'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CLOSED', BACKEND_WENT_DOWN,
+  ]),
   /** At most this many further backends are tried. */
   maxRetries: 1,
   /** A read whose backend sends no response headers within this time is retried elsewhere, ms. */
@@ -29,7 +40,7 @@ export interface HealthPolicy {
   rise: number;
   /** Consecutive failed checks before an up backend is down. */
   fall: number;
-  /** Consecutive request failures (connect errors, 5xx) that eject a backend. */
+  /** Consecutive request failures (as `ejectionVerdict` counts them) that eject a backend. */
   maxFails: number;
   /** First ejection time; doubles with each ejection, up to `maxEjectMs`. */
   ejectMs: number;

@@ -1,0 +1,74 @@
+/**
+ * The proxy's request path: admin routes answered here, a `Via` loop refused (508), writes to the
+ * master (503 with `Retry-After` at once when it is unavailable), reads to the backend the pool
+ * picks under read-your-writes — held up to `readYourWritesWaitMs` when none has reached the write
+ * mark yet — and on to another backend while the retry decision says so; 503 when none is left.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isReadMethod, type Backend, type BackendPool } from './backends.js';
+import type { Forward } from './forward.js';
+import { passedThrough } from './forward-headers.js';
+import { MASTER_DOWN_MESSAGE, sendJson } from './json-answer.js';
+import type { ProxyMetrics } from './proxy-metrics.js';
+import { isAdminPath } from './admin.js';
+
+/** How often a held read looks for a backend that reached the write mark, ms. */
+const HOLD_POLL_MS = 25;
+
+/** What the request path needs. */
+export interface RouteDeps {
+  pool: BackendPool;
+  forward: Forward;
+  admin: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
+  metrics: Pick<ProxyMetrics, 'retries' | 'rejected'>;
+  /** This proxy's `Via` token. */
+  viaToken: string;
+  /** How long a first read attempt waits for a backend that reached the write mark, ms. */
+  readYourWritesWaitMs: number;
+}
+
+/** Builds the handler of every client request (see module doc). Rejects only on a defect. */
+export function createRequestRouter(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { pool, forward, metrics } = deps;
+
+  /**
+   * The backend for a read. On the first attempt, when none has reached the write mark yet (master
+   * down, replicas behind), holds the read up to `readYourWritesWaitMs`; retries do not wait.
+   */
+  async function pickReadWaiting(exclude: ReadonlySet<Backend>): Promise<Backend | undefined> {
+    const deadline = Date.now() + deps.readYourWritesWaitMs;
+    for (;;) {
+      const b = pool.pickRead(pool.writeMark, exclude, Date.now());
+      if (b || Date.now() >= deadline || exclude.size > 0) return b;
+      await new Promise((r) => setTimeout(r, HOLD_POLL_MS));
+    }
+  }
+
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (isAdminPath(path)) return deps.admin(req, res, path);
+    if (passedThrough(req.headers, deps.viaToken)) return sendJson(res, 508, { message: `request loop: already passed through ${deps.viaToken}` });
+    if (!isReadMethod(req.method)) {
+      const master = pool.pickWrite();
+      if (!master) {
+        req.resume();
+        metrics.rejected.inc({ kind: 'write' });
+        return sendJson(res, 503, { message: MASTER_DOWN_MESSAGE }, { 'Retry-After': '10' });
+      }
+      await forward(master, req, res, 0);
+      return;
+    }
+    const tried = new Set<Backend>();
+    for (let attempt = 0; ; attempt++) {
+      const b = await pickReadWaiting(tried);
+      if (!b) break;
+      const outcome = await forward(b, req, res, attempt);
+      if (outcome === 'done') return;
+      tried.add(b);
+      metrics.retries.inc();
+      if (outcome === 'exhausted') break;
+    }
+    metrics.rejected.inc({ kind: 'read' });
+    sendJson(res, 503, { message: `no backend can serve this read now (tried: ${[...tried].map((b) => b.name).join(', ') || 'none usable'})` }, { 'Retry-After': '2' });
+  };
+}
