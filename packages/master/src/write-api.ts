@@ -34,13 +34,13 @@ import {
   pushRelease,
   requireIndex,
   requireStage,
-  sendJson,
   userView,
   validSegments,
   LOGIN_EXPIRATION_SECONDS,
   type Authenticator,
   type IndexConfig,
 } from '@wheelhouse/core';
+import { sendJson } from '@wheelhouse/http';
 import { handleLegacyUpload } from './upload/legacy-upload.js';
 
 /** Dependencies of the write API. */

@@ -17,7 +17,8 @@ import { requestContext } from './request-log.js';
 import { negotiateSimple } from './negotiate.js';
 import type { PageSource, SimplePages } from './simple-pages.js';
 import { encodePath } from './simple-pages.js';
-import { outsideUrl, sendJson } from './respond.js';
+import { sendJson } from '@wheelhouse/http';
+import { outsideUrl } from './outside-url.js';
 import type { NodeMetrics } from './metrics.js';
 
 /** Features announced in `/+api` (devpi's names; `server-keyvalue-parsing` enables the PATCH list form). */

@@ -16,7 +16,8 @@ import { getProject, mergedReleases } from '../model/releases.js';
 import { normalizeProjectName } from '../names.js';
 import { latestVersion } from '../versions.js';
 import { handle, param, validSegments } from '../http/read-api.js';
-import { outsideUrl, sendJson } from '../http/respond.js';
+import { sendJson, statusOf } from '@wheelhouse/http';
+import { outsideUrl } from '../http/outside-url.js';
 import type { PageSource } from '../http/simple-pages.js';
 import { DocZips, cleanDocPath, type DocBlobs } from './doc-zips.js';
 import { html } from './html-template.js';
@@ -102,12 +103,12 @@ export function createWebRouter(deps: WebRouterDeps): WebRouter {
         .catch((err: unknown) => {
           if (!(err instanceof WheelhouseError) || res.headersSent) return next(err);
           const base = context(req).base;
-          const title = err.status === 404 ? 'Not found' : `Error ${err.status}`;
+          const title = statusOf(err) === 404 ? 'Not found' : `Error ${statusOf(err)}`;
           send(req, res, {
             title,
-            crumbs: [{ label: 'Indexes', href: `${base}/` }, { label: String(err.status) }],
+            crumbs: [{ label: 'Indexes', href: `${base}/` }, { label: String(statusOf(err)) }],
             body: html`<h1>${title}</h1><p class="lead">${err.message}</p><p><a href="${base}/">Back to the indexes</a></p>`,
-          }, err.status);
+          }, statusOf(err));
         });
     };
 
