@@ -1,76 +1,82 @@
 /**
- * Typed errors of the index model. Each carries the HTTP status it maps to and a stable `code`;
- * the one terminal error handler (`http/error-handler.ts`) turns them into devpi's
- * `{"message": …}` JSON envelope. Model code throws these and never touches HTTP objects.
+ * Typed errors of the index model: a stable `code` and a message for people (plus response
+ * headers some answers need). Which HTTP status a code answers is decided in one table,
+ * `ERROR_STATUS` of `@wheelhouse/http`; the one error → response function there
+ * (`sendError`) writes devpi's `{"message": …}` JSON. Model code throws these and never touches
+ * HTTP objects.
  */
 export class WheelhouseError extends Error {
-  /** HTTP status code this error maps to (4xx/5xx). */
-  readonly status: number;
-  /** Stable machine-readable code, e.g. `ENOTFOUND`. */
+  /** Stable machine-readable code, e.g. `ENOTFOUND` (a key of `ERROR_STATUS`). */
   readonly code: string;
   /** Extra response headers (e.g. `WWW-Authenticate`, `Retry-After`). */
   readonly headers: Readonly<Record<string, string>>;
-  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  constructor(code: string, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = new.target.name;
-    this.status = status;
     this.code = code;
     this.headers = headers;
   }
 }
 
-/** 400: the request is malformed or a value is invalid. */
+/** `EBADREQUEST` (400): the request is malformed or a value is invalid. */
 export class BadRequestError extends WheelhouseError {
   constructor(message: string) {
-    super(400, 'EBADREQUEST', message);
+    super('EBADREQUEST', message);
   }
 }
 
-/** 401: credentials are required (or were wrong). Carries `WWW-Authenticate: Basic realm="pypi"` as devpi does. */
+/** `EUNAUTHORIZED` (401): credentials are required (or were wrong). Carries `WWW-Authenticate: Basic realm="pypi"` as devpi does. */
 export class UnauthorizedError extends WheelhouseError {
   constructor(message: string) {
-    super(401, 'EUNAUTHORIZED', message, { 'WWW-Authenticate': 'Basic realm="pypi"' });
+    super('EUNAUTHORIZED', message, { 'WWW-Authenticate': 'Basic realm="pypi"' });
   }
 }
 
-/** 403: authenticated (or anonymous) principal lacks the permission. */
+/** `EFORBIDDEN` (403): the authenticated (or anonymous) principal lacks the permission. */
 export class ForbiddenError extends WheelhouseError {
   constructor(message: string) {
-    super(403, 'EFORBIDDEN', message);
+    super('EFORBIDDEN', message);
   }
 }
 
-/** 404: no such user, index, project, version or file. */
+/** `ENOTFOUND` (404): no such user, index, project, version, file or page. */
 export class NotFoundError extends WheelhouseError {
   constructor(message: string) {
-    super(404, 'ENOTFOUND', message);
+    super('ENOTFOUND', message);
   }
 }
 
-/** 409: conflicts with existing state (existing user/index, file in a non-volatile index). */
+/** `ENOTACCEPTABLE` (406): none of the media types the client accepts can be served (PEP 691 negotiation). */
+export class NotAcceptableError extends WheelhouseError {
+  constructor(message: string) {
+    super('ENOTACCEPTABLE', message);
+  }
+}
+
+/** `ECONFLICT` (409): conflicts with existing state (existing user/index, file in a non-volatile index). */
 export class ConflictError extends WheelhouseError {
   constructor(message: string) {
-    super(409, 'ECONFLICT', message);
+    super('ECONFLICT', message);
   }
 }
 
-/** 413: body larger than the configured limit. */
+/** `ETOOLARGE` (413): body larger than the configured limit. */
 export class PayloadTooLargeError extends WheelhouseError {
   constructor(message: string) {
-    super(413, 'ETOOLARGE', message);
+    super('ETOOLARGE', message);
   }
 }
 
-/** 415: the endpoint needs another media type (e.g. JSON API without `Accept: application/json`). */
-export class UnsupportedMediaTypeError extends WheelhouseError {
+/** `EBADGATEWAY` (502): upstream (a mirror's, or a replica's master) failed or answered unusably. */
+export class BadGatewayError extends WheelhouseError {
   constructor(message: string) {
-    super(415, 'EMEDIATYPE', message);
+    super('EBADGATEWAY', message);
   }
 }
 
-/** 503: a dependency (e.g. the master, for a replica) is unavailable; sets `Retry-After` (s). */
+/** `EUNAVAILABLE` (503): something this node needs is not here yet or unreachable; sets `Retry-After` (s). */
 export class ServiceUnavailableError extends WheelhouseError {
   constructor(message: string, retryAfterSeconds = 5) {
-    super(503, 'EUNAVAILABLE', message, { 'Retry-After': String(retryAfterSeconds) });
+    super('EUNAVAILABLE', message, { 'Retry-After': String(retryAfterSeconds) });
   }
 }

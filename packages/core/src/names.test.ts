@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WheelhouseError } from './errors.js';
+import { statusOf } from '@wheelhouse/http';
 import {
   assertSafeFileName,
   assertValidProjectName,
@@ -15,7 +16,7 @@ import {
 function assertBadRequest(fn: () => unknown, message?: RegExp): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof WheelhouseError, `expected a WheelhouseError, got ${String(err)}`);
-    assert.equal(err.status, 400);
+    assert.equal(statusOf(err), 400);
     if (message) assert.match(err.message, message);
     return true;
   });

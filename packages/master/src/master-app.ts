@@ -4,7 +4,7 @@
  * 404, one error handler) and the HTTP server that fronts them — in one function, with no
  * module-level state, so tests build exactly what production runs.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import express from 'express';
@@ -22,13 +22,10 @@ import {
   createWebRouter,
   createNodeMetrics,
   logRequest,
-  setNodeHeaders,
-  type NodeInfo,
 } from '@wheelhouse/core';
-import { acceptPushMethod } from './push-method.js';
+import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
 import { createChangelogFeed } from './changelog-feed.js';
 import { MirrorService } from './mirror/mirror-service.js';
-import { removeNodeFile, writeNodeFile } from './node-file.js';
 import { createWriteApi } from './write-api.js';
 
 /** Configuration of a master (validated by the CLI before it gets here). */
@@ -114,7 +111,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     { name: 'wheelhouse_mirrors_failing', help: 'mirror indexes whose upstream is failing or whose circuit is open', value: () => mirrors.health().filter((m) => m.state === 'failing' || m.state === 'circuit-open').length },
     { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
-  const status = (): Record<string, unknown> => ({
+  const status = (): MasterStatus => ({
     role: 'MASTER',
     uuid: changelog.uuid,
     serial: changelog.head,
@@ -145,37 +142,26 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
   app.use(createErrorHandler(log));
 
   const fast = createFastPath({ state: changelog, pages, blobs: files, node, mirrors });
-  const server = createServer((req, res) => {
-    logRequest(log, req, res, metrics.observeRequest);
-    if (!fast(req, res)) app(req, res);
+  // the raw read path answers outside express: its one boundary (a throw or rejection → an error answer, never a dead process)
+  const read = guard(log, fast, { beforeError: (res) => setNodeHeaders(res, node) });
+  const http = createNodeServer({
+    host: config.host,
+    port: config.port,
+    nodeFile: { datadir: config.datadir, role: 'master' },
+    handler: (req, res) => {
+      logRequest(log, req, res, metrics.observeRequest);
+      if (read(req, res) === false) app(req, res);
+    },
   });
-  server.keepAliveTimeout = 65_000;
-  acceptPushMethod(server);
 
   return {
-    server,
+    server: http.server,
     changelog,
     files,
     log,
-    listen: () =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : config.port);
-        });
-      }).then(async (port) => {
-        const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-        await writeNodeFile(config.datadir, { role: 'master', url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid });
-        return port;
-      }),
+    listen: async () => (await http.listen()).port,
     close: async () => {
-      await removeNodeFile(config.datadir);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await http.close();
       pages.close();
       await changelog.close();
     },

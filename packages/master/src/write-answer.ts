@@ -4,7 +4,7 @@
  * `X-Devpi-Serial` (absent when nothing was committed). Also the JSON body parser of the write API.
  */
 import express, { type Response } from 'express';
-import { sendJson, type Envelope } from '@wheelhouse/core';
+import { sendJson, type Envelope } from '@wheelhouse/http';
 
 /** A write's answer: HTTP status, envelope, and the serial of its commit (null: nothing committed). */
 export interface WriteAnswer {

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { Changelog } from '@wheelhouse/changelog';
+import { statusOf } from '@wheelhouse/http';
 import { Authenticator, TokenSigner, WheelhouseError, attachFile, createIndex, createUser, hashPassword } from '@wheelhouse/core';
 
 /** sha256 of the fixture's wheel (not a real hash; no bytes are stored). */
@@ -32,7 +33,7 @@ export async function assertRefused(changelog: Changelog, write: Promise<unknown
   const head = changelog.head;
   await assert.rejects(write, (err: unknown) => {
     assert.ok(err instanceof WheelhouseError, `expected a WheelhouseError, got ${String(err)}`);
-    assert.equal(err.status, status, err.message);
+    assert.equal(statusOf(err), status, err.message);
     if (message) assert.match(err.message, message);
     return true;
   });

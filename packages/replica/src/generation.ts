@@ -21,10 +21,9 @@ import {
   createWebRouter,
   handle,
   replicaTokenSigner,
-  setNodeHeaders,
-  type NodeInfo,
   type NodeMetrics,
 } from '@wheelhouse/core';
+import { guard, setNodeHeaders, type NodeInfo, type ReplicaStatus } from '@wheelhouse/http';
 import { createChangelogFeed } from '@wheelhouse/master';
 import type { MasterClient } from './master-client.js';
 import { Tailer } from './tailer.js';
@@ -64,7 +63,7 @@ export interface Generation {
   pages: SimplePages;
   node: NodeInfo;
   handle(req: IncomingMessage, res: ServerResponse): void;
-  status(): Record<string, unknown>;
+  status(): ReplicaStatus;
   ready(): { ready: boolean; reason?: string };
   lagSerials(): number;
   start(): void;
@@ -92,7 +91,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   const startedAt = Date.now();
   const lagSerials = (): number => (tailer.state.superseded ? 0 : Math.max(0, tailer.state.masterSerial - changelog.head));
 
-  const status = (): Record<string, unknown> => {
+  const status = (): ReplicaStatus => {
     const t = tailer.state;
     const f = replicator.stats();
     return {
@@ -161,9 +160,11 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     mirrors: new MirrorViaMaster(changelog, files, master, node, log),
     onMissingBlob: (req, res, entry, sha256) => {
       const filename = (req.url ?? '').split('?')[0]!.split('/').pop() ?? sha256;
-      void replicator.serveMissing(req, res, entry, sha256, decodeURIComponent(filename));
+      return replicator.serveMissing(req, res, entry, sha256, decodeURIComponent(filename));
     },
   });
+  // the raw read path answers outside express: its one boundary (a throw or rejection → an error answer, never a dead process)
+  const read = guard(log, fast, { beforeError: (res) => setNodeHeaders(res, node) });
 
   return {
     dbDir,
@@ -173,7 +174,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     pages,
     node,
     handle: (req, res) => {
-      if (!fast(req, res)) app(req, res);
+      if (read(req, res) === false) app(req, res);
     },
     status,
     ready,

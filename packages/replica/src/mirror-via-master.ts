@@ -10,24 +10,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Changelog, FileStore } from '@wheelhouse/changelog';
 import {
-  contentTypeFor,
+  BadGatewayError,
+  NotFoundError,
   encodePath,
   entrypathFor,
   getIndex,
   getMirrorProject,
   keys,
-  nodeHeaderList,
-  sendNodeError,
-  sendStoredFile,
-  setNodeHeaders,
+  mirrorListBody,
   streamWhileStoring,
   type MirrorAccess,
   type MirrorLink,
   type MirrorListRecord,
-  type NodeInfo,
   type PrepareOutcome,
   type SimpleFormat,
 } from '@wheelhouse/core';
+import { bodyHeaders, contentTypeFor, isNotModified, nodeHeaderList, sendStoredBody, type BodyMeta, type NodeInfo } from '@wheelhouse/http';
 import type { MasterClient } from './master-client.js';
 
 /** Timeout of a page request to the master (which may have to ask upstream), ms. */
@@ -96,20 +94,26 @@ export class MirrorViaMaster implements MirrorAccess {
     return work;
   }
 
-  private async relay(req: IncomingMessage, res: ServerResponse, path: string, filename: string, expect: { sha256?: string; size?: number }): Promise<void> {
+  /** An error for a failed answer of the master: its 404 stays a 404, anything else is a bad gateway. */
+  private static masterError(status: number, message: string): Error {
+    return status === 404 ? new NotFoundError(message) : new BadGatewayError(message);
+  }
+
+  /** Streams a file from the master to the client while storing it; rejects while nothing was sent. */
+  private async relay(req: IncomingMessage, res: ServerResponse, path: string, filename: string, expect: { sha256: string; size?: number }): Promise<void> {
     let upstream;
     try {
       upstream = await this.master.get(path, 120_000);
     } catch (err) {
-      return sendNodeError(res, this.node, 502, `${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
+      throw new BadGatewayError(`${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
     }
     if (upstream.statusCode !== 200) {
       const text = await upstream.body.text().catch(() => '');
-      return sendNodeError(res, this.node, upstream.statusCode === 404 ? 404 : 502, `${filename}: the master answered ${upstream.statusCode}: ${text.slice(0, 200)}`);
+      throw MirrorViaMaster.masterError(upstream.statusCode, `${filename}: the master answered ${upstream.statusCode}: ${text.slice(0, 200)}`);
     }
     const length = Number(upstream.headers['content-length']);
-    const headers = [...nodeHeaderList(this.node), 'Content-Type', contentTypeFor(filename), 'Cache-Control', 'public, max-age=31536000, immutable'];
-    if (expect.sha256) headers.push('ETag', `"${expect.sha256}"`);
+    const meta = { etag: `"${expect.sha256}"`, contentType: contentTypeFor(filename), caching: 'immutable' as const };
+    const headers = [...bodyHeaders(nodeHeaderList(this.node), meta), 'Content-Type', meta.contentType];
     if (Number.isSafeInteger(length)) headers.push('Content-Length', String(length));
     res.writeHead(200, headers);
     try {
@@ -119,54 +123,64 @@ export class MirrorViaMaster implements MirrorAccess {
     }
   }
 
-  serveFile(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): void {
+  serveFile(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): Promise<void> {
     const path = `/${encodePath(entrypathFor(stage, link.sha256!, link.filename))}`;
-    void this.relay(req, res, path, link.filename, { sha256: link.sha256! });
+    return this.relay(req, res, path, link.filename, { sha256: link.sha256! });
   }
 
-  serveMetadata(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): void {
+  async serveMetadata(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): Promise<void> {
     const sha = link.core_metadata as string;
-    void this.files.stat(sha).then((st) => {
-      if (st) {
-        setNodeHeaders(res, this.node);
-        sendStoredFile(req, res, { path: this.files.pathFor(sha), size: st.size, sha256: sha, modified: Date.now(), contentType: 'text/plain; charset=utf-8' }, () =>
-          sendNodeError(res, this.node, 404, 'metadata vanished'),
-        );
-        return;
-      }
-      void this.relay(req, res, `/${encodePath(entrypathFor(stage, link.sha256!, link.filename))}.metadata`, `${link.filename}.metadata`, { sha256: sha });
-    });
+    const st = await this.files.stat(sha);
+    if (st) {
+      const meta = { etag: `"${sha}"`, modified: Date.now(), contentType: 'text/plain; charset=utf-8', caching: 'immutable' as const };
+      return sendStoredBody(req, res, nodeHeaderList(this.node), { ...meta, path: this.files.pathFor(sha), size: st.size }, () => {
+        throw new NotFoundError('metadata vanished');
+      });
+    }
+    return this.relay(req, res, `/${encodePath(entrypathFor(stage, link.sha256!, link.filename))}.metadata`, `${link.filename}.metadata`, { sha256: sha });
   }
 
-  serveList(req: IncomingMessage, res: ServerResponse, stage: string, format: SimpleFormat): void {
+  /**
+   * Serves a mirror's project list: the replicated page when here (mutable: ETag, revalidated),
+   * else relayed from the master with the master's validators.
+   */
+  serveList(req: IncomingMessage, res: ServerResponse, stage: string, format: SimpleFormat): Promise<void> {
     const rec = this.changelog.get<MirrorListRecord>(keys.mirrorList(stage));
-    const relayList = async (): Promise<void> => {
-      try {
-        const up = await this.master.get(`/${stage}/+simple/`, 300_000);
-        if (up.statusCode !== 200) {
-          const text = await up.body.text().catch(() => '');
-          return sendNodeError(res, this.node, up.statusCode === 404 ? 404 : 502, text.slice(0, 300));
-        }
-        res.writeHead(200, [...nodeHeaderList(this.node), 'Content-Type', String(up.headers['content-type'] ?? 'text/html')]);
-        for await (const chunk of up.body) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-        res.end();
-      } catch (err) {
-        sendNodeError(res, this.node, 502, `the project list of ${stage} is not on this replica and the master is unreachable: ${(err as Error).message}`);
-      }
+    if (!rec) return this.relayList(req, res, stage);
+    return sendStoredBody(req, res, nodeHeaderList(this.node), mirrorListBody(this.files, rec, format), () => this.relayList(req, res, stage));
+  }
+
+  /** Relays the master's list page (not replicated here yet), passing its validators on. */
+  private async relayList(req: IncomingMessage, res: ServerResponse, stage: string): Promise<void> {
+    let up;
+    try {
+      up = await this.master.get(`/${stage}/+simple/`, 300_000);
+    } catch (err) {
+      throw new BadGatewayError(`the project list of ${stage} is not on this replica and the master is unreachable: ${(err as Error).message}`);
+    }
+    if (up.statusCode !== 200) {
+      const text = await up.body.text().catch(() => '');
+      throw MirrorViaMaster.masterError(up.statusCode, text.slice(0, 300));
+    }
+    const etag = up.headers['etag'];
+    const modified = Date.parse(String(up.headers['last-modified'] ?? ''));
+    const meta: BodyMeta = {
+      etag: typeof etag === 'string' ? etag : '""',
+      ...(Number.isFinite(modified) ? { modified } : {}),
+      contentType: String(up.headers['content-type'] ?? 'text/html'),
+      caching: 'mutable',
+      vary: 'Accept',
     };
-    if (!rec) {
-      void relayList();
+    const headers = bodyHeaders(nodeHeaderList(this.node), meta);
+    if (isNotModified(req, meta)) {
+      await up.body.dump();
+      res.writeHead(304, headers);
+      res.end();
       return;
     }
-    const sha256 = format === 'json' ? rec.json_sha256 : rec.html_sha256;
-    const size = format === 'json' ? rec.json_size : rec.html_size;
-    setNodeHeaders(res, this.node);
-    res.setHeader('Vary', 'Accept');
-    sendStoredFile(
-      req,
-      res,
-      { path: this.files.pathFor(sha256), size, sha256, modified: rec.fetched, contentType: format === 'json' ? 'application/vnd.pypi.simple.v1+json' : 'text/html; charset=utf-8' },
-      () => void relayList(),
-    );
+    res.writeHead(200, [...headers, 'Content-Type', meta.contentType]);
+    if (req.method === 'HEAD') await up.body.dump();
+    else for await (const chunk of up.body) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    res.end();
   }
 }

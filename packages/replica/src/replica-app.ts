@@ -11,14 +11,14 @@
  * handler is swapped in one step — there is no moment in which it serves nothing or a half-built
  * state. Without it, a new master UUID stops replication with a fatal state (reads go on).
  */
-import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Server, IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { FileStore, type ChangeRecord } from '@wheelhouse/changelog';
 import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, type PageSource } from '@wheelhouse/core';
-import { acceptPushMethod, removeNodeFile, writeNodeFile } from '@wheelhouse/master';
+import { createNodeServer, httpUrl } from '@wheelhouse/http';
 import { MasterClient } from './master-client.js';
 import { openGeneration, type Generation, type GenerationContext } from './generation.js';
 import type { Tailer } from './tailer.js';
@@ -184,9 +184,8 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
     logRequest(log, req, res, metrics?.observeRequest);
     current.handle(req, res);
   };
-  const server = createServer(handle);
-  server.keepAliveTimeout = 65_000;
-  acceptPushMethod(server);
+  const http = createNodeServer({ host: config.host, port: config.port, handler: handle, nodeFile: { datadir: config.datadir, role: 'replica' } });
+  const server = http.server;
 
   return {
     server,
@@ -203,27 +202,14 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
       return current.changelog;
     },
     listen: async () => {
-      const port = await new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : config.port);
-        });
-      });
-      boundUrl ||= `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-      const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-      await writeNodeFile(config.datadir, { role: 'replica', url: `http://${local.includes(':') ? `[${local}]` : local}:${port}`, pid: process.pid });
-        current.start();
+      const { port } = await http.listen();
+      boundUrl ||= httpUrl(config.host, port);
+      current.start();
       return port;
     },
     close: async () => {
       closing = true;
-      await removeNodeFile(config.datadir);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await http.close();
       await next?.close();
       await current.close();
       await master.close();

@@ -12,7 +12,8 @@ import type { Request, Response } from 'express';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { Changelog } from '@wheelhouse/changelog';
-import { outsideUrl, sendJson, toReasonPhrase } from '@wheelhouse/core';
+import { outsideUrl } from '@wheelhouse/core';
+import { sendJson, toReasonPhrase } from '@wheelhouse/http';
 import type { MasterClient } from './master-client.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici sets itself. */

@@ -12,7 +12,7 @@ import { keys, type FileEntry } from '../model/records.js';
 import type { StateReader } from '../model/state.js';
 import { requireUser } from '../model/users.js';
 import { negotiateSimple } from './negotiate.js';
-import { sendJson } from './respond.js';
+import { sendJson } from '@wheelhouse/http';
 import { param, validSegments } from './routing.js';
 import type { SimplePages } from './simple-pages.js';
 

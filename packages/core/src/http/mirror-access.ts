@@ -15,7 +15,11 @@ export interface PrepareOutcome {
   error?: string;
 }
 
-/** Mirror operations of a node (see module doc). */
+/**
+ * Mirror operations of a node (see module doc). The `serve*` methods resolve once the answer is
+ * written and reject with typed errors (NotFoundError, BadGatewayError, …) while nothing was sent;
+ * the raw read path's guard answers those (or cuts the connection once headers went out).
+ */
 export interface MirrorAccess {
   /**
    * Makes a mirror's cached page of `project` usable before a simple page is rendered: undefined
@@ -24,9 +28,9 @@ export interface MirrorAccess {
    */
   prepare(mirrorStage: string, project: string): Promise<PrepareOutcome> | PrepareOutcome | undefined;
   /** Serves a mirror release file not stored here yet (fetch, stream to the client while storing, verify). */
-  serveFile(req: IncomingMessage, res: ServerResponse, mirrorStage: string, project: string, link: MirrorLink): void;
+  serveFile(req: IncomingMessage, res: ServerResponse, mirrorStage: string, project: string, link: MirrorLink): Promise<void>;
   /** Serves the PEP 658 metadata of a mirror link not stored here yet. */
-  serveMetadata(req: IncomingMessage, res: ServerResponse, mirrorStage: string, project: string, link: MirrorLink): void;
-  /** Serves a mirror's full project list (streamed from a stored page). */
-  serveList(req: IncomingMessage, res: ServerResponse, mirrorStage: string, format: SimpleFormat): void;
+  serveMetadata(req: IncomingMessage, res: ServerResponse, mirrorStage: string, project: string, link: MirrorLink): Promise<void>;
+  /** Serves a mirror's full project list (a mutable page stored in the file store). */
+  serveList(req: IncomingMessage, res: ServerResponse, mirrorStage: string, format: SimpleFormat): Promise<void>;
 }

@@ -11,7 +11,8 @@ import { mergedReleases, projectExists } from '../model/releases.js';
 import type { StateReader } from '../model/state.js';
 import { normalizeProjectName } from '../names.js';
 import { versionView } from './release-views.js';
-import { outsideUrl, sendJson } from './respond.js';
+import { sendJson } from '@wheelhouse/http';
+import { outsideUrl } from './outside-url.js';
 import { param, validSegments } from './routing.js';
 
 /**

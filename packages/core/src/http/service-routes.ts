@@ -9,7 +9,8 @@ import { NotFoundError } from '../errors.js';
 import { requireIndex } from '../model/indexes.js';
 import type { StateReader } from '../model/state.js';
 import type { NodeMetrics } from './metrics.js';
-import { outsideUrl, sendJson } from './respond.js';
+import { sendJson } from '@wheelhouse/http';
+import { outsideUrl } from './outside-url.js';
 import { handle, param, principalOf, validSegments } from './routing.js';
 
 /** Features announced in `/+api` (devpi's names; `server-keyvalue-parsing` enables the PATCH list form). */

@@ -2,7 +2,7 @@
 import express, { type Router } from 'express';
 import { listUserNames, userView } from '../model/users.js';
 import type { StateReader } from '../model/state.js';
-import { sendJson } from './respond.js';
+import { sendJson } from '@wheelhouse/http';
 import { param, validSegments } from './routing.js';
 
 /** devpi's `list:userconfig` result: user name → public user view. */

@@ -7,12 +7,13 @@ import { createUser } from './users.js';
 import { createIndex, deleteIndex, getIndex, indexView, modifyIndex, resolutionOrder } from './indexes.js';
 import { attachFile } from './releases.js';
 import { keys } from './records.js';
+import { statusOf } from '@wheelhouse/http';
 
 /** Asserts `p` rejects with a WheelhouseError of `status` whose message matches `message`. */
 async function rejectsWith(p: Promise<unknown>, status: number, message?: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof WheelhouseError, `expected a WheelhouseError, got ${String(err)}`);
-    assert.equal(err.status, status, err.message);
+    assert.equal(statusOf(err), status, err.message);
     if (message) assert.match(err.message, message);
     return true;
   });

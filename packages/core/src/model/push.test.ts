@@ -7,11 +7,12 @@ import { createIndex } from './indexes.js';
 import { attachFile, attachToxResult, type NewFile } from './releases.js';
 import { checkPushBody, pushRelease } from './push.js';
 import { entrypathFor, keys, type FileEntry, type ReleaseRecord } from './records.js';
+import { statusOf } from '@wheelhouse/http';
 
 async function rejectsWith(p: Promise<unknown>, status: number, message?: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof WheelhouseError, `expected a WheelhouseError, got ${String(err)}`);
-    assert.equal(err.status, status, err.message);
+    assert.equal(statusOf(err), status, err.message);
     if (message) assert.match(err.message, message);
     return true;
   });

@@ -17,11 +17,12 @@ import {
 } from './releases.js';
 import { entrypathFor, keys, type FileEntry, type ReleaseRecord } from './records.js';
 import { mirrorPolicy, simpleFiles, simpleVersions } from './mirrors.js';
+import { statusOf } from '@wheelhouse/http';
 
 async function rejectsWith(p: Promise<unknown>, status: number, message?: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof WheelhouseError, `expected a WheelhouseError, got ${String(err)}`);
-    assert.equal(err.status, status, err.message);
+    assert.equal(statusOf(err), status, err.message);
     if (message) assert.match(err.message, message);
     return true;
   });
@@ -150,7 +151,7 @@ test('validateReleaseFile: name, version and extension checks (400)', () => {
   ];
   for (const [name, version, filename, re] of bad) {
     assert.throws(() => validateReleaseFile(name, version, filename), (err: unknown) => {
-      assert.ok(err instanceof WheelhouseError && err.status === 400, `${filename}: ${String(err)}`);
+      assert.ok(err instanceof WheelhouseError && statusOf(err) === 400, `${filename}: ${String(err)}`);
       assert.match(err.message, re);
       return true;
     });

@@ -6,6 +6,7 @@
  * gets a page at all.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { statusOf } from '@wheelhouse/http';
 import type { WheelhouseError } from '../errors.js';
 import type { DocEntry } from './doc-zips.js';
 import { html } from './html-template.js';
@@ -44,10 +45,10 @@ export function sendPage(req: IncomingMessage, res: ServerResponse, ctx: PageCon
 
 /** The page for a typed error: "Not found" for 404, else "Error {status}", with the error's message. */
 export function errorPageSpec(base: string, err: WheelhouseError): PageSpec {
-  const title = err.status === 404 ? 'Not found' : `Error ${err.status}`;
+  const title = statusOf(err) === 404 ? 'Not found' : `Error ${statusOf(err)}`;
   return {
     title,
-    crumbs: [{ label: 'Indexes', href: `${base}/` }, { label: String(err.status) }],
+    crumbs: [{ label: 'Indexes', href: `${base}/` }, { label: String(statusOf(err)) }],
     body: html`<h1>${title}</h1><p class="lead">${err.message}</p><p><a href="${base}/">Back to the indexes</a></p>`,
   };
 }

@@ -3,7 +3,7 @@
  * (`{"type": "searchresults", "result": {query, hits, total, updating}}`) for API clients that ask
  * for `application/json`, else as the search page.
  */
-import type { Envelope } from '../http/respond.js';
+import type { Envelope } from '@wheelhouse/http';
 import { pageOf, type PageRequest, type PageResult } from './page-result.js';
 import type { SearchIndex } from './search-index.js';
 import { searchPage } from './search-page.js';

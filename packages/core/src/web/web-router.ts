@@ -10,7 +10,8 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { WheelhouseError } from '../errors.js';
 import { handle, param, validSegments } from '../http/routing.js';
-import { outsideUrl, sendJson } from '../http/respond.js';
+import { sendJson, statusOf } from '@wheelhouse/http';
+import { outsideUrl } from '../http/outside-url.js';
 import type { PageSource } from '../http/simple-pages.js';
 import { docHandler } from './doc-handler.js';
 import { DocZips, type DocBlobs } from './doc-zips.js';
@@ -73,7 +74,7 @@ export function createWebRouter(deps: WebRouterDeps): WebRouter {
         .then(() => fn(req, res, next))
         .catch((err: unknown) => {
           if (!(err instanceof WheelhouseError) || res.headersSent) return next(err);
-          sendPage(req, res, context(req), errorPageSpec(context(req).base, err), err.status);
+          sendPage(req, res, context(req), errorPageSpec(context(req).base, err), statusOf(err));
         });
     };
   /** An HTML route whose handler answers a {@link PageResult}. */

@@ -12,8 +12,7 @@ import { copyFile, link, mkdir, readFile, readdir, rename, rm, writeFile } from 
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { Changelog, FileStore, FrameDecoder, encodeFrame, type EncodedRecord } from '@wheelhouse/changelog';
-import { SERVER_VERSION } from '@wheelhouse/core';
-import { readNodeFile } from '../node-file.js';
+import { SERVER_VERSION, readNodeFile } from '@wheelhouse/http';
 import { ensureEmptyDir, type Progress } from './export.js';
 import { pullChangelog } from './snapshot.js';
 import { DumpError } from './import.js';

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { SERVER_VERSION } from '@wheelhouse/core';
+import { SERVER_VERSION } from '@wheelhouse/http';
 import { DUMP_FORMAT, blobsOf, countState, sha256Hex, stateLine, type Manifest } from './dump-format.js';
 import type { Snapshot } from './snapshot.js';
 import { inParallel } from './import.js';

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { Changelog, FileStore, FrameDecoder, decodeRecord, type EncodedRecord } from '@wheelhouse/changelog';
 import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner } from '@wheelhouse/core';
-import { readNodeFile } from '../node-file.js';
+import { readNodeFile } from '@wheelhouse/http';
 
 /** A store at one serial plus its file store. */
 export interface Snapshot {

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Changelog, FileStore } from '@wheelhouse/changelog';
-import { createIndex, createUser, getMirrorProject, keys, type MirrorListRecord, type NodeInfo } from '@wheelhouse/core';
+import { createIndex, createUser, getMirrorProject, keys, type MirrorListRecord } from '@wheelhouse/core';
+import { type NodeInfo } from '@wheelhouse/http';
 import { MirrorService, type MirrorServiceOptions } from './mirror-service.js';
 
 const A = 'a'.repeat(64);

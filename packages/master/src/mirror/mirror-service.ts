@@ -13,17 +13,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Changelog, FileStore } from '@wheelhouse/changelog';
 import {
-  contentTypeFor,
+  BadGatewayError,
+  NotFoundError,
+  ServiceUnavailableError,
   entrypathFor,
   escapeHtml,
   getIndex,
   getMirrorProject,
   keys,
   listUserNames,
-  nodeHeaderList,
-  sendNodeError,
-  sendStoredFile,
-  setNodeHeaders,
+  mirrorListBody,
   streamWhileStoring,
   type FileEntry,
   type MirrorAccess,
@@ -31,10 +30,10 @@ import {
   type MirrorLink,
   type MirrorListRecord,
   type MirrorProjectRecord,
-  type NodeInfo,
   type PrepareOutcome,
   type SimpleFormat,
 } from '@wheelhouse/core';
+import { bodyHeaders, contentTypeFor, nodeHeaderList, sendStoredBody, type MirrorStatus, type NodeInfo } from '@wheelhouse/http';
 import { CircuitBreaker, UpstreamError, fetchProjectList, fetchProjectPage, getStream, type BreakerPolicy } from './upstream.js';
 
 /** Options of the mirror service. */
@@ -51,18 +50,7 @@ export interface MirrorServiceOptions {
 }
 
 /** Health of one mirror (for `/+status` and metrics). */
-export interface MirrorHealth {
-  stage: string;
-  upstream: string;
-  state: 'ok' | 'failing' | 'circuit-open' | 'offline';
-  fails: number;
-  lastError: string | null;
-  lastSuccess: string | null;
-  cachedProjects: number;
-  listCount: number | null;
-  listFetched: string | null;
-}
-
+export type MirrorHealth = MirrorStatus;
 
 /** The master's mirror access (see module doc). */
 export class MirrorService implements MirrorAccess {
@@ -160,11 +148,8 @@ export class MirrorService implements MirrorAccess {
     }
   }
 
-  serveFile(req: IncomingMessage, res: ServerResponse, stage: string, project: string, link: MirrorLink): void {
-    void this.doServeFile(req, res, stage, project, link);
-  }
-
-  private async doServeFile(req: IncomingMessage, res: ServerResponse, stage: string, project: string, link: MirrorLink): Promise<void> {
+  /** Serves a mirror release file (see module doc); rejects with NotFoundError / BadGatewayError while nothing was sent. */
+  async serveFile(req: IncomingMessage, res: ServerResponse, stage: string, project: string, link: MirrorLink): Promise<void> {
     const { files, node } = this.opts;
     const sha256 = link.sha256!;
     const entrypath = entrypathFor(stage, sha256, link.filename);
@@ -174,28 +159,28 @@ export class MirrorService implements MirrorAccess {
         if (!tx.get(keys.file(entrypath))) tx.set(keys.file(entrypath), entry);
       });
     };
+    const meta = { etag: `"${sha256}"`, contentType: contentTypeFor(link.filename), caching: 'immutable' as const };
     const stored = await files.stat(sha256);
     if (stored) {
       await commit(stored.size).catch(() => undefined);
-      setNodeHeaders(res, node);
-      sendStoredFile(req, res, { path: files.pathFor(sha256), size: stored.size, sha256, modified: Date.now(), contentType: contentTypeFor(link.filename) }, () =>
-        sendNodeError(res, node, 404, `${link.filename} vanished`),
-      );
-      return;
+      return sendStoredBody(req, res, nodeHeaderList(node), { ...meta, modified: Date.now(), path: files.pathFor(sha256), size: stored.size }, () => {
+        throw new NotFoundError(`${link.filename} vanished`);
+      });
     }
-    if (this.opts.offline) return sendNodeError(res, node, 404, `${link.filename} is not cached and the server is offline`);
+    if (this.opts.offline) throw new NotFoundError(`${link.filename} is not cached and the server is offline`);
     let upstream;
     try {
       upstream = await getStream(link.url, this.timeoutMs);
     } catch (err) {
-      return sendNodeError(res, node, 502, `fetching ${link.filename} from upstream failed: ${(err as Error).message}`);
+      throw new BadGatewayError(`fetching ${link.filename} from upstream failed: ${(err as Error).message}`);
     }
     if (upstream.statusCode !== 200) {
       upstream.resume();
-      return sendNodeError(res, node, upstream.statusCode === 404 ? 404 : 502, `upstream answered ${upstream.statusCode ?? '?'} for ${link.url}`);
+      const message = `upstream answered ${upstream.statusCode ?? '?'} for ${link.url}`;
+      throw upstream.statusCode === 404 ? new NotFoundError(message) : new BadGatewayError(message);
     }
     const size = Number(upstream.headers['content-length']);
-    const headers = [...nodeHeaderList(node), 'Content-Type', contentTypeFor(link.filename), 'ETag', `"${sha256}"`, 'Cache-Control', 'public, max-age=31536000, immutable', 'X-Accel-Buffering', 'no'];
+    const headers = [...bodyHeaders(nodeHeaderList(node), meta), 'Content-Type', meta.contentType, 'X-Accel-Buffering', 'no'];
     if (Number.isSafeInteger(size)) headers.push('Content-Length', String(size));
     res.writeHead(200, headers);
     try {
@@ -206,61 +191,59 @@ export class MirrorService implements MirrorAccess {
     }
   }
 
-  serveMetadata(req: IncomingMessage, res: ServerResponse, _stage: string, _project: string, link: MirrorLink): void {
-    void (async () => {
-      const { files, node } = this.opts;
-      const sha = link.core_metadata as string;
-      if (!(await files.has(sha))) {
-        if (this.opts.offline) return sendNodeError(res, node, 404, `metadata of ${link.filename} is not cached and the server is offline`);
-        try {
-          const up = await getStream(`${link.url}.metadata`, this.timeoutMs);
-          if (up.statusCode !== 200) {
-            up.resume();
-            return sendNodeError(res, node, 502, `upstream answered ${up.statusCode ?? '?'} for ${link.url}.metadata`);
-          }
-          await files.put(up, { expectedSha256: sha });
-        } catch (err) {
-          return sendNodeError(res, node, 502, `fetching the metadata of ${link.filename} failed: ${(err as Error).message}`);
-        }
+  /** Serves a mirror link's PEP 658 metadata, fetched from upstream first when not stored. */
+  async serveMetadata(req: IncomingMessage, res: ServerResponse, _stage: string, _project: string, link: MirrorLink): Promise<void> {
+    const { files, node } = this.opts;
+    const sha = link.core_metadata as string;
+    if (!(await files.has(sha))) {
+      if (this.opts.offline) throw new NotFoundError(`metadata of ${link.filename} is not cached and the server is offline`);
+      let up;
+      try {
+        up = await getStream(`${link.url}.metadata`, this.timeoutMs);
+      } catch (err) {
+        throw new BadGatewayError(`fetching the metadata of ${link.filename} failed: ${(err as Error).message}`);
       }
-      const st = await files.stat(sha);
-      setNodeHeaders(res, node);
-      sendStoredFile(req, res, { path: files.pathFor(sha), size: st?.size ?? 0, sha256: sha, modified: Date.now(), contentType: 'text/plain; charset=utf-8' }, () =>
-        sendNodeError(res, node, 404, 'metadata vanished'),
-      );
-    })();
+      if (up.statusCode !== 200) {
+        up.resume();
+        throw new BadGatewayError(`upstream answered ${up.statusCode ?? '?'} for ${link.url}.metadata`);
+      }
+      try {
+        await files.put(up, { expectedSha256: sha });
+      } catch (err) {
+        throw new BadGatewayError(`fetching the metadata of ${link.filename} failed: ${(err as Error).message}`);
+      }
+    }
+    const st = await files.stat(sha);
+    const meta = { etag: `"${sha}"`, modified: Date.now(), contentType: 'text/plain; charset=utf-8', caching: 'immutable' as const };
+    return sendStoredBody(req, res, nodeHeaderList(node), { ...meta, path: files.pathFor(sha), size: st?.size ?? 0 }, () => {
+      throw new NotFoundError('metadata vanished');
+    });
   }
 
-  serveList(req: IncomingMessage, res: ServerResponse, stage: string, format: SimpleFormat): void {
-    void (async () => {
-      const { node, files, changelog } = this.opts;
-      const cfg = this.config(stage);
-      let rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
-      const stale = !rec || Date.now() - rec.fetched > cfg.mirror_cache_expiry * 1000;
-      if (stale && !this.opts.offline) {
-        const work = this.refreshList(stage);
-        if (!rec) {
-          try {
-            await work;
-          } catch (err) {
-            return sendNodeError(res, node, 502, `the project list of ${stage} was never fetched and upstream failed: ${(err as Error).message}`);
-          }
-          rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
-        } else work.catch(() => undefined);
-      }
-      if (!rec) return sendNodeError(res, node, 404, `no project list cached for ${stage}`);
-      const sha256 = format === 'json' ? rec.json_sha256 : rec.html_sha256;
-      const size = format === 'json' ? rec.json_size : rec.html_size;
-      setNodeHeaders(res, node);
-      res.setHeader('Vary', 'Accept');
-      sendStoredFile(
-        req,
-        res,
-        { path: files.pathFor(sha256), size, sha256, modified: rec.fetched, contentType: format === 'json' ? 'application/vnd.pypi.simple.v1+json' : 'text/html; charset=utf-8' },
-        () => sendNodeError(res, node, 503, 'the project list page is not on this node yet'),
-      );
-      res.setHeader('Cache-Control', 'max-age=0, must-revalidate');
-    })();
+  /**
+   * Serves the full project list: a mutable page (it changes at each refresh; ETag and
+   * `max-age=0, must-revalidate`, 304 on a current validator), fetched first when never fetched.
+   */
+  async serveList(req: IncomingMessage, res: ServerResponse, stage: string, format: SimpleFormat): Promise<void> {
+    const { node, files, changelog } = this.opts;
+    const cfg = this.config(stage);
+    let rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
+    const stale = !rec || Date.now() - rec.fetched > cfg.mirror_cache_expiry * 1000;
+    if (stale && !this.opts.offline) {
+      const work = this.refreshList(stage);
+      if (!rec) {
+        try {
+          await work;
+        } catch (err) {
+          throw new BadGatewayError(`the project list of ${stage} was never fetched and upstream failed: ${(err as Error).message}`);
+        }
+        rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
+      } else work.catch(() => undefined);
+    }
+    if (!rec) throw new NotFoundError(`no project list cached for ${stage}`);
+    return sendStoredBody(req, res, nodeHeaderList(node), mirrorListBody(files, rec, format), () => {
+      throw new ServiceUnavailableError('the project list page is not on this node yet');
+    });
   }
 
   /** Fetches the full project list streamed, stores it as two pages, commits their record. */

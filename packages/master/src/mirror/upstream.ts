@@ -8,7 +8,8 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { request } from 'undici';
 import { Parser } from 'htmlparser2';
-import { normalizeProjectName, parseFileName, SERVER_VERSION, type MirrorLink } from '@wheelhouse/core';
+import { normalizeProjectName, parseFileName, type MirrorLink } from '@wheelhouse/core';
+import { SERVER_VERSION } from '@wheelhouse/http';
 
 /** Media types asked for a project page: JSON first, HTML as fallback (PEP 691). */
 export const PROJECT_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01';

@@ -1,6 +1,6 @@
+/** devpi-client's PUSH method on a running master (the rewrite itself: packages/http/src/push-method.test.ts). */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rewritePush } from './push-method.js';
 import { makeWheel, RawConnection, startMaster, uploadForm, userWithIndex, type TestMaster } from './master-app.test-helpers.js';
 
 let m: TestMaster;
@@ -41,16 +41,6 @@ const targetLinks = async (project: string, version: string): Promise<string[]> 
   const body = (await res.json()) as { result: { '+links': Array<{ href: string }> } };
   return body.result['+links'].map((l) => l.href);
 };
-
-test('rewritePush turns a PUSH request line into POST without touching the input or other bytes', () => {
-  const input = Buffer.from('PUSH /u/i HTTP/1.1\r\n\r\n');
-  const out = rewritePush(input);
-  assert.equal(out.toString(), 'POST /u/i HTTP/1.1\r\n\r\n');
-  assert.equal(input.toString(), 'PUSH /u/i HTTP/1.1\r\n\r\n');
-  const other = Buffer.from('GET / HTTP/1.1\r\n\r\n');
-  assert.equal(rewritePush(other), other);
-  assert.equal(rewritePush(Buffer.from('PUS')).toString(), 'PUS');
-});
 
 test('PUSH with a JSON body gets the push actionlog, and the keep-alive connection serves a GET after it', async () => {
   const conn = await RawConnection.open(m.port);

@@ -1,0 +1,47 @@
+/**
+ * The one table from error codes to HTTP statuses. Errors keep a stable `code` and a message for
+ * people (core's `WheelhouseError`, changelog's `ChangelogError`); which status a code answers is
+ * decided here and nowhere else. A code not in the table is a defect: 500.
+ */
+
+/** HTTP status per error code (core's errors, then changelog's). */
+export const ERROR_STATUS: Readonly<Record<string, number>> = {
+  EBADREQUEST: 400,
+  EUNAUTHORIZED: 401,
+  EFORBIDDEN: 403,
+  ENOTFOUND: 404,
+  ENOTACCEPTABLE: 406,
+  ECONFLICT: 409,
+  // core's PayloadTooLargeError and changelog's TooLargeError (a stored file over its limit)
+  ETOOLARGE: 413,
+  EBADGATEWAY: 502,
+  EUNAVAILABLE: 503,
+  // changelog: stored bytes differ from the sha256/size expected (e.g. upstream sent other bytes)
+  EINTEGRITY: 502,
+};
+
+/** An error that carries a stable code (and optionally extra response headers). */
+export interface CodedError {
+  code: string;
+  message: string;
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** True for an error whose `code` is in {@link ERROR_STATUS}. */
+export function isMappedError(err: unknown): err is CodedError {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(ERROR_STATUS, code);
+}
+
+/** express body-parser errors (`entity.parse.failed`, `entity.too.large`) carry their own 4xx status. */
+export function isBodyParserError(err: unknown): err is { status: number; type: string; message: string } {
+  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err && typeof (err as { status: unknown }).status === 'number';
+}
+
+/** The HTTP status `err` answers: its code's status, a body-parser error's own, else 500. */
+export function statusOf(err: unknown): number {
+  if (isMappedError(err)) return ERROR_STATUS[err.code]!;
+  if (isBodyParserError(err)) return err.status;
+  return 500;
+}

@@ -1,0 +1,22 @@
+/** The HTTP layer every node shares: server, devpi headers, JSON and error answers, guard, file responses, status shapes. */
+export { createNodeServer, httpUrl, reachableHost, type Bound, type NodeServer, type NodeServerOptions } from './node-server.js';
+export { acceptPushMethod, rewritePush } from './push-method.js';
+export { nodeFilePath, readNodeFile, removeNodeFile, writeNodeFile, type NodeFile } from './node-file.js';
+export { SERVER_VERSION, nodeHeaderList, setNodeHeaders, type NodeInfo } from './node-headers.js';
+export type { KnownReplica, MasterStatus, MirrorStatus, NodeStatus, ProxyBackendStatus, ProxyStatus, ReplicaStatus } from './node-status.js';
+export { ERROR_STATUS, isBodyParserError, isMappedError, statusOf, type CodedError } from './error-status.js';
+export { publicMessage, sendError, sendJson, toReasonPhrase, type Envelope } from './respond.js';
+export { guard, type GuardOptions, type RawHandler } from './guard.js';
+export {
+  bodyHeaders,
+  contentTypeFor,
+  isNotModified,
+  parseRange,
+  planResponse,
+  sendBody,
+  sendStoredBody,
+  type BodyMeta,
+  type Caching,
+  type Plan,
+  type StoredBody,
+} from './file-response.js';

@@ -1,0 +1,89 @@
+/**
+ * The shapes of `GET /+status` (devpi's `/+status` with wheelhouse's fields) as each role produces
+ * them. Type aliases (not interfaces) so they pass where `Record<string, unknown>` is expected.
+ */
+
+/** One mirror index of a master. */
+export type MirrorStatus = {
+  stage: string;
+  upstream: string;
+  state: 'ok' | 'failing' | 'circuit-open' | 'offline';
+  fails: number;
+  lastError: string | null;
+  lastSuccess: string | null;
+  cachedProjects: number;
+  listCount: number | null;
+  listFetched: string | null;
+};
+
+/** A replica as its master saw it on the changelog feed. */
+export type KnownReplica = {
+  id: string;
+  /** the replica's outside URL, as it says */
+  url: string;
+  /** last serial sent to (or applied by) the replica */
+  serial: number;
+  /** ISO 8601 */
+  lastSeen: string;
+  /** an open stream to it right now */
+  streaming: boolean;
+  'lag-serials': number;
+};
+
+/** A master's status. Times are ISO 8601 unless named `-seconds`/`-timestamp` (s since epoch). */
+export type MasterStatus = {
+  role: 'MASTER';
+  uuid: string;
+  serial: number;
+  'last-commit-timestamp': number | null;
+  'started-at': string;
+  'uptime-seconds': number;
+  'server-version': string;
+  'outside-url': string | null;
+  'password-cache-entries': number;
+  'memory-rss-bytes': number;
+  mirrors: MirrorStatus[];
+  replicas: KnownReplica[];
+};
+
+/** A replica's status (`generation.ts` builds it; `building-next` while following a new master). */
+export type ReplicaStatus = {
+  role: 'REPLICA';
+  uuid: string;
+  'master-uuid': string;
+  'master-url': string;
+  'replica-id': string;
+  serial: number;
+  'master-serial': number;
+  'lag-serials': number;
+  'lag-seconds': number | null;
+  [field: string]: unknown;
+};
+
+/** One backend as the proxy sees it. */
+export type ProxyBackendStatus = {
+  name: string;
+  url: string;
+  role: 'master' | 'replica';
+  usable: boolean;
+  up: boolean;
+  draining: boolean;
+  ejected: boolean;
+  ejections: number;
+  serial: number;
+  'lag-serials': number | null;
+  outstanding: number;
+  requests: number;
+  'last-check': string | null;
+  'last-error': string | null;
+};
+
+/** The proxy's status. */
+export type ProxyStatus = {
+  role: 'PROXY';
+  'write-serial': number;
+  backends: ProxyBackendStatus[];
+};
+
+/** What any node answers on `/+status`. */
+export type NodeStatus = MasterStatus | ReplicaStatus | ProxyStatus;
