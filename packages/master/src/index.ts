@@ -5,7 +5,6 @@ export * from './write-api.js';
 export * from './push-method.js';
 export * from './upload/upload-form.js';
 export * from './upload/legacy-upload.js';
-export * from './changelog-feed.js';
 export * from './node-file.js';
 export * from './dump/dump-format.js';
 export * from './dump/snapshot.js';

@@ -26,7 +26,7 @@ import {
   type NodeInfo,
 } from '@wheelhouse/core';
 import { acceptPushMethod } from './push-method.js';
-import { createChangelogFeed } from './changelog-feed.js';
+import { createChangelogFeed } from '@wheelhouse/replication';
 import { MirrorService } from './mirror/mirror-service.js';
 import { removeNodeFile, writeNodeFile } from './node-file.js';
 import { createWriteApi } from './write-api.js';

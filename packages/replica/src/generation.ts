@@ -25,10 +25,7 @@ import {
   type NodeInfo,
   type NodeMetrics,
 } from '@wheelhouse/core';
-import { createChangelogFeed } from '@wheelhouse/master';
-import type { MasterClient } from './master-client.js';
-import { Tailer } from './tailer.js';
-import { FileReplicator } from './file-replicator.js';
+import { FileReplicator, Tailer, createChangelogFeed, type MasterClient } from '@wheelhouse/replication';
 import { createWriteForwarder } from './write-forwarder.js';
 import { MirrorViaMaster } from './mirror-via-master.js';
 

@@ -28,7 +28,7 @@ import {
   type PrepareOutcome,
   type SimpleFormat,
 } from '@wheelhouse/core';
-import type { MasterClient } from './master-client.js';
+import type { MasterClient } from '@wheelhouse/replication';
 
 /** Timeout of a page request to the master (which may have to ask upstream), ms. */
 const PAGE_TIMEOUT_MS = 30_000;

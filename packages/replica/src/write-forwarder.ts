@@ -13,7 +13,7 @@ import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { Changelog } from '@wheelhouse/changelog';
 import { outsideUrl, sendJson, toReasonPhrase } from '@wheelhouse/core';
-import type { MasterClient } from './master-client.js';
+import type { MasterClient } from '@wheelhouse/replication';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici sets itself. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect']);
