@@ -47,20 +47,6 @@ export class RecordFormatError extends ChangelogError {
   }
 }
 
-/** A replication frame whose payload does not match its checksum. Code 'EFRAMECHECKSUM'. */
-export class FrameChecksumError extends ChangelogError {
-  constructor(length: number) {
-    super('EFRAMECHECKSUM', `frame checksum mismatch (payload of ${length} bytes)`);
-  }
-}
-
-/** A replication frame with an impossible header (length > 256 MiB). Code 'EFRAMEFORMAT'. */
-export class FrameFormatError extends ChangelogError {
-  constructor(message: string) {
-    super('EFRAMEFORMAT', `invalid frame: ${message}`);
-  }
-}
-
 /**
  * Stored content does not match what the caller expected. Code 'EINTEGRITY'.
  * `kind` says what was compared: the sha256 hex digest or the size in bytes (as a decimal string).

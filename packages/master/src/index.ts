@@ -4,7 +4,7 @@ export * from './init.js';
 export * from './write-api.js';
 export * from './upload/upload-form.js';
 export * from './upload/legacy-upload.js';
-export * from './changelog-feed.js';
+
 export * from './dump/dump-format.js';
 export * from './dump/snapshot.js';
 export * from './dump/export.js';

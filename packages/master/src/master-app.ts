@@ -24,7 +24,7 @@ import {
   logRequest,
 } from '@wheelhouse/core';
 import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
-import { createChangelogFeed } from './changelog-feed.js';
+import { createChangelogFeed } from '@wheelhouse/replication';
 import { MirrorService } from './mirror/mirror-service.js';
 import { createWriteApi } from './write-api.js';
 

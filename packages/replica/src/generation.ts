@@ -24,12 +24,10 @@ import {
   type NodeMetrics,
 } from '@wheelhouse/core';
 import { guard, setNodeHeaders, type NodeInfo, type ReplicaStatus } from '@wheelhouse/http';
-import { createChangelogFeed } from '@wheelhouse/master';
-import type { MasterClient } from './master-client.js';
-import { Tailer } from './tailer.js';
-import { FileReplicator } from './file-replicator.js';
+import { FileReplicator, Tailer, createChangelogFeed, type MasterClient } from '@wheelhouse/replication';
 import { createWriteForwarder } from './write-forwarder.js';
 import { MirrorViaMaster } from './mirror-via-master.js';
+import { replicaLagSerials, replicaReadiness, replicaStatus, type Readiness } from './replica-status.js';
 
 /** What a generation shares with the replica around it. */
 export interface GenerationContext {
@@ -89,44 +87,15 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   const pages = new SimplePages(changelog);
   const node: NodeInfo = { role: 'replica', uuid: changelog.uuid, masterUuid: () => tailer.state.masterUuid, serial: () => changelog.head };
   const startedAt = Date.now();
-  const lagSerials = (): number => (tailer.state.superseded ? 0 : Math.max(0, tailer.state.masterSerial - changelog.head));
-
-  const status = (): ReplicaStatus => {
-    const t = tailer.state;
-    const f = replicator.stats();
-    return {
-      role: 'REPLICA',
-      uuid: changelog.uuid,
-      'master-uuid': t.masterUuid,
-      'master-url': ctx.masterUrl,
-      'replica-id': ctx.replicaId,
-      serial: changelog.head,
-      'master-serial': t.masterSerial,
-      'lag-serials': lagSerials(),
-      'lag-seconds': t.inSyncAt && lagSerials() === 0 ? 0 : t.inSyncAt ? Math.round((Date.now() - t.inSyncAt) / 1000) : null,
-      'last-master-contact': t.lastContact ? new Date(t.lastContact).toISOString() : null,
-      'in-sync-at': t.inSyncAt ? new Date(t.inSyncAt).toISOString() : null,
-      'initial-sync-done': t.initialSyncDone,
-      'replication-error': t.error ?? null,
-      'replication-fatal': t.fatal ?? null,
-      'superseded-by-master': t.superseded ?? null,
-      'records-applied': t.applied,
-      'files-queued': f.queued,
-      'files-fetched': f.fetched,
-      'files-failed': f.failed.map((x) => ({ ...x, retryAt: new Date(x.retryAt).toISOString() })),
-      'generation-started-at': new Date(startedAt).toISOString(),
-      'memory-rss-bytes': process.memoryUsage().rss,
-      ...ctx.extraStatus(),
-    };
-  };
-  const ready = (): { ready: boolean; reason?: string } => {
-    if (tailer.state.fatal) return { ready: false, reason: tailer.state.fatal };
-    // following a new master: the old state keeps being served until the new one is complete
-    if (tailer.state.superseded && ctx.following) return { ready: true };
-    if (!tailer.state.initialSyncDone) return { ready: false, reason: 'initial sync with the master not done yet' };
-    if (lagSerials() > ctx.maxLagSerials) return { ready: false, reason: `${lagSerials()} serials behind the master (bound ${ctx.maxLagSerials})` };
-    return { ready: true };
-  };
+  const lagSerials = (): number => replicaLagSerials(tailer.state, changelog.head);
+  const status = (): ReplicaStatus => ({
+    ...replicaStatus(
+      { tail: tailer.state, files: replicator.stats(), uuid: changelog.uuid, serial: changelog.head, masterUrl: ctx.masterUrl, replicaId: ctx.replicaId, startedAt, rssBytes: process.memoryUsage().rss },
+      Date.now(),
+    ),
+    ...ctx.extraStatus(),
+  });
+  const ready = (): Readiness => replicaReadiness(tailer.state, lagSerials(), { maxLagSerials: ctx.maxLagSerials, following: ctx.following });
 
   const forward = createWriteForwarder({
     changelog,

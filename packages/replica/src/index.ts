@@ -1,8 +1,5 @@
 /** The replica: changelog tailer, file replication, write forwarding, composition root. */
 export * from './replica-app.js';
-export * from './tailer.js';
-export * from './file-replicator.js';
 export * from './write-forwarder.js';
-export * from './master-client.js';
 export * from './generation.js';
 export * from './mirror-via-master.js';

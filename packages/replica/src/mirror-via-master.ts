@@ -26,7 +26,7 @@ import {
   type SimpleFormat,
 } from '@wheelhouse/core';
 import { bodyHeaders, contentTypeFor, isNotModified, nodeHeaderList, sendStoredBody, type BodyMeta, type NodeInfo } from '@wheelhouse/http';
-import type { MasterClient } from './master-client.js';
+import type { MasterClient } from '@wheelhouse/replication';
 
 /** Timeout of a page request to the master (which may have to ask upstream), ms. */
 const PAGE_TIMEOUT_MS = 30_000;

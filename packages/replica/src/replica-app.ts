@@ -19,10 +19,8 @@ import { pino, type Logger } from 'pino';
 import { FileStore, type ChangeRecord } from '@wheelhouse/changelog';
 import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, type PageSource } from '@wheelhouse/core';
 import { createNodeServer, httpUrl } from '@wheelhouse/http';
-import { MasterClient } from './master-client.js';
+import { MasterClient, type FileReplicator, type Tailer } from '@wheelhouse/replication';
 import { openGeneration, type Generation, type GenerationContext } from './generation.js';
-import type { Tailer } from './tailer.js';
-import type { FileReplicator } from './file-replicator.js';
 
 /** Configuration of a replica. */
 export interface ReplicaConfig {

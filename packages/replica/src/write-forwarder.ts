@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { Changelog } from '@wheelhouse/changelog';
 import { outsideUrl } from '@wheelhouse/core';
 import { sendJson, toReasonPhrase } from '@wheelhouse/http';
-import type { MasterClient } from './master-client.js';
+import type { MasterClient } from '@wheelhouse/replication';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici sets itself. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect']);

@@ -11,7 +11,8 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { Changelog, FileStore, FrameDecoder, decodeRecord, type EncodedRecord } from '@wheelhouse/changelog';
+import { Changelog, FileStore, decodeRecord, type EncodedRecord } from '@wheelhouse/changelog';
+import { FrameDecoder } from '@wheelhouse/replication';
 import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner } from '@wheelhouse/core';
 import { readNodeFile } from '@wheelhouse/http';
 

@@ -14,13 +14,16 @@
  * - `GET /+blob/{sha256}`: the bytes of a stored file, for replica file replication.
  *
  * Each frame is `length (4 bytes) | checksum (8 bytes) | msgpack record` (`encodeFrame`). The master
- * keeps a list of the replicas that poll it (id, outside URL, applied serial, last seen).
+ * keeps a list of the replicas that poll it (id, outside URL, applied serial, last seen). The
+ * frames themselves come from `feed-frames.ts` (no HTTP there); this router only maps them onto
+ * express. Masters and replicas mount the same router (replicas: backups, chained replicas).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import express, { type Request, type Response, type Router } from 'express';
-import { StoreClosedError, encodeFrame, type Changelog, type FileStore } from '@wheelhouse/changelog';
-import { ForbiddenError, NotFoundError, handle, param, type TokenSigner } from '@wheelhouse/core';
+import { StoreClosedError, type Changelog, type FileStore } from '@wheelhouse/changelog';
+import { NotFoundError, handle, param, type TokenSigner } from '@wheelhouse/core';
+import { FEED_HEARTBEAT_MS, FEED_POLL_MS, authorizeReplica, feedFrames, feedRecord, parseFeedSpec } from './feed-frames.js';
 
 /** Media type of the feed's body. */
 export const FEED_CONTENT_TYPE = 'application/x-wheelhouse-changelog';
@@ -50,8 +53,6 @@ export interface FeedOptions {
   heartbeatMs?: number;
 }
 
-const HEARTBEAT = encodeFrame(new Uint8Array(0));
-
 /** The replica list plus the feed router. */
 export interface ChangelogFeed {
   router: Router;
@@ -61,18 +62,10 @@ export interface ChangelogFeed {
 /** Builds the feed (see module doc). */
 export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
   const { changelog, files, replicaTokens } = opts;
-  const pollMs = opts.pollMs ?? 30_000;
-  const heartbeatMs = opts.heartbeatMs ?? 5_000;
+  const pollMs = opts.pollMs ?? FEED_POLL_MS;
+  const heartbeatMs = opts.heartbeatMs ?? FEED_HEARTBEAT_MS;
   const known = new Map<string, ReplicaInfo>();
   const router = express.Router();
-
-  const authorize = (req: Request): void => {
-    const auth = req.headers.authorization ?? '';
-    const token = /^Bearer (.+)$/i.exec(auth)?.[1];
-    if (!token || replicaTokens.verify(token, '+replica') === undefined) {
-      throw new ForbiddenError('the changelog is only served to replicas with a valid replica token (same --secret-file as the master)');
-    }
-  };
 
   const register = (req: Request, since: number): ReplicaInfo | undefined => {
     const id = req.headers['x-wheelhouse-replica-id'];
@@ -87,22 +80,16 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
   };
 
   router.get('/\\+changelog/:spec', handle(async (req: Request, res: Response) => {
-    authorize(req);
-    const spec = param(req, 'spec');
-    const m = /^(\d+)(-?)$/.exec(spec);
-    if (!m) throw new NotFoundError(`no such changelog entry '${spec}'`);
-    const since = Number(m[1]);
-    const streaming = m[2] === '-';
-    if (since > changelog.head + 1) throw new NotFoundError(`serial ${since} is beyond the next serial ${changelog.head + 1}`);
+    authorizeReplica(req.headers.authorization, replicaTokens);
+    const { since, streaming } = parseFeedSpec(param(req, 'spec'), changelog.head);
     const replica = register(req, since);
     res.setHeader('Content-Type', FEED_CONTENT_TYPE);
     res.setHeader('Cache-Control', 'no-store');
     if (!streaming) {
-      if (since > changelog.head && !(await changelog.waitForSerial(since, pollMs))) return void res.status(202).end();
-      const rec = await changelog.getRecord(since);
-      if (!rec) throw new NotFoundError(`serial ${since} is not in the changelog`);
+      const frame = await feedRecord(changelog, since, pollMs);
+      if (!frame) return void res.status(202).end();
       res.setHeader('X-Devpi-Serial', String(changelog.head));
-      res.end(encodeFrame(rec.bytes));
+      res.end(frame);
       return;
     }
     try {
@@ -115,35 +102,18 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
   }));
 
   async function stream(res: Response, since: number, replica: ReplicaInfo | undefined): Promise<void> {
-    let closed = false;
-    res.on('close', () => (closed = true));
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
     if (replica) replica.streaming = true;
-    const touch = (serial: number): void => {
-      if (!replica) return;
-      replica.lastSeen = Date.now();
-      if (serial >= 0) replica.serial = Math.max(replica.serial, serial);
-    };
     try {
-      let next = since;
-      let idleSince = Date.now();
       res.setHeader('X-Devpi-Serial', String(changelog.head));
       res.status(200);
       res.flushHeaders();
-      while (!closed) {
-        for await (const rec of changelog.changesSince(next)) {
-          if (closed) break;
-          if (!res.write(encodeFrame(rec.bytes))) await new Promise((r) => res.once('drain', r));
-          next = rec.serial + 1;
-          idleSince = Date.now();
-        }
-        if (closed) break;
-        const remaining = pollMs - (Date.now() - idleSince);
-        if (remaining <= 0) break;
-        touch(next - 1);
-        const arrived = await changelog.waitForSerial(next, Math.min(remaining, heartbeatMs));
-        if (!arrived && !closed) {
-          res.write(HEARTBEAT);
-          touch(-1);
+      for await (const item of feedFrames(changelog, since, { pollMs, heartbeatMs, signal: gone.signal })) {
+        if (!res.write(item.frame)) await new Promise((r) => res.once('drain', r));
+        if (replica) {
+          replica.lastSeen = Date.now();
+          if (item.kind === 'record') replica.serial = Math.max(replica.serial, item.serial);
         }
       }
       res.end();
@@ -156,7 +126,7 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
   }
 
   router.get('/\\+blob/:sha256', handle(async (req: Request, res: Response) => {
-    authorize(req);
+    authorizeReplica(req.headers.authorization, replicaTokens);
     const sha256 = param(req, 'sha256');
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new NotFoundError(`no such file ${sha256}`);
     const path = files.pathFor(sha256);

@@ -5,7 +5,7 @@
  *   n bytes  payload (an encoded change record)
  */
 import { createHash } from 'node:crypto';
-import { FrameChecksumError, FrameFormatError } from './errors.js';
+import { FrameChecksumError, FrameFormatError } from './frame-errors.js';
 
 /** Bytes before each payload: length (4) + checksum (8). */
 export const FRAME_HEADER_BYTES = 12;

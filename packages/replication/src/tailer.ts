@@ -6,9 +6,10 @@
  * 5 s) and retry for ever; a master with another store UUID than the one first met is a different
  * history, and stops replication with a fatal state while reads go on from the old state.
  */
-import { FrameDecoder, type Changelog } from '@wheelhouse/changelog';
+import type { Changelog } from '@wheelhouse/changelog';
 import type { Logger } from 'pino';
-import type { MasterClient } from './master-client.js';
+import { FrameDecoder } from './frames.js';
+import type { MasterSource } from './master-source.js';
 
 /** What the tailer reports (for `/+status`, readiness and metrics). */
 export interface TailState {
@@ -35,7 +36,8 @@ export interface TailState {
 /** Options of the tailer. */
 export interface TailerOptions {
   changelog: Changelog;
-  master: MasterClient;
+  /** The master (`MasterClient`, or a fake in tests). */
+  master: MasterSource;
   log: Logger;
   /** The master's long-poll time plus slack, ms. */
   pollMs?: number;
@@ -128,7 +130,7 @@ export class Tailer {
   private async pollOnce(): Promise<void> {
     const { changelog, master } = this.opts;
     const since = changelog.head + 1;
-    const res = await master.get(`/+changelog/${since}-`, (this.opts.pollMs ?? 30_000) + 15_000);
+    const res = await master.streamChangelog(since, (this.opts.pollMs ?? 30_000) + 15_000);
     // destroying the body (on stop, or a refused master) must never raise an unhandled 'error'
     res.body.on('error', () => undefined);
     this.abort = () => res.body.destroy();

@@ -12,7 +12,8 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { ChangeRecord, Changelog, FileStore } from '@wheelhouse/changelog';
 import { contentTypeFor, streamWhileStoring, type FileEntry, type MirrorListRecord } from '@wheelhouse/core';
-import type { MasterClient } from './master-client.js';
+import { DEFAULT_BLOB_RETRY, blobRetryDelayMs } from './blob-retry.js';
+import type { MasterSource } from './master-source.js';
 
 /** A file that could not be replicated yet. */
 export interface FailedFile {
@@ -27,7 +28,8 @@ export interface FailedFile {
 export interface FileReplicatorOptions {
   changelog: Changelog;
   files: FileStore;
-  master: MasterClient;
+  /** The master (`MasterClient`, or a fake in tests). */
+  master: MasterSource;
   log: Logger;
   /** Parallel downloads (default 4). */
   concurrency?: number;
@@ -92,7 +94,7 @@ export class FileReplicator {
   private async fetch(sha256: string): Promise<void> {
     try {
       if (!(await this.opts.files.has(sha256))) {
-        const res = await this.opts.master.get(`/+blob/${sha256}`, FETCH_TIMEOUT_MS);
+        const res = await this.opts.master.fetchBlob(sha256, FETCH_TIMEOUT_MS);
         if (res.statusCode !== 200) {
           const text = await res.body.text().catch(() => '');
           throw new Error(`master answered ${res.statusCode}: ${text.slice(0, 200)}`);
@@ -106,7 +108,7 @@ export class FileReplicator {
     } catch (err) {
       const previous = this.failed.get(sha256);
       const attempts = (previous?.attempts ?? 0) + 1;
-      const delay = Math.min((this.opts.retryMs ?? 1_000) * 2 ** (attempts - 1), this.opts.maxRetryMs ?? 60_000);
+      const delay = blobRetryDelayMs(attempts, { firstMs: this.opts.retryMs ?? DEFAULT_BLOB_RETRY.firstMs, maxMs: this.opts.maxRetryMs ?? DEFAULT_BLOB_RETRY.maxMs });
       const error = (err as Error).message;
       this.failed.set(sha256, { sha256, error, attempts, retryAt: Date.now() + delay });
       if (attempts === 1 || attempts % 10 === 0) this.opts.log.warn({ sha256, attempts, err: error }, 'file replication failed; will retry');
@@ -135,7 +137,7 @@ export class FileReplicator {
     };
     let upstream;
     try {
-      upstream = await this.opts.master.get(`/+blob/${sha256}`, FETCH_TIMEOUT_MS);
+      upstream = await this.opts.master.fetchBlob(sha256, FETCH_TIMEOUT_MS);
     } catch (err) {
       return fail(502, `${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FrameChecksumError, FrameFormatError } from './errors.js';
-import { FrameDecoder, encodeFrame } from './frame.js';
+import { FrameChecksumError, FrameFormatError } from './frame-errors.js';
+import { FrameDecoder, encodeFrame } from './frames.js';
 
 const payloads = [new Uint8Array([1, 2, 3]), new Uint8Array(0), Uint8Array.from({ length: 1000 }, (_, i) => i % 251)];
 const stream = Buffer.concat(payloads.map(encodeFrame));

@@ -1,10 +1,12 @@
 /**
  * How a replica talks to its master: one undici agent, a fresh short-lived replica token on every
  * request (`Authorization: Bearer`, signed with the shared secret's replica key), and the replica's
- * identity headers so the master can list it.
+ * identity headers so the master can list it. It is the `MasterSource` of the tailer and the file
+ * replicator; write forwarding and mirror access use `get` and `agent` directly.
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, type TokenSigner } from '@wheelhouse/core';
+import type { MasterSource } from './master-source.js';
 
 /** Identity and credentials of the replica towards its master. */
 export interface MasterClientOptions {
@@ -17,11 +19,8 @@ export interface MasterClientOptions {
   replicaUrl: string;
 }
 
-/** A response as undici gives it. */
-export type MasterResponse = Dispatcher.ResponseData;
-
 /** Sends requests to the master (see module doc). */
-export class MasterClient {
+export class MasterClient implements MasterSource {
   readonly agent = new Agent({ keepAliveTimeout: 60_000, connections: 32 });
   constructor(readonly opts: MasterClientOptions) {}
 
@@ -35,7 +34,7 @@ export class MasterClient {
   }
 
   /** A replica-authorised GET of `path` (e.g. `/+changelog/5-`). Timeouts in ms. */
-  get(path: string, timeoutMs: number): Promise<MasterResponse> {
+  get(path: string, timeoutMs: number): Promise<Dispatcher.ResponseData> {
     return request(this.opts.masterUrl + path, {
       dispatcher: this.agent,
       headers: this.replicaHeaders(),
@@ -44,6 +43,17 @@ export class MasterClient {
     });
   }
 
+  /** `GET /+changelog/{since}-` (see `MasterSource`). */
+  streamChangelog(since: number, timeoutMs: number): Promise<Dispatcher.ResponseData> {
+    return this.get(`/+changelog/${since}-`, timeoutMs);
+  }
+
+  /** `GET /+blob/{sha256}` (see `MasterSource`). */
+  fetchBlob(sha256: string, timeoutMs: number): Promise<Dispatcher.ResponseData> {
+    return this.get(`/+blob/${sha256}`, timeoutMs);
+  }
+
+  /** Closes the agent's connections. */
   async close(): Promise<void> {
     await this.agent.close();
   }
