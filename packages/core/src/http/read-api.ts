@@ -7,7 +7,8 @@
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { indexView, requireIndex } from '../model/indexes.js';
-import { keys, type FileEntry, type ReleaseLink, type ReleaseRecord } from '../model/records.js';
+import type { FileEntry, ReleaseLink, ReleaseRecord } from '../model/records.js';
+import { keys } from '../model/keys.js';
 import { mergedReleases, projectExists } from '../model/releases.js';
 import { explainProject } from '../model/mirrors.js';
 import { listUserNames, requireUser, userView } from '../model/users.js';
