@@ -9,12 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { normalizeProjectName, wheelEscape } from '@wheelhouse/core';
 
 export const PYPI_NAMES_GZ = '/work/shared/data/pypi-names.txt.gz';
-
-function normalize(name: string): string {
-  return name.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
-}
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -22,7 +19,7 @@ function escapeHtml(s: string): string {
 
 /** A project page like a popular project's: `versions` releases, a wheel and an sdist each. */
 function projectPage(name: string, versions: number): string {
-  const dist = name.replace(/-/g, '_');
+  const dist = wheelEscape(name);
   const files = [];
   for (let i = 0; i < versions; i++) {
     const v = `${Math.floor(i / 10)}.${i % 10}.0`;
@@ -64,7 +61,7 @@ export class MirrorUpstream {
           for await (const line of lines) {
             const n = line.trim();
             if (!n) continue;
-            batch += `<a href="/simple/${escapeHtml(normalize(n))}/">${escapeHtml(n)}</a>\n`;
+            batch += `<a href="/simple/${escapeHtml(normalizeProjectName(n))}/">${escapeHtml(n)}</a>\n`;
             if (batch.length > 64 * 1024) {
               if (!res.write(batch)) await new Promise((r) => res.once('drain', r));
               batch = '';

@@ -6,6 +6,24 @@ export * from './acl.js';
 export * from './validation.js';
 export * from './wheel-metadata.js';
 export * from './model/records.js';
+export {
+  formatKey,
+  keyKind,
+  keys,
+  lastSegment,
+  parseKey,
+  type FileKey,
+  type IndexKey,
+  type KeyKind,
+  type MirrorListKey,
+  type MirrorProjectKey,
+  type ProjectKey,
+  type ReleaseKey,
+  type StorageKey,
+  type UserKey,
+} from './model/keys.js';
+export { entrypathFor, parseEntrypath, parseStage, siblingEntrypath, splitStage, stageOfEntrypath, stagePath, type Entrypath } from './model/stage-paths.js';
+export { blobsNamedBy, blobsNamedByState } from './model/named-blobs.js';
 export * from './model/state.js';
 export * from './model/users.js';
 export * from './model/indexes.js';

@@ -33,6 +33,25 @@ test('normalizeProjectName: runs of non-alphanumerics become one dash, lower-cas
   assert.equal(normalizeProjectName(normalizeProjectName('Zope.Interface_X')), 'zope-interface-x');
 });
 
+test('normalizeProjectName equals PEP 503 on every valid name (the edge cases)', () => {
+  const pep503 = (name: string): string => name.replace(/[-_.]+/g, '-').toLowerCase();
+  for (const name of ['a', 'A', '0', 'a.b', 'a_b', 'a-b', 'A__B', 'a-_.-b', 'a...b', 'Zope.Interface', 'x1.2_3-4', 'ABC-def_GHI.jkl', 'pip', 'PyYAML']) {
+    assert.ok(isValidProjectName(name), name);
+    assert.equal(normalizeProjectName(name), pep503(name), name);
+  }
+  assert.equal(normalizeProjectName('A-_.-B'), 'a-b');
+  assert.equal(normalizeProjectName('PyYAML'), 'pyyaml');
+});
+
+test('normalizeProjectName on strings that are not valid names: one stable form, as devpi (§3.6)', () => {
+  assert.equal(normalizeProjectName('flask login'), 'flask-login');
+  assert.equal(normalizeProjectName('c++'), 'c-');
+  assert.equal(normalizeProjectName('-lead.trail_'), '-lead-trail-');
+  assert.equal(normalizeProjectName('ä-b'), '-b');
+  assert.equal(normalizeProjectName(''), '');
+  for (const s of ['flask login', 'c++', 'ä-b', 'a+b']) assert.equal(normalizeProjectName(normalizeProjectName(s)), normalizeProjectName(s), s);
+});
+
 test('isValidProjectName accepts PEP 508 names and refuses the rest', () => {
   for (const ok of ['a', 'A1', 'Wh_Demo.Mixed-Case', 'foo-bar', 'x.y_z', '0']) assert.equal(isValidProjectName(ok), true, ok);
   for (const bad of ['', '-a', 'a-', '.a', 'a_', 'a b', 'a+b', 'a/b', 'ä', 'foo!']) assert.equal(isValidProjectName(bad), false, bad);
@@ -102,4 +121,7 @@ test('wheelEscape turns runs of non-word characters into one underscore (PEP 427
   assert.equal(wheelEscape('a--b'), 'a_b');
   assert.equal(wheelEscape('1.0+local-x'), '1.0_local_x');
   assert.equal(wheelEscape('Wh_Demo.Mixed-Case'), 'Wh_Demo.Mixed_Case');
+  // not a canonical name: case and dots stay; it normalises to the same project name
+  assert.notEqual(wheelEscape('Foo.Bar'), normalizeProjectName('Foo.Bar'));
+  assert.equal(normalizeProjectName(wheelEscape('Foo.Bar-baz')), normalizeProjectName('Foo.Bar-baz'));
 });

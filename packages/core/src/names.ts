@@ -1,13 +1,21 @@
 /**
  * Names of users, indexes and projects, and what release file names say.
  *
- * Project names are normalised as devpi does (every run of characters outside `[A-Za-z0-9]`
- * becomes `-`, then lower-case): for every valid PEP 508 name this equals PEP 503's rule
- * (`[-_.]+` → `-`), and it also gives a stable key for the odd names devpi accepted.
+ * Project names have one canonical form, {@link normalizeProjectName}, used for every key, URL,
+ * whitelist entry and comparison; nothing else normalises a project name. Wheel file names escape
+ * names differently on purpose ({@link wheelEscape}).
  */
 import { BadRequestError } from './errors.js';
 
-/** PEP 503 normalised project name (devpi's broader variant, see module doc). */
+/**
+ * The canonical (normalised) form of a project name: every run of characters outside
+ * `[A-Za-z0-9]` becomes one `-`, then lower-case — devpi's rule (`devpi_common/validation.py`,
+ * spec/devpi-reference.md §3.6). For every valid name (PEP 508: ASCII letters, digits and `-_.`)
+ * this is exactly PEP 503's `re.sub(r"[-_.]+", "-", name).lower()`; for other strings (`a+b`,
+ * `flask login`, a percent-decoded URL segment) it still gives the one stable form devpi gives, so
+ * such URLs redirect as in devpi. Idempotent. Examples: `Wh_Demo.Mixed-Case` → `wh-demo-mixed-case`,
+ * `foo._-bar` → `foo-bar`, `a+b` → `a-b`.
+ */
 export function normalizeProjectName(name: string): string {
   return name.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
 }
@@ -84,7 +92,14 @@ export function parseFileName(filename: string): FileNameInfo | undefined {
   return undefined;
 }
 
-/** PEP 427 escaping of a name or version inside a wheel file name (runs of non-word characters → `_`). */
+/**
+ * Escaping of a name or version component inside a wheel file name, PEP 427's
+ * `re.sub(r"[^\w\d.]+", "_", component)`: runs of characters other than letters, digits, `_` and
+ * `.` become one `_`; case and dots are kept (`Wh_Demo.Mixed-Case` → `Wh_Demo.Mixed_Case`,
+ * `1.0+local-x` → `1.0_local_x`). Not a canonical name — compare names with
+ * {@link normalizeProjectName}. (The binary distribution format spec now also lower-cases names and
+ * turns `.` into `_`; files built either way normalise to the same project name.)
+ */
 export function wheelEscape(s: string): string {
   return s.replace(/[^\w\d.]+/g, '_');
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { pino } from 'pino';
+import { wheelEscape } from '@wheelhouse/core';
 import type { Server } from 'node:http';
 import { createMasterApp, type MasterApp } from './master-app.js';
 import { initDatadir } from './init.js';
@@ -121,10 +122,10 @@ export function makeZip(entries: Record<string, string | Buffer>): Buffer {
 
 /** A minimal wheel of `name` `version`, its file name and its METADATA bytes. */
 export function makeWheel(name: string, version: string, extra = ''): { filename: string; bytes: Buffer; metadata: Buffer } {
-  const dist = `${name.replace(/[^\w\d.]+/g, '_')}-${version}`;
+  const dist = `${wheelEscape(name)}-${version}`;
   const metadata = Buffer.from(`Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: test wheel${extra}\n\n`);
   const bytes = makeZip({
-    [`${name.replace(/[^\w\d.]+/g, '_')}/__init__.py`]: `VERSION = ${JSON.stringify(version)}\n`,
+    [`${wheelEscape(name)}/__init__.py`]: `VERSION = ${JSON.stringify(version)}\n`,
     [`${dist}.dist-info/METADATA`]: metadata,
     [`${dist}.dist-info/WHEEL`]: 'Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
   });

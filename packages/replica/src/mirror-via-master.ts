@@ -18,6 +18,7 @@ import {
   getMirrorProject,
   keys,
   mirrorListBody,
+  splitStage,
   streamWhileStoring,
   type MirrorAccess,
   type MirrorLink,
@@ -47,7 +48,7 @@ export class MirrorViaMaster implements MirrorAccess {
   ) {}
 
   prepare(stage: string, project: string): Promise<PrepareOutcome> | PrepareOutcome | undefined {
-    const [u, i] = stage.split('/') as [string, string];
+    const [u, i] = splitStage(stage);
     const cfg = getIndex(this.changelog, u, i);
     if (cfg?.type !== 'mirror') return undefined;
     const rec = getMirrorProject(this.changelog, stage, project);

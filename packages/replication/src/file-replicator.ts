@@ -1,6 +1,6 @@
 /**
- * Release file replication: every file a record names (`file/…` keys: the blob and, for wheels,
- * its METADATA blob) is fetched from the master's `/+blob/{sha256}` through a bounded p-queue, with
+ * Release file replication: every blob a record names (`blobsNamedBy`: release files, METADATA
+ * blobs, mirror list pages) is fetched from the master's `/+blob/{sha256}` through a bounded p-queue, with
  * the length and sha256 checked by the file store (a corrupt or truncated transfer is discarded) and
  * retried with exponential back-off. It runs beside the changelog stream: one failing file never
  * stalls later serials (devpi #489, #858, #1107). A read of a file not yet here is fetched on demand
@@ -11,7 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { ChangeRecord, Changelog, FileStore } from '@wheelhouse/changelog';
-import { contentTypeFor, streamWhileStoring, type FileEntry, type MirrorListRecord } from '@wheelhouse/core';
+import { blobsNamedBy, blobsNamedByState, streamWhileStoring, type FileEntry } from '@wheelhouse/core';
+import { contentTypeFor } from '@wheelhouse/http';
 import { DEFAULT_BLOB_RETRY, blobRetryDelayMs } from './blob-retry.js';
 import type { MasterSource } from './master-source.js';
 
@@ -57,31 +58,13 @@ export class FileReplicator {
 
   /** Schedules the files named by an applied record. */
   onRecord(record: ChangeRecord): void {
-    for (const { key, value } of record.changes) {
-      if (key.startsWith('mirrorlist/') && value !== null) {
-        const list = value as MirrorListRecord;
-        this.schedule(list.html_sha256);
-        this.schedule(list.json_sha256);
-        continue;
-      }
-      if (!key.startsWith('file/') || value === null) continue;
-      const entry = value as FileEntry;
-      this.schedule(entry.sha256);
-      if (entry.metadata_sha256) this.schedule(entry.metadata_sha256);
-    }
+    for (const { key, value } of record.changes) for (const sha of blobsNamedBy(key, value)) this.schedule(sha);
   }
 
   /** Schedules every file of the current state that is not on disk (at start-up, to resume). */
   async scheduleMissing(): Promise<void> {
     const { changelog, files } = this.opts;
-    for (const key of changelog.keysWithPrefix('file/')) {
-      const entry = changelog.get<FileEntry>(key);
-      for (const sha of entry ? [entry.sha256, entry.metadata_sha256] : []) if (sha && !(await files.has(sha))) this.schedule(sha);
-    }
-    for (const key of changelog.keysWithPrefix('mirrorlist/')) {
-      const list = changelog.get<MirrorListRecord>(key);
-      for (const sha of list ? [list.html_sha256, list.json_sha256] : []) if (!(await files.has(sha))) this.schedule(sha);
-    }
+    for (const sha of blobsNamedByState(changelog.entries())) if (!(await files.has(sha))) this.schedule(sha);
   }
 
   /** Queues one blob (deduplicated). */

@@ -10,6 +10,7 @@ import type { ChangeRecord } from '@wheelhouse/changelog';
 import { mirrorPolicy, projectKnown, simpleFiles, simpleVersions, type SimpleFile } from '../model/mirrors.js';
 import { resolutionOrder, stageProjectNames } from '../model/indexes.js';
 import type { StateReader } from '../model/state.js';
+import { parseKey } from '../model/keys.js';
 import { escapeHtml } from './html.js';
 import type { SimpleFormat } from './negotiate.js';
 
@@ -55,19 +56,19 @@ export class SimplePages {
 
   private invalidate(record: ChangeRecord): void {
     for (const { key } of record.changes) {
-      const parts = key.split('/');
-      switch (parts[0]) {
+      const k = parseKey(key);
+      switch (k?.kind) {
         case 'index':
         case 'user':
           this.configSerial = record.serial;
           break;
         case 'project':
           this.projectListSerial = record.serial;
-          this.projectSerial.set(parts[3]!, record.serial);
+          this.projectSerial.set(k.project, record.serial);
           break;
         case 'release':
         case 'mirror':
-          this.projectSerial.set(parts[3]!, record.serial);
+          this.projectSerial.set(k.project, record.serial);
           break;
       }
     }

@@ -7,8 +7,10 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '.
 import { normalizeAclEntry } from '../acl.js';
 import { isValidUserOrIndexName, normalizeProjectName } from '../names.js';
 import { compileChecker } from '../validation.js';
-import { keys, type IndexConfig, type MirrorConfig, type ReleaseRecord, type StageConfig } from './records.js';
-import { lastSegment, type StateReader, type WriteTx } from './state.js';
+import type { IndexConfig, MirrorConfig, ReleaseRecord, StageConfig } from './records.js';
+import { keys, lastSegment } from './keys.js';
+import { parseStage, splitStage } from './stage-paths.js';
+import type { StateReader, WriteTx } from './state.js';
 
 const LIST_KEYS = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist'] as const;
 type ListKey = (typeof LIST_KEYS)[number];
@@ -109,7 +111,7 @@ export function resolutionOrder(state: StateReader, stage: string): string[] {
   const visit = (s: string): void => {
     if (seen.has(s)) return;
     seen.add(s);
-    const [u, i] = s.split('/') as [string, string];
+    const [u, i] = splitStage(s);
     const cfg = getIndex(state, u, i);
     if (!cfg) return;
     if (cfg.type === 'mirror') {
@@ -142,9 +144,9 @@ function normalizeList(key: ListKey, items: string[], state: StateReader, self: 
     case 'bases':
       out = items.map((b) => {
         const spec = b.replace(/^\//, '').replace(/\/$/, '');
-        const parts = spec.split('/');
-        if (parts.length !== 2 || !parts[0] || !parts[1]) throw new BadRequestError(`invalid base index spec '${b}'`);
-        if (!getIndex(state, parts[0], parts[1])) throw new BadRequestError(`base index '${spec}' does not exist`);
+        const parts = parseStage(spec);
+        if (!parts) throw new BadRequestError(`invalid base index spec '${b}'`);
+        if (!getIndex(state, ...parts)) throw new BadRequestError(`base index '${spec}' does not exist`);
         if (spec === self) throw new BadRequestError(`index '${self}' cannot be its own base`);
         return spec;
       });
@@ -203,7 +205,7 @@ const MIRROR_DEFAULTS: MirrorConfig = {
 function assertNoCycle(tx: WriteTx, self: string, bases: readonly string[]): void {
   const path: string[] = [self];
   const walk = (s: string, seen: Set<string>): void => {
-    const [u, i] = s.split('/') as [string, string];
+    const [u, i] = splitStage(s);
     const b = s === self ? bases : basesOf(getIndex(tx, u, i));
     for (const base of b) {
       if (base === self) throw new BadRequestError(`bases would create a cycle: ${[...path, self].join(' -> ')}`);

@@ -7,7 +7,9 @@
  */
 import { normalizeProjectName } from '../names.js';
 import { sortVersions } from '../versions.js';
-import { entrypathFor, keys, type MirrorLink, type MirrorProjectRecord, type ReleaseRecord } from './records.js';
+import type { MirrorLink, MirrorProjectRecord, ReleaseRecord } from './records.js';
+import { keys } from './keys.js';
+import { entrypathFor, splitStage } from './stage-paths.js';
 import { getIndex, resolutionOrder } from './indexes.js';
 import { getProject, stageVersions } from './releases.js';
 import type { StateReader } from './state.js';
@@ -27,7 +29,7 @@ export interface MirrorPolicy {
 /** Decides whether mirrors may serve `project` for `stage` (see module doc). */
 export function mirrorPolicy(state: StateReader, stage: string, project: string): MirrorPolicy {
   const order = resolutionOrder(state, stage);
-  const [u, i] = stage.split('/') as [string, string];
+  const [u, i] = splitStage(stage);
   const own = getIndex(state, u, i);
   const inheritance = own?.type === 'stage' ? own.mirror_whitelist_inheritance : 'union';
   const mirrors: string[] = [];
@@ -35,7 +37,7 @@ export function mirrorPolicy(state: StateReader, stage: string, project: string)
   let whitelistedBy: string | undefined;
   let privateStage: string | undefined;
   for (const s of order) {
-    const [su, si] = s.split('/') as [string, string];
+    const [su, si] = splitStage(s);
     const cfg = getIndex(state, su, si);
     if (!cfg) continue;
     if (cfg.type === 'mirror') {
@@ -92,7 +94,7 @@ export function simpleFiles(state: StateReader, stage: string, project: string, 
   const seen = new Set<string>();
   const out: SimpleFile[] = [];
   for (const s of resolutionOrder(state, stage)) {
-    const [su, si] = s.split('/') as [string, string];
+    const [su, si] = splitStage(s);
     const cfg = getIndex(state, su, si);
     if (cfg?.type === 'mirror') {
       if (!policy.allowed) continue;
@@ -142,7 +144,7 @@ export function explainProject(state: StateReader, stage: string, rawProject: st
   const policy = mirrorPolicy(state, stage, project);
   const files = simpleFiles(state, stage, project, policy);
   const stages = resolutionOrder(state, stage).map((s) => {
-    const [su, si] = s.split('/') as [string, string];
+    const [su, si] = splitStage(s);
     const cfg = getIndex(state, su, si)!;
     const entry: Record<string, unknown> = { stage: s, type: cfg.type, files: files.filter((f) => f.stage === s).map((f) => f.filename) };
     if (cfg.type === 'mirror') {

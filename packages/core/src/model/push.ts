@@ -8,7 +8,9 @@ import { BadRequestError, NotFoundError, UnauthorizedError } from '../errors.js'
 import { aclAllows, type Principal } from '../acl.js';
 import { normalizeProjectName } from '../names.js';
 import { compileChecker } from '../validation.js';
-import { keys, logTime, type LogEntry, type ReleaseRecord } from './records.js';
+import { logTime, type LogEntry, type ReleaseRecord } from './records.js';
+import { keys } from './keys.js';
+import { entrypathFor, parseStage, siblingEntrypath } from './stage-paths.js';
 import { requireStage } from './indexes.js';
 import { attachFile, mergedReleases } from './releases.js';
 import type { WriteTx } from './state.js';
@@ -59,8 +61,9 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
   if (body.posturl !== undefined) throw new BadRequestError('push to an external index (posturl) is not supported; push to an index of this server with "targetindex"');
   if (body.no_docs && body.only_docs) throw new BadRequestError("can't use 'no_docs' and 'only_docs' together");
   const target = body.targetindex;
-  if (!target || !/^[^/]+\/[^/]+$/.test(target)) throw new BadRequestError(`invalid targetindex '${target ?? ''}': expected "user/index"`);
-  const [tu, ti] = target.split('/') as [string, string];
+  const targetParts = target ? parseStage(target) : undefined;
+  if (!target || !targetParts) throw new BadRequestError(`invalid targetindex '${target ?? ''}': expected "user/index"`);
+  const [tu, ti] = targetParts;
   const targetCfg = requireStage(tx, tu, ti, 'push to');
   if (!aclAllows(targetCfg.acl_upload, who)) throw new UnauthorizedError(`user '${who ?? ''}' cannot upload to '${target}'`);
   const project = normalizeProjectName(body.name);
@@ -78,11 +81,11 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
     for (const link of record.links.filter((l) => l.rel === 'releasefile')) {
       const file = { filename: link.filename, sha256: link.sha256, size: link.size, ...(link.metadata_sha256 ? { metadataSha256: link.metadata_sha256 } : {}) };
       attachFile(tx, target, metadata, file, 'releasefile', who ?? null, history(link));
-      log.push([200, 'store_releasefile', `${target}/+f/${link.sha256.slice(0, 3)}/${link.sha256.slice(3, 16)}/${link.filename}`]);
+      const newFor = entrypathFor(target, link.sha256, link.filename);
+      log.push([200, 'store_releasefile', newFor]);
       for (const tox of record.links.filter((l) => l.rel === 'toxresult' && l.for_entrypath === link.entrypath)) {
-        const newFor = `${target}/+f/${link.sha256.slice(0, 3)}/${link.sha256.slice(3, 16)}/${link.filename}`;
         copyToxResult(tx, target, project, metadata.version, newFor, tox, history(tox));
-        log.push([200, 'store_toxresult', newFor.replace(link.filename, tox.filename)]);
+        log.push([200, 'store_toxresult', siblingEntrypath(newFor, tox.filename)]);
       }
     }
   }
@@ -107,7 +110,7 @@ function copyToxResult(
 ): void {
   const key = keys.release(target, project, version);
   const record = structuredClone(tx.get<ReleaseRecord>(key)!) as ReleaseRecord;
-  const entrypath = `${forEntrypath.slice(0, forEntrypath.lastIndexOf('/'))}/${tox.filename}`;
+  const entrypath = siblingEntrypath(forEntrypath, tox.filename);
   if (record.links.some((l) => l.entrypath === entrypath)) return;
   record.links.push({ ...tox, entrypath, for_entrypath: forEntrypath, log });
   tx.set(key, record);

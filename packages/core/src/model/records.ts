@@ -12,7 +12,8 @@
  * | `mirrorlist/{user}/{index}`                | {@link MirrorListRecord} (a mirror's project list) |
  *
  * `{project}` is always the normalised name. Release file bytes live in the content-addressed
- * file store under their sha256; `file/…` keys map devpi's `+f` URL paths to them.
+ * file store under their sha256; `file/…` keys map devpi's `+f` URL paths to them. Keys are built
+ * and parsed in `keys.ts`; which blobs a value names is `blobsNamedBy` (`named-blobs.ts`).
  */
 
 /** A user (`user/{name}`). `pwhash` is a PHC string (argon2id); never returned by the API. */
@@ -172,27 +173,12 @@ export interface FileEntry {
   metadata_sha256?: string;
 }
 
-/** Key builders for the table above. */
-export const keys = {
-  user: (user: string) => `user/${user}`,
-  users: () => 'user',
-  index: (user: string, index: string) => `index/${user}/${index}`,
-  indexesOf: (user: string) => `index/${user}`,
-  project: (stage: string, project: string) => `project/${stage}/${project}`,
-  projectsOf: (stage: string) => `project/${stage}`,
-  release: (stage: string, project: string, version: string) => `release/${stage}/${project}/${version}`,
-  releasesOf: (stage: string, project: string) => `release/${stage}/${project}`,
-  /** `entrypath` is `{user}/{index}/+f/{h3}/{h13}/{filename}`. */
-  file: (entrypath: string) => `file/${entrypath.replace('/+f/', '/')}`,
-  mirrorProject: (stage: string, project: string) => `mirror/${stage}/${project}`,
-  mirrorProjectsOf: (stage: string) => `mirror/${stage}`,
-  mirrorList: (stage: string) => `mirrorlist/${stage}`,
-} as const;
-
-/** devpi's `+f` path of a file: `{stage}/+f/{sha256[0:3]}/{sha256[3:16]}/{filename}`. */
-export function entrypathFor(stage: string, sha256: string, filename: string): string {
-  return `${stage}/+f/${sha256.slice(0, 3)}/${sha256.slice(3, 16)}/${filename}`;
-}
+/**
+ * Kept for `http/fast-path.ts`, which imports them from here: new code imports `keys` from
+ * `keys.ts` and `entrypathFor` from `stage-paths.ts`.
+ */
+export { keys } from './keys.js';
+export { entrypathFor } from './stage-paths.js';
 
 /** devpi's `[Y, M, D, h, m, s]` UTC tuple for a time in ms since epoch. */
 export function logTime(ms: number): LogEntry['when'] {

@@ -8,8 +8,6 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '.
 import { assertSafeFileName, assertValidProjectName, normalizeProjectName, parseFileName, wheelEscape } from '../names.js';
 import { sortVersions, latestVersion, samePep440 } from '../versions.js';
 import {
-  entrypathFor,
-  keys,
   logTime,
   type FileEntry,
   type LogEntry,
@@ -18,7 +16,9 @@ import {
   type ReleaseMetadata,
   type ReleaseRecord,
 } from './records.js';
-import { lastSegment, type StateReader, type WriteTx } from './state.js';
+import { keys, lastSegment } from './keys.js';
+import { entrypathFor, siblingEntrypath, splitStage, stageOfEntrypath } from './stage-paths.js';
+import type { StateReader, WriteTx } from './state.js';
 import { deleteProjectContent, deleteReleaseKey, requireIndex, requireStage, resolutionOrder } from './indexes.js';
 
 /** A release found in some stage of a resolution order. */
@@ -26,10 +26,6 @@ export interface StageRelease {
   stage: string;
   version: string;
   record: ReleaseRecord;
-}
-
-function splitStage(stage: string): [string, string] {
-  return stage.split('/') as [string, string];
 }
 
 /** The project record of one stage, or undefined. */
@@ -219,17 +215,16 @@ export function attachToxResult(
 ): ReleaseLink {
   const entry = tx.get<FileEntry>(keys.file(forEntrypath));
   if (!entry || entry.rel !== 'releasefile') throw new NotFoundError(`no release file found at ${forEntrypath}`);
-  const stage = forEntrypath.split('/+f/')[0]!;
+  const stage = stageOfEntrypath(forEntrypath);
   const key = keys.release(stage, entry.project, entry.version);
   const record = structuredClone(tx.get<ReleaseRecord>(key)!) as ReleaseRecord;
   const basename = lastSegment(forEntrypath);
   const n = record.links.filter((l) => l.for_entrypath === forEntrypath).length;
   const stamp = new Date(tx.at).toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const filename = `${basename}.toxresult-${stamp}-${n}`;
-  const dir = forEntrypath.slice(0, forEntrypath.lastIndexOf('/'));
   const link: ReleaseLink = {
     rel: 'toxresult',
-    entrypath: `${dir}/${filename}`,
+    entrypath: siblingEntrypath(forEntrypath, filename),
     filename,
     sha256: result.sha256,
     size: result.size,
@@ -272,7 +267,7 @@ export function deleteVersion(tx: WriteTx, stage: string, project: string, versi
 export function deleteFile(tx: WriteTx, entrypath: string, force: boolean): void {
   const entry = tx.get<FileEntry>(keys.file(entrypath));
   if (!entry) throw new NotFoundError(`no such file ${entrypath}`);
-  const stage = entrypath.split('/+f/')[0]!;
+  const stage = stageOfEntrypath(entrypath);
   assertMayDelete(tx, stage, force, `cannot delete ${lastSegment(entrypath)}`);
   const key = keys.release(stage, entry.project, entry.version);
   const record = tx.get<ReleaseRecord>(key)!;

@@ -13,8 +13,3 @@ export interface StateReader {
 
 /** A write transaction of the changelog (see `@wheelhouse/changelog`). */
 export type WriteTx = Transaction;
-
-/** The last path segment of a key (`release/a/b/p/1.0` → `1.0`). */
-export function lastSegment(key: string): string {
-  return key.slice(key.lastIndexOf('/') + 1);
-}

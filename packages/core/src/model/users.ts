@@ -6,8 +6,9 @@
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { isValidUserOrIndexName } from '../names.js';
 import { compileChecker } from '../validation.js';
-import { keys, isoSeconds, type IndexConfig, type UserRecord } from './records.js';
-import { lastSegment, type StateReader, type WriteTx } from './state.js';
+import { isoSeconds, type IndexConfig, type UserRecord } from './records.js';
+import { keys, lastSegment } from './keys.js';
+import type { StateReader, WriteTx } from './state.js';
 import { deleteIndexContent, requireIndex } from './indexes.js';
 
 /** Body of `PUT /{user}`. */

@@ -4,7 +4,9 @@
  * Each returns a page spec for the layout; reads are synchronous lookups in the current state.
  */
 import { getIndex, resolutionOrder, stageProjectNames } from '../model/indexes.js';
-import { keys, type IndexConfig, type ReleaseRecord } from '../model/records.js';
+import type { IndexConfig, ReleaseRecord } from '../model/records.js';
+import { keys } from '../model/keys.js';
+import { splitStage } from '../model/stage-paths.js';
 import { getProject, mergedReleases, stageVersions } from '../model/releases.js';
 import type { StateReader } from '../model/state.js';
 import { listIndexNames, listUserNames, requireUser } from '../model/users.js';
@@ -32,13 +34,13 @@ function volatileBadge(cfg: IndexConfig): SafeHtml {
 
 function stageLinks(base: string, stages: string[]): HtmlValue {
   if (stages.length === 0) return html`<span class="muted">none</span>`;
-  return stages.map((s, i) => html`${i ? ', ' : ''}<a href="${href(base, ...s.split('/'))}">${s}</a>`);
+  return stages.map((s, i) => html`${i ? ', ' : ''}<a href="${href(base, ...splitStage(s))}">${s}</a>`);
 }
 
 function indexTable(base: string, state: StateReader, stages: string[]): SafeHtml {
   if (stages.length === 0) return html`<p class="muted">No indexes yet.</p>`;
   return html`<div class="table-wrap"><table><thead><tr><th scope="col">Index</th><th scope="col">Type</th><th scope="col">Bases</th><th scope="col" class="num">Projects</th></tr></thead><tbody>${stages.map((stage) => {
-    const [u, i] = stage.split('/') as [string, string];
+    const [u, i] = splitStage(stage);
     const cfg = getIndex(state, u, i)!;
     const title = typeof cfg.title === 'string' && cfg.title ? html`<br><span class="muted">${cfg.title}</span>` : null;
     return html`<tr><td><a class="filename" href="${href(base, u, i)}">${stage}</a>${title}</td><td>${cfg.type} ${volatileBadge(cfg)}</td><td>${stageLinks(base, bases(cfg))}</td><td class="num">${cfg.type === 'stage' ? stageProjectNames(state, stage).length : '—'}</td></tr>`;
@@ -126,7 +128,7 @@ export function projectPage(base: string, state: StateReader, user: string, inde
     const files = r.record.links.filter((l) => l.rel === 'releasefile');
     const uploaded = Math.max(0, ...files.map((l) => l.uploaded));
     const docs = r.record.links.some((l) => l.rel === 'doczip');
-    return html`<tr><td><a class="filename" href="${href(base, user, index, project, r.version)}">${r.version}</a></td><td>${r.stage === stage ? r.stage : html`<a href="${href(base, ...r.stage.split('/'))}">${r.stage}</a>`}</td><td class="num">${files.length}</td><td class="nowrap">${formatTime(uploaded)}</td><td>${
+    return html`<tr><td><a class="filename" href="${href(base, user, index, project, r.version)}">${r.version}</a></td><td>${r.stage === stage ? r.stage : html`<a href="${href(base, ...splitStage(r.stage))}">${r.stage}</a>`}</td><td class="num">${files.length}</td><td class="nowrap">${formatTime(uploaded)}</td><td>${
       docs ? html`<a href="${href(base, user, index, project, r.version)}/+doc/">docs</a>` : ''
     }</td></tr>`;
   });

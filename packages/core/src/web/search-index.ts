@@ -12,11 +12,14 @@
 import MiniSearch, { type SearchResult } from 'minisearch';
 import type { ChangeRecord } from '@wheelhouse/changelog';
 import { getIndex, stageProjectNames } from '../model/indexes.js';
-import { keys, type ReleaseRecord } from '../model/records.js';
+import type { ReleaseRecord } from '../model/records.js';
+import { keys, parseKey } from '../model/keys.js';
+import { splitStage, stagePath } from '../model/stage-paths.js';
 import { getProject, stageVersions } from '../model/releases.js';
 import type { StateReader } from '../model/state.js';
 import { listIndexNames, listUserNames } from '../model/users.js';
 import { latestVersion } from '../versions.js';
+import { normalizeProjectName } from '../names.js';
 
 /** What the search index needs from the changelog. */
 export interface SearchSource extends StateReader {
@@ -113,8 +116,8 @@ export class SearchIndex {
 
   private onCommit(record: ChangeRecord): void {
     for (const { key } of record.changes) {
-      const p = key.split('/');
-      if ((p[0] === 'project' && p.length === 4) || (p[0] === 'release' && p.length === 5)) this.queue.add(`${p[1]}/${p[2]}\0${p[3]}`);
+      const k = parseKey(key);
+      if (k?.kind === 'project' || k?.kind === 'release') this.queue.add(`${stagePath(k.user, k.index)}\0${k.project}`);
     }
     this.schedule();
   }
@@ -154,7 +157,7 @@ export class SearchIndex {
 
   private refresh(stage: string, project: string): void {
     const id = `${stage}/${project}`;
-    const [user, index] = stage.split('/') as [string, string];
+    const [user, index] = splitStage(stage);
     const rec = getIndex(this.source, user, index) ? getProject(this.source, stage, project) : undefined;
     if (this.mini.has(id)) this.mini.discard(id);
     if (!rec) return;
@@ -206,7 +209,7 @@ export class SearchIndex {
       results = [...results, ...more];
     }
     // a project named like the query (or like its first word) first
-    const exact = q.toLowerCase().replace(/[-_.\s]+/g, '-');
+    const exact = normalizeProjectName(q);
     const first = exact.split('-')[0] ?? '';
     const rank = (r: SearchResult): number => {
       const name = String(r['project']);

@@ -2,6 +2,7 @@
 import { html } from './html-template.js';
 import { href, type PageSpec } from './layout.js';
 import type { SearchAnswer } from './search-index.js';
+import { splitStage } from '../model/stage-paths.js';
 
 /** The search results page. */
 export function searchPage(base: string, query: string, answer: SearchAnswer): PageSpec {
@@ -20,7 +21,7 @@ ${!q
     ? html`<p class="lead">No project matches. Try fewer or shorter words.</p>`
     : html`<p class="muted" role="status">${count}${answer.total > answer.hits.length ? `, best ${answer.hits.length} shown` : ''}</p>
 <ul class="cards">${answer.hits.map((h) => {
-        const [u, i] = h.stage.split('/') as [string, string];
+        const [u, i] = splitStage(h.stage);
         const target = h.version ? href(base, u, i, h.project, h.version) : href(base, u, i, h.project);
         return html`<li><div class="title"><a href="${target}">${h.name}</a> ${h.version ? html`<span class="muted">${h.version}</span>` : null} <a class="badge" href="${href(base, u, i)}">${h.stage}</a></div>${h.summary ? html`<p>${h.summary}</p>` : null}</li>`;
       })}</ul>`}`,

@@ -4,6 +4,7 @@
  * uploaded for each, documentation, and the history of every file (upload, push, overwrite).
  */
 import type { ReleaseLink, ReleaseRecord } from '../model/records.js';
+import { splitStage } from '../model/stage-paths.js';
 import { parseFileName } from '../names.js';
 import { encodePath } from '../http/simple-pages.js';
 import { renderReleaseDescription } from './description.js';
@@ -88,7 +89,7 @@ export function versionPage(view: VersionView): PageSpec {
   });
   const author = meta(record, 'author') || meta(record, 'author_email');
   const license = meta(record, 'license_expression') || meta(record, 'license');
-  const stageHref = href(base, ...view.stage.split('/'));
+  const stageHref = href(base, ...splitStage(view.stage));
 
   const filesTable = releaseFiles.length === 0
     ? html`<p class="muted">No files for this version.</p>`

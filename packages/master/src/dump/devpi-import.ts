@@ -15,6 +15,8 @@ import {
   keys,
   normalizeProjectName,
   readWheelMetadata,
+  siblingEntrypath,
+  splitStage,
   type FileEntry,
   type LogEntry,
   type ReleaseLink,
@@ -98,7 +100,7 @@ export async function importDevpiExport(dir: string, datadir: string, opts: { se
     let fileCount = 0;
     for (const [stage, ix] of Object.entries(data.indexes)) {
       if (skipped.has(stage)) continue;
-      const [user, index] = stage.split('/') as [string, string];
+      const [user, index] = splitStage(stage);
       const c = ix.indexconfig;
       const bases = ((c['bases'] as string[] | undefined) ?? []).filter((b) => {
         if (!skipped.has(b)) return true;
@@ -151,7 +153,7 @@ export async function importDevpiExport(dir: string, datadir: string, opts: { se
                 notes.push(`${stage}: test result ${filename} skipped: the file it tests (${forPath}) is not in this version`);
                 continue;
               }
-              entrypath = `${forPath.slice(0, forPath.lastIndexOf('/'))}/${filename}`;
+              entrypath = siblingEntrypath(forPath, filename);
               link.entrypath = entrypath;
               link.for_entrypath = forPath;
             }

@@ -4,11 +4,12 @@
  * - `manifest.json` — written last, so a dump without it is incomplete: {@link Manifest};
  * - `state.jsonl` — the logical state at `serial`, one `{"key": …, "value": …}` line per key,
  *   sorted by key (users with password hashes, index configs, projects, releases with metadata,
- *   links and upload logs, file entries);
- * - `files/<sha256>` — every release file, doc zip, test result and METADATA blob the state names.
+ *   links and upload logs, file entries, mirrors' cached pages and project lists);
+ * - `files/<sha256>` — every blob the state names (`blobsNamedBy`): release files, doc zips, test
+ *   results, METADATA blobs and mirrors' stored project-list pages.
  */
 import { createHash } from 'node:crypto';
-import type { FileEntry, ReleaseRecord } from '@wheelhouse/core';
+import { blobsNamedBy, blobsNamedByState, keyKind, type ReleaseRecord } from '@wheelhouse/core';
 
 /** The dump format version this code writes and reads. */
 export const DUMP_FORMAT = 1;
@@ -46,16 +47,24 @@ export interface Manifest {
   files: Record<string, number>;
 }
 
-/** The blobs a state names (release files and METADATA), with sizes where known. */
-export function blobsOf(entries: Iterable<[string, unknown]>): Map<string, number | undefined> {
-  const out = new Map<string, number | undefined>();
+/**
+ * Drops the `mirrorlist/…` entries whose page blobs `files` (a manifest's sha256 → bytes) does not
+ * list: dumps written before mirror list pages were exported hold such entries without their
+ * blobs. A mirror's project list is a cache the master fetches again from upstream, so an import
+ * drops it rather than refusing the dump (or importing a list whose pages are missing). Returns
+ * the entries kept and the keys dropped.
+ */
+export function dropUnlistedMirrorLists(
+  entries: ReadonlyArray<[string, unknown]>,
+  files: Readonly<Record<string, number>>,
+): { kept: Array<[string, unknown]>; dropped: string[] } {
+  const kept: Array<[string, unknown]> = [];
+  const dropped: string[] = [];
   for (const [key, value] of entries) {
-    if (!key.startsWith('file/')) continue;
-    const e = value as FileEntry;
-    out.set(e.sha256, e.size);
-    if (e.metadata_sha256 && !out.has(e.metadata_sha256)) out.set(e.metadata_sha256, undefined);
+    if (keyKind(key) === 'mirrorlist' && blobsNamedBy(key, value).some((sha) => !Object.hasOwn(files, sha))) dropped.push(key);
+    else kept.push([key, value]);
   }
-  return out;
+  return { kept, dropped };
 }
 
 /** Counts the objects of a state. */
@@ -63,7 +72,7 @@ export function countState(entries: Iterable<[string, unknown]>): DumpCounts {
   const c: DumpCounts = { users: 0, indexes: 0, projects: 0, releases: 0, releasefiles: 0, doczips: 0, toxresults: 0, logEntries: 0, blobs: 0 };
   const list = [...entries];
   for (const [key, value] of list) {
-    const kind = key.slice(0, key.indexOf('/'));
+    const kind = keyKind(key);
     if (kind === 'user') c.users++;
     else if (kind === 'index') c.indexes++;
     else if (kind === 'project') c.projects++;
@@ -77,7 +86,7 @@ export function countState(entries: Iterable<[string, unknown]>): DumpCounts {
       }
     }
   }
-  c.blobs = blobsOf(list).size;
+  c.blobs = blobsNamedByState(list).size;
   return c;
 }
 

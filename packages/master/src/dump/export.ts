@@ -7,8 +7,9 @@ import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { blobsNamedByState } from '@wheelhouse/core';
 import { SERVER_VERSION } from '@wheelhouse/http';
-import { DUMP_FORMAT, blobsOf, countState, sha256Hex, stateLine, type Manifest } from './dump-format.js';
+import { DUMP_FORMAT, countState, sha256Hex, stateLine, type Manifest } from './dump-format.js';
 import type { Snapshot } from './snapshot.js';
 import { inParallel } from './import.js';
 
@@ -40,11 +41,11 @@ export async function exportDump(snap: Snapshot, out: string, opts: { hardLinks?
   const state = entries.map(([k, v]) => stateLine(k, v)).join('');
   await writeFile(join(out, 'state.jsonl'), state);
   opts.progress?.('state', entries.length, entries.length);
-  const blobs = blobsOf(entries);
+  const blobs = blobsNamedByState(entries);
   await mkdir(join(out, 'files'));
   const files: Record<string, number> = {};
   let done = 0;
-  await inParallel([...blobs.keys()].sort(), 8, async (sha) => {
+  await inParallel([...blobs].sort(), 8, async (sha) => {
     const src = snap.files.pathFor(sha);
     const dst = join(out, 'files', sha);
     if (opts.hardLinks) await link(src, dst).catch(() => copyFile(src, dst));

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DUMP_FORMAT, blobsOf, countState, sha256Hex, type DumpCounts, type Manifest } from './dump-format.js';
+import { blobsNamedByState } from '@wheelhouse/core';
+import { DUMP_FORMAT, countState, dropUnlistedMirrorLists, sha256Hex, type DumpCounts, type Manifest } from './dump-format.js';
 import { buildStore, type BuildResult } from './build-store.js';
 import type { Progress } from './export.js';
 
@@ -30,8 +31,17 @@ async function fileSha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** What `readDump` found: the manifest, the state entries to import, the blob files (sha256 → path). */
+export interface DumpContents {
+  manifest: Manifest;
+  entries: Array<[string, unknown]>;
+  blobPaths: Map<string, string>;
+  /** `mirrorlist/…` keys left out because the dump lacks their pages (dumps of older versions; see `dropUnlistedMirrorLists`) */
+  dropped: string[];
+}
+
 /** Reads and verifies a dump; returns its manifest and state entries. Throws DumpError. */
-export async function readDump(dir: string, progress?: Progress): Promise<{ manifest: Manifest; entries: Array<[string, unknown]>; blobPaths: Map<string, string> }> {
+export async function readDump(dir: string, progress?: Progress): Promise<DumpContents> {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
@@ -48,28 +58,28 @@ export async function readDump(dir: string, progress?: Progress): Promise<{ mani
     throw new DumpError(`${dir}: state.jsonl is missing (${(err as Error).message})`);
   }
   if (sha256Hex(text) !== manifest['state-sha256']) throw new DumpError(`${dir}: state.jsonl does not match the manifest's state-sha256 (damaged or edited)`);
-  const entries: Array<[string, unknown]> = [];
+  const parsed: Array<[string, unknown]> = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (!line) continue;
-    let parsed: { key?: unknown; value?: unknown };
+    const raw = lines[i]!;
+    if (!raw) continue;
+    let line: { key?: unknown; value?: unknown };
     try {
-      parsed = JSON.parse(line) as { key?: unknown; value?: unknown };
+      line = JSON.parse(raw) as { key?: unknown; value?: unknown };
     } catch {
       throw new DumpError(`${dir}: state.jsonl line ${i + 1} is not JSON`);
     }
-    if (typeof parsed.key !== 'string' || parsed.value === undefined || parsed.value === null) throw new DumpError(`${dir}: state.jsonl line ${i + 1} lacks a key or value`);
-    entries.push([parsed.key, parsed.value]);
+    if (typeof line.key !== 'string' || line.value === undefined || line.value === null) throw new DumpError(`${dir}: state.jsonl line ${i + 1} lacks a key or value`);
+    parsed.push([line.key, line.value]);
   }
+  const { kept: entries, dropped } = dropUnlistedMirrorLists(parsed, manifest.files);
   const counts = countState(entries);
   for (const k of Object.keys(manifest.counts) as Array<keyof DumpCounts>) {
     if (counts[k] !== manifest.counts[k]) throw new DumpError(`${dir}: the manifest counts ${manifest.counts[k]} ${k}, the state holds ${counts[k]}`);
   }
   const blobPaths = new Map<string, string>();
   let done = 0;
-  const needed = blobsOf(entries);
-  for (const sha of needed.keys()) {
+  for (const sha of blobsNamedByState(entries)) {
     if (!(sha in manifest.files)) throw new DumpError(`${dir}: the state names file ${sha}, which the manifest does not list`);
   }
   const listed = Object.entries(manifest.files);
@@ -82,12 +92,16 @@ export async function readDump(dir: string, progress?: Progress): Promise<{ mani
     blobPaths.set(sha, path);
     progress?.('verify', ++done, listed.length);
   });
-  return { manifest, entries, blobPaths };
+  return { manifest, entries, blobPaths, dropped };
 }
 
 /** Verifies `dir` and imports it into the new data directory `datadir`. */
-export async function importDump(dir: string, datadir: string, opts: { secret?: Uint8Array; progress?: Progress } = {}): Promise<BuildResult & { manifest: Manifest }> {
-  const { manifest, entries, blobPaths } = await readDump(dir, opts.progress);
+export async function importDump(
+  dir: string,
+  datadir: string,
+  opts: { secret?: Uint8Array; progress?: Progress } = {},
+): Promise<BuildResult & { manifest: Manifest; dropped: string[] }> {
+  const { manifest, entries, blobPaths, dropped } = await readDump(dir, opts.progress);
   const result = await buildStore(datadir, entries, blobPaths, opts);
-  return { ...result, manifest };
+  return { ...result, manifest, dropped };
 }

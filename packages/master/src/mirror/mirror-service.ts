@@ -23,6 +23,9 @@ import {
   keys,
   listUserNames,
   mirrorListBody,
+  parseKey,
+  splitStage,
+  stagePath,
   streamWhileStoring,
   type FileEntry,
   type MirrorAccess,
@@ -68,7 +71,7 @@ export class MirrorService implements MirrorAccess {
   }
 
   private config(stage: string): MirrorConfig {
-    const [u, i] = stage.split('/') as [string, string];
+    const [u, i] = splitStage(stage);
     const cfg = getIndex(this.opts.changelog, u, i);
     if (cfg?.type !== 'mirror') throw new Error(`${stage} is not a mirror index`);
     return cfg;
@@ -282,8 +285,9 @@ export class MirrorService implements MirrorAccess {
     for (const user of listUserNames(changelog)) {
       for (const key of changelog.children(keys.indexesOf(user))) {
         const cfg = changelog.get<MirrorConfig>(key);
-        if (cfg?.type !== 'mirror') continue;
-        const stage = key.slice('index/'.length);
+        const k = parseKey(key);
+        if (cfg?.type !== 'mirror' || k?.kind !== 'index') continue;
+        const stage = stagePath(k.user, k.index);
         const b = this.breakers.get(stage);
         const list = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
         out.push({

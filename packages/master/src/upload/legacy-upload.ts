@@ -20,6 +20,7 @@ import {
   readWheelMetadata,
   registerRelease,
   requireIndex,
+  splitStage,
   validateReleaseFile,
   type ReleaseMetadata,
 } from '@wheelhouse/core';
@@ -61,7 +62,7 @@ export interface UploadDeps {
  * body on success (devpi), with `X-Devpi-Serial` set to the commit serial.
  */
 export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Response, stage: string, who: string | undefined): Promise<void> {
-  const [user, index] = stage.split('/') as [string, string];
+  const [user, index] = splitStage(stage);
   const cfg = requireIndex(deps.changelog, user, index);
   if (cfg.type !== 'stage') {
     req.resume();
