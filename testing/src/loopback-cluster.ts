@@ -56,3 +56,20 @@ export class LoopbackCluster {
     this.testRoot.diagnose(t, lines);
   }
 }
+
+/** Runs test body `fn`; on failure calls `onFail` (keep the temp dir), attaches the cluster's logs and rethrows. */
+export function withClusterLogs(
+  getCluster: () => LoopbackCluster | undefined,
+  onFail: () => void,
+  fn: (t: TestContext) => Promise<void>,
+): (t: TestContext) => Promise<void> {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      onFail();
+      getCluster()?.diagnose(t);
+      throw err;
+    }
+  };
+}

@@ -5,9 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { run } from './process-run.js';
-import { wheelhouseBin } from './repo-paths.js';
-import { WheelhouseProcess, type NodeSpec, type StartOptions } from './wheelhouse-process.js';
+import { WheelhouseProcess, wheelhouseInit, type NodeSpec, type StartOptions } from './wheelhouse-process.js';
 
 /** Per-node options of {@link TestRoot}'s factories. */
 export interface NodeOptions {
@@ -41,10 +39,7 @@ export class TestRoot {
    */
   async init(name: string, rootPassword?: string): Promise<string> {
     const datadir = this.dir(name);
-    const args = [wheelhouseBin, 'init', '--datadir', datadir];
-    if (rootPassword !== undefined) args.push('--root-password', rootPassword);
-    const r = await run(process.execPath, args, { timeoutMs: 60_000, cwd: this.root });
-    if (r.code !== 0) throw new Error(`wheelhouse init failed: ${r.describe()}`);
+    await wheelhouseInit(datadir, rootPassword, this.root);
     return datadir;
   }
 

@@ -9,6 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { ApiClient } from './api-client.js';
 import { freePort } from './free-port.js';
+import { cpuSeconds } from './process-cpu.js';
+import { run } from './process-run.js';
 import { wheelhouseBin } from './repo-paths.js';
 import { sleep } from './wait-for.js';
 
@@ -304,4 +306,20 @@ export class WheelhouseProcess {
   rssBytes(): number | undefined {
     return this.procBytes('VmRSS');
   }
+
+  /** CPU seconds (user + system) the process has used, from /proc/PID/stat; undefined when not running. */
+  cpuSeconds(): number | undefined {
+    return cpuSeconds(this.pid);
+  }
+}
+
+/**
+ * `wheelhouse init --datadir D [--root-password P]` (bounded: 60 s).
+ * @throws Error with the command's output when it fails.
+ */
+export async function wheelhouseInit(datadir: string, rootPassword?: string, cwd?: string): Promise<void> {
+  const args = [wheelhouseBin, 'init', '--datadir', datadir];
+  if (rootPassword !== undefined) args.push('--root-password', rootPassword);
+  const r = await run(process.execPath, args, { timeoutMs: 60_000, ...(cwd !== undefined ? { cwd } : {}) });
+  if (r.code !== 0) throw new Error(`wheelhouse init failed: ${r.describe()}`);
 }
