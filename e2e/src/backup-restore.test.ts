@@ -10,11 +10,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { buildFixture, createIndex, createUser, describeResponse, legacyUpload, sha256Hex, twineUpload, type Credentials } from './harness.js';
-import { WheelhouseProcess, TestRoot } from '@wheelhouse/testing';
-import { buildSdist } from '@wheelhouse/testing';
+import { buildSdist, notYet, TestRoot, waitFor, WheelhouseProcess } from '@wheelhouse/testing';
 import { compareBlobStores, storeState } from './node-state.js';
 import { replicaStatus, waitConverged, waitForSerial } from './replica-status.js';
-import { notYet, waitFor } from '@wheelhouse/testing';
 import { buildLeftovers, dirEntries, fetchBytes, storeUuid, toxResult, versionLinks, wheelhouseCli } from './dump-tools.js';
 
 const ROOT_PASSWORD = 'root-backup-e2e';

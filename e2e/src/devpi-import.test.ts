@@ -12,12 +12,11 @@ import {
   ApiClient, alteredWheelCopy, describeResponse, legacyUpload, pipDownload, projectJson, projectListJson, pythonClientEnv,
   repoRoot, resolveFileUrl, resultOf, run, sha256Hex, simpleUrl, systemPython,
 } from './harness.js';
-import { WheelhouseProcess, TestRoot } from '@wheelhouse/testing';
+import { type RunResult, sharedDataFile, TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
 import { blobFiles } from './node-state.js';
 import { apiTree, dirEntries, fetchBytes, versionLinks, wheelhouseCli, type VersionLink } from './dump-tools.js';
-import type { RunResult } from '@wheelhouse/testing';
 
-const DEVPI_EXPORT = process.env['WH_DEVPI_EXPORT'] ?? join(repoRoot, '..', 'shared', 'data', 'devpi-export');
+const DEVPI_EXPORT = process.env['WH_DEVPI_EXPORT'] ?? sharedDataFile('devpi-export');
 
 /** The files table of devpi-export.md: index, project, version, rel, file name, bytes, sha256. */
 const FILES: ReadonlyArray<readonly [string, string, string, string, string, number, string]> = [

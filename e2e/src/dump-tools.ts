@@ -4,10 +4,7 @@
 // and the small write requests twine cannot make (doc upload, test result, push, store UUID).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { authHeaders, ApiClient, describeResponse, resultOf, type ApiResponse, type Credentials } from '@wheelhouse/testing';
-import { multipartBody } from '@wheelhouse/testing';
-import { wheelhouseBin } from '@wheelhouse/testing';
-import { run, type RunResult } from '@wheelhouse/testing';
+import { ApiClient, type ApiResponse, authHeaders, type Credentials, describeResponse, multipartBody, resultOf, run, type RunResult, wheelhouseBin } from '@wheelhouse/testing';
 import { pythonEval, systemPython } from './python-clients.js';
 
 /** `node bin/wheelhouse ARGS…` (an offline command: export, import, backup, restore), bounded. */

@@ -13,8 +13,7 @@ import { Changelog } from '@wheelhouse/changelog';
 import {
   ApiClient, buildFixture, createIndex, createUser, describeResponse, legacyUpload, sha256Hex, twineUpload, type Credentials,
 } from './harness.js';
-import { WheelhouseProcess, TestRoot } from '@wheelhouse/testing';
-import { buildSdist } from '@wheelhouse/testing';
+import { buildSdist, TestRoot, WheelhouseProcess } from '@wheelhouse/testing';
 import {
   apiTree, diffTrees, docUpload, exportMode, exportedSerial, fetchBytes, makeDocZip, readManifest, storeUuid, toxResult,
   versionLinks, wheelhouseCli,

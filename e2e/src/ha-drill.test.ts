@@ -20,8 +20,7 @@ import {
   legacyUpload, makeVenv, messageOf, pipDownload, pipInstall, projectJson, resolveFileUrl, resultOf,
   twineUpload, type ApiResponse, type Venv,
 } from './harness.js';
-import { LoopbackCluster, WheelhouseProcess, proxyBackends, sleep, waitFor, waitProxyBackends, withClusterLogs } from '@wheelhouse/testing';
-import { buildSdist } from '@wheelhouse/testing';
+import { buildSdist, LoopbackCluster, proxyBackends, sleep, waitFor, waitProxyBackends, WheelhouseProcess, withClusterLogs } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'ha-root-secret';
 const USER = 'ha';

@@ -1,5 +1,5 @@
 // Mirror indexes on a master and its replica, the upstream a local PEP 691 server:
-// - PyPI's full project list (~880,000 names, /work/shared/data/pypi-names.txt.gz) as the upstream's
+// - PyPI's full project list (~880,000 names, ../shared/data/pypi-names.txt.gz) as the upstream's
 //   `/simple/` page: `/root/pypi/+simple/` through the master and through the replica has every
 //   name, and each node's peak RSS stays bounded (the page is streamed, never built per request);
 // - a replica asked for a page or file nobody fetched yet gets it through the master (devpi #483);
@@ -9,11 +9,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createIndex, createUser, describeResponse, fetchPage, PEP691_JSON, resultOf, type Credentials, type Pep691List, type Pep691Project } from './harness.js';
-import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
+import { buildWheel, notYet, TestRoot, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
 import { waitConverged } from './replica-status.js';
-import { notYet, waitFor } from '@wheelhouse/testing';
 import { FakeUpstream, normalisedNames, processMemory, PYPI_NAMES_GZ, } from './local-upstream.js';
-import { buildWheel } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'root-mirror-replica-e2e';
 const ROOT: Credentials = { user: 'root', password: ROOT_PASSWORD };

@@ -18,10 +18,8 @@ import {
   CLIENT_TEST_TIMEOUT_MS, createIndex, createUser, describeResponse, fetchPage, legacyUpload, makeVenv, PEP691_JSON,
   pipDownload, pipInstall, projectJson, resultOf, run, simpleUrl, wheelhouseBin, type Credentials, type Pep691Project,
 } from './harness.js';
-import { WheelhouseProcess, TestRoot } from '@wheelhouse/testing';
-import { notYet, waitFor } from '@wheelhouse/testing';
+import { buildWheel, LOCAL_PYPI_TREE_SKIP, notYet, TestRoot, waitFor, WheelhouseProcess } from '@wheelhouse/testing';
 import { FakeUpstream, StaticTree, type UpstreamFile } from './local-upstream.js';
-import { buildWheel, LOCAL_PYPI_TREE_SKIP } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'root-mirror-e2e';
 const ROOT: Credentials = { user: 'root', password: ROOT_PASSWORD };

@@ -21,8 +21,7 @@ import {
   ApiClient, buildFixture, createIndex, createUser, describeResponse, fixtureName, legacyUpload, makeVenv, messageOf,
   pipInstall, run, twineUpload, wheelhouseBin, type PipInstallResult, type Venv,
 } from './harness.js';
-import { WheelhouseProcess, proxyBackends, waitProxyBackends, type ProxyBackendStatus } from '@wheelhouse/testing';
-import { buildSdist } from '@wheelhouse/testing';
+import { buildSdist, proxyBackends, type ProxyBackendStatus, waitProxyBackends, WheelhouseProcess } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'netns-root-secret';
 const USER = 'multi';

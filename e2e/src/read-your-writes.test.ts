@@ -11,8 +11,7 @@ import {
   ApiClient, createIndex, createUser, debianWheels, describeResponse, distNameVersion, fetchPage, htmlLinks,
   legacyUpload, PEP691_JSON, pipDownload, resultOf, type Pep691Project,
 } from './harness.js';
-import { LoopbackCluster, withClusterLogs } from '@wheelhouse/testing';
-import { buildSdist } from '@wheelhouse/testing';
+import { buildSdist, LoopbackCluster, withClusterLogs } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'ryw-root-secret';
 const USER = 'ryw';

@@ -10,10 +10,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Changelog } from '@wheelhouse/changelog';
 import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, TokenSigner, replicaTokenSigner } from '@wheelhouse/core';
 import { describeResponse, legacyUpload, sha256Hex, type ApiResponse, type Credentials } from './harness.js';
-import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
+import { notYet, TestRoot, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
 import { blobPath, hasBlob, storeState } from './node-state.js';
 import { describeStatus, replicaStatus, waitForSerial } from './replica-status.js';
-import { notYet, waitFor } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'root-failures-e2e';
 const cluster = new TestRoot('replication-failures');

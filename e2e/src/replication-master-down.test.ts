@@ -11,10 +11,9 @@ import {
   buildFixture, describeResponse, fixtureModule, fixtureName, fixtureVersion, legacyUpload, makeVenv, messageOf, pipInstall,
   projectJson, pythonEval, simpleUrl, twineUpload, type ApiResponse, type Credentials,
 } from './harness.js';
-import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
+import { notYet, TestRoot, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
 import { hasBlob } from './node-state.js';
 import { describeStatus, replicaStatus, waitConverged } from './replica-status.js';
-import { notYet, waitFor } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'root-master-down-e2e';
 const USER = 'carol';

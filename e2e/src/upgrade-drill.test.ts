@@ -23,10 +23,9 @@ import {
   messageOf, projectJson, pythonClientEnv, resolveFileUrl, resultOf, run, sha256Hex, simpleUrl, systemPython, twineUpload,
   type ApiResponse,
 } from './harness.js';
-import { buildSdist, proxyBackends, sleep, TestRoot, waitFor, waitProxyBackends, type WheelhouseProcess } from '@wheelhouse/testing';
+import { buildSdist, proxyBackends, type RunResult, sleep, TestRoot, waitFor, waitProxyBackends, type WheelhouseProcess } from '@wheelhouse/testing';
 import { replicaStatus } from './replica-status.js';
 import { dirEntries, exportMode, exportedSerial, fetchBytes, storeUuid, wheelhouseCli } from './dump-tools.js';
-import type { RunResult } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'root-upgrade-e2e';
 const USER = 'ops';

@@ -13,9 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import yazl from 'yazl';
 import { authHeaders, describeResponse, multipartBody, resultOf, type Credentials } from './harness.js';
-import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
+import { notYet, TestRoot, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
 import { waitConverged } from './replica-status.js';
-import { notYet, waitFor } from '@wheelhouse/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
