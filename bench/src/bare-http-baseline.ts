@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { runLoad, type LoadOutcome, type LoadSettings } from './load-run.js';
-import { cpuSeconds } from './process-cpu.js';
+import { cpuSeconds } from '@wheelhouse/testing';
 
 const script = fileURLToPath(new URL('./bare-http-server.js', import.meta.url));
 

@@ -1,16 +1,12 @@
 /**
  * What the parts of the benchmark share when they run in one go: the populated master (started by
- * whichever part needs it first), its replica, a temp dir for the other nodes, and every process we
- * started so a signal can kill them. Each part can also run alone and then builds what it needs.
+ * whichever part needs it first), its replica, and every other node, all under one TestRoot so a
+ * signal can kill them. Each part can also run alone and then builds what it needs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startReplica, waitInSync } from './cluster-nodes.js';
+import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
 import { createBenchIndex, type BenchIndex } from './index-setup.js';
-import type { NodeProcess } from './node-process.js';
 import { population } from './release-files.js';
-import { ServerProcess } from './server-process.js';
+import { waitInSync } from './replica-sync.js';
 import { devpiAuth, runUploads, type UploadOutcome } from './upload-runner.js';
 
 export const PROJECTS = 300;
@@ -22,26 +18,49 @@ export const INDEX = 'dev';
 
 export type Say = (s: string) => void;
 
+/** The benchmark's master did not start (init failed, or it was not ready in time). */
+export class ServerStartError extends Error {
+  override readonly name = 'ServerStartError';
+}
+
+/**
+ * `wheelhouse init` (root password `rootPassword`) and a master on it under `root`, at log level
+ * warn, ready when `/+ready` answers 200.
+ * @throws ServerStartError
+ */
+export async function startBenchMaster(root: TestRoot, rootPassword: string, name = 'master'): Promise<WheelhouseProcess> {
+  try {
+    return await root.startMaster(name, rootPassword);
+  } catch (err) {
+    throw new ServerStartError((err as Error).message);
+  }
+}
+
 export class BenchCluster {
-  master: ServerProcess | undefined;
+  master: WheelhouseProcess | undefined;
   ix: BenchIndex | undefined;
   populate: UploadOutcome | undefined;
-  replica: NodeProcess | undefined;
+  replica: WheelhouseProcess | undefined;
   /** Seconds the replica took from spawn to serial and files in sync with the master. */
   replicaSyncSeconds: number | undefined;
   /** Seconds from spawn until the replica's /+ready was 200 (serials applied; files may still be queued). */
   replicaReadySeconds: number | undefined;
   /** Serial of the master when the replica was started. */
   replicaSyncSerial: number | undefined;
-  readonly others = new Set<NodeProcess>();
-  readonly root: string = mkdtempSync(join(tmpdir(), 'wh-bench-cluster-'));
+  readonly others = new Set<WheelhouseProcess>();
+  readonly nodes: TestRoot = new TestRoot('bench-cluster');
 
   constructor(private readonly say: Say) {}
 
+  /** The temp directory every node of the run lives under. */
+  get root(): string {
+    return this.nodes.root;
+  }
+
   /** The master with the benchmark index populated (PROJECTS projects, FILES files). */
-  async populatedMaster(): Promise<{ master: ServerProcess; ix: BenchIndex }> {
+  async populatedMaster(): Promise<{ master: WheelhouseProcess; ix: BenchIndex }> {
     if (this.master && this.ix) return { master: this.master, ix: this.ix };
-    this.master = await ServerProcess.start('bench-root-password');
+    this.master = await startBenchMaster(this.nodes, 'bench-root-password');
     this.say(`master pid ${String(this.master.pid)} at ${this.master.url}`);
     this.ix = await createBenchIndex(this.master.url, USER, PASSWORD, INDEX);
     this.say(`populating ${this.ix.indexPath}: ${PROJECTS} projects, ${FILES} files`);
@@ -57,12 +76,12 @@ export class BenchCluster {
   }
 
   /** A replica of the populated master, started fresh and waited for until serial and files are in sync. */
-  async syncedReplica(): Promise<NodeProcess> {
+  async syncedReplica(): Promise<WheelhouseProcess> {
     const { master } = await this.populatedMaster();
     if (this.replica?.running) return this.replica;
     this.replicaSyncSerial = Number((await master.status()).serial);
     this.say(`starting a replica of ${master.url} (serial ${this.replicaSyncSerial})`);
-    const replica = await startReplica(this.root, 'replica', master.url, join(master.datadir, 'secret'));
+    const replica = await this.nodes.startReplica('replica', master, { timeoutMs: 120_000 });
     this.replica = replica;
     this.replicaReadySeconds = (performance.now() - replica.spawnedAt) / 1000;
     await waitInSync(master, replica, 120_000);
@@ -71,17 +90,15 @@ export class BenchCluster {
     return replica;
   }
 
-  track(node: NodeProcess): NodeProcess {
+  track(node: WheelhouseProcess): WheelhouseProcess {
     this.others.add(node);
     return node;
   }
 
   /** Kills everything at once (signal path). */
   killNow(): void {
-    for (const n of this.others) n.killNow();
-    this.replica?.killNow();
-    this.master?.killNow();
-    rmSync(this.root, { recursive: true, force: true });
+    for (const n of this.nodes.nodes) n.killNow();
+    void this.nodes.cleanup();
   }
 
   /** Stops every process we started and removes the temp dirs. */
@@ -89,6 +106,6 @@ export class BenchCluster {
     for (const n of this.others) await n.stop();
     await this.replica?.stop();
     await this.master?.stop();
-    rmSync(this.root, { recursive: true, force: true });
+    await this.nodes.cleanup();
   }
 }

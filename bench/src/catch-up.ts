@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { Changelog } from '@wheelhouse/changelog';
 import { createIndex, createUser, hashPassword } from '@wheelhouse/core';
 import { datadirPaths } from '@wheelhouse/master';
-import { spawnReplica, startMasterOn } from './cluster-nodes.js';
-import { execNode, wheelhouseBin } from './server-process.js';
+import { WheelhouseProcess, wheelhouseInit } from '@wheelhouse/testing';
 
 export interface StoreBuild {
   readonly serials: number;
@@ -21,8 +20,7 @@ export interface StoreBuild {
 /** `wheelhouse init` into `datadir`, then commits records until the head reaches `serials`. */
 export async function buildStore(cwd: string, datadir: string, serials: number): Promise<StoreBuild> {
   const t0 = performance.now();
-  const init = await execNode([wheelhouseBin, 'init', '--datadir', datadir, '--root-password', 'catch-up-root'], cwd);
-  if (init.code !== 0) throw new Error(`wheelhouse init failed (exit ${init.code}): ${init.output}`);
+  await wheelhouseInit(datadir, 'catch-up-root', cwd);
   const changelog = await Changelog.open({ location: datadirPaths(datadir).db, sync: false });
   try {
     const pwhash = await hashPassword('catch-up-user-password');
@@ -82,14 +80,17 @@ export async function measureCatchUp(root: string, serials: number, timeoutMs: n
   const build = await buildStore(root, datadir, serials);
   say(`catch-up: built ${build.serials} serials in ${build.seconds.toFixed(1)} s; starting its master`);
   const m0 = performance.now();
-  const master = await startMasterOn(root, 'catch-up-master', datadir);
+  const master = await new WheelhouseProcess({ name: 'catch-up-master', role: 'master', datadir, logPath: join(root, 'catch-up-master.log'), cwd: root }).start({ timeoutMs: 120_000 });
   const masterStartSeconds = (performance.now() - m0) / 1000;
   const notes: string[] = [];
   try {
     const masterSerial = Number((await master.status()).serial);
     say(`catch-up: master at serial ${masterSerial}; starting a fresh replica`);
     const masterCpu0 = master.cpuSeconds();
-    const replica = await spawnReplica(root, 'catch-up-replica', master.url, datadirPaths(datadir).secret);
+    const replica = await new WheelhouseProcess({
+      name: 'catch-up-replica', role: 'replica', datadir: join(root, 'catch-up-replica'), logPath: join(root, 'catch-up-replica.log'), cwd: root,
+      args: ['--master-url', master.url, '--secret-file', datadirPaths(datadir).secret],
+    }).spawnNoWait();
     let maxSampled = 0;
     const sampler = setInterval(() => {
       const rss = replica.procBytes('VmRSS');

@@ -17,11 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { datadirPaths } from '@wheelhouse/master';
-import { waitInSync } from './cluster-nodes.js';
-import { NodeProcess, type NodeSpec } from './node-process.js';
+import { freePort, WheelhouseProcess, type NodeSpec } from '@wheelhouse/testing';
+import { waitInSync } from './replica-sync.js';
 import { buildReleaseStore, projectName, STORE_INDEX, STORE_USER, type ReleaseStoreBuild } from './release-store.js';
 import { f0, f1, f2 } from './results-table.js';
-import { freePort } from './server-process.js';
 import { runCliTimed, treeSize, type CliRun } from './timed-cli.js';
 
 const PROJECTS = 1_000;
@@ -39,7 +38,7 @@ interface Row {
 const mib = (b: number | undefined): string => (b === undefined ? '—' : f0(b / 2 ** 20));
 
 function masterSpec(root: string, name: string, datadir: string, port: number): NodeSpec {
-  return { name, port, cwd: root, logPath: join(root, `${name}.log`), args: ['master', '--datadir', datadir, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn'] };
+  return { name, role: 'master', datadir, port, cwd: root, logPath: join(root, `${name}.log`) };
 }
 
 /** Resets the peak RSS (VmHWM) of a process of ours to its current RSS; false when not allowed. */
@@ -52,7 +51,7 @@ function resetPeakRss(pid: number | undefined): boolean {
   }
 }
 
-function logNotes(node: NodeProcess): string[] {
+function logNotes(node: WheelhouseProcess): string[] {
   const lines = node
     .log()
     .split('\n')
@@ -72,7 +71,7 @@ function logNotes(node: NodeProcess): string[] {
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const shown = [...counts].slice(0, 5).map(([k, n]) => `${n}× \`${k.slice(0, 300)}\``);
-  return [`${node.spec.name} log (warn) has ${lines.length} line(s): ${shown.join('; ')}`];
+  return [`${node.name} log (warn) has ${lines.length} line(s): ${shown.join('; ')}`];
 }
 
 /** Runs the dump benchmark and returns its markdown section. */
@@ -81,7 +80,7 @@ export async function runDumpPart(say: Say): Promise<string> {
   const notes: string[] = [];
   const rows: Row[] = [];
   const root = mkdtempSync(join(tmpdir(), 'wh-bench-dump-'));
-  const nodes: NodeProcess[] = [];
+  const nodes: WheelhouseProcess[] = [];
   const onExit = (): void => {
     for (const n of nodes) n.killNow();
   };
@@ -109,7 +108,7 @@ export async function runDumpPart(say: Say): Promise<string> {
 
     const port = await freePort();
     say('dump: starting the master');
-    const master = await NodeProcess.start(masterSpec(root, 'dump-master', datadir, port), '/+status', 120_000);
+    const master = await new WheelhouseProcess(masterSpec(root, 'dump-master', datadir, port)).start({ timeoutMs: 120_000 });
     nodes.push(master);
     const masterStatus = await master.status();
     await exportRun('master running (online, through its changelog feed)', 'dump-online', false, 'online');
@@ -127,14 +126,14 @@ export async function runDumpPart(say: Say): Promise<string> {
 
     // ---- a replica following the new master ------------------------------------------------------
     say('dump: starting a --follow-new-master replica and waiting until it is in sync');
-    const replicaPort = await freePort();
-    const replica = NodeProcess.spawn({
+    const replica = await new WheelhouseProcess({
       name: 'dump-replica',
-      port: replicaPort,
+      role: 'replica',
+      datadir: join(root, 'replica'),
       cwd: root,
       logPath: join(root, 'dump-replica.log'),
-      args: ['replica', '--datadir', join(root, 'replica'), '--master-url', master.url, '--secret-file', secret, '--follow-new-master', '--host', '127.0.0.1', '--port', String(replicaPort), '--log-level', 'warn'],
-    });
+      args: ['--master-url', master.url, '--secret-file', secret, '--follow-new-master'],
+    }).spawnNoWait();
     nodes.push(replica);
     const initialSync = await waitInSync(master, replica, SYNC_TIMEOUT_MS);
     const initialPeak = replica.procBytes('VmHWM');
@@ -144,7 +143,7 @@ export async function runDumpPart(say: Say): Promise<string> {
     say('dump: stopping the master, starting one on the imported data dir at the same port');
     await master.stop();
     const peakReset = resetPeakRss(replica.pid);
-    const newMaster = NodeProcess.spawn(masterSpec(root, 'dump-new-master', importDir, port));
+    const newMaster = await new WheelhouseProcess(masterSpec(root, 'dump-new-master', importDir, port)).spawnNoWait();
     nodes.push(newMaster);
     let maxSampled = 0;
     let pageReads = 0;

@@ -13,17 +13,17 @@
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchCluster } from './bench-cluster.js';
+import { BenchCluster, ServerStartError } from './bench-cluster.js';
 import { renderProxy, renderReplication } from './cluster-tables.js';
 import type { LoadSettings } from './load-run.js';
 import { masterLoadNote, runMasterPart, type MasterResults } from './master-part.js';
 import { runDumpPart } from './dump-bench.js';
 import { runMirrorPart } from './mirror-bench.js';
-import { nodeLogNotes } from './node-process.js';
+import { nodeLogNotes } from './node-log-notes.js';
 import { emptyProxyResults, runProxyPart } from './proxy-part.js';
 import { emptyReplicationResults, runReplicationPart } from './replication-part.js';
 import { renderReport } from './results-table.js';
-import { repoRoot, ServerStartError } from './server-process.js';
+import { repoRoot } from '@wheelhouse/testing';
 
 const PARTS = ['master', 'replication', 'proxy', 'mirror', 'dump'] as const;
 type Part = (typeof PARTS)[number];
@@ -117,8 +117,8 @@ async function main(): Promise<void> {
     if (master) notes.push(...serverLogNotes(master.log()));
     if (replica) notes.push(...nodeLogNotes('replica', replica.log()));
     for (const n of cluster.others) {
-      if (n.unexpectedExit) notes.push(`**${n.spec.name} died during the run (${n.unexpectedExit})**`);
-      notes.push(...nodeLogNotes(n.spec.name, n.log()));
+      if (n.unexpectedExit) notes.push(`**${n.name} died during the run (${n.unexpectedExit})**`);
+      notes.push(...nodeLogNotes(n.name, n.log()));
     }
     await cluster.stop();
   }

@@ -70,13 +70,14 @@ function autocannon(target: LoadTarget, settings: LoadSettings): Promise<Autocan
 
 /** What runLoad reads from the server under load. */
 export interface ServerProbe {
-  rssBytes(): Promise<number | undefined>;
+  /** Resident set size, bytes (WheelhouseProcess reads /proc/PID/status). */
+  rssBytes(): number | undefined | Promise<number | undefined>;
   /** CPU seconds used so far. */
   cpuSeconds(): number | undefined;
 }
 
 export async function runLoad(target: LoadTarget, settings: LoadSettings, server: ServerProbe): Promise<LoadOutcome> {
-  const rss = (): Promise<number | undefined> => server.rssBytes();
+  const rss = async (): Promise<number | undefined> => server.rssBytes();
   const empty = { requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, non2xx: 0, errors: 0, timeouts: 0, cpuMicrosPerRequest: undefined };
   let first: { status: number; bytes: number };
   try {

@@ -13,7 +13,8 @@ import { request } from 'undici';
 import { runLoad, type LoadOutcome, type LoadSettings } from './load-run.js';
 import { MirrorUpstream, PYPI_NAMES_GZ } from './mirror-upstream.js';
 import { f0, f1 } from './results-table.js';
-import { ServerProcess } from './server-process.js';
+import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
+import { startBenchMaster } from './bench-cluster.js';
 import { basicAuth } from './upload-runner.js';
 
 const ROOT_PASSWORD = 'bench-mirror-root';
@@ -64,7 +65,8 @@ const ms = (v: number): string => (v < 10 ? v.toFixed(2) : f1(v));
 export async function runMirrorPart(say: Say, load: LoadSettings = { connections: 10, durationSeconds: 10 }): Promise<string> {
   const out: string[] = ['## Mirror indexes (issue 6)', ''];
   const notes: string[] = [];
-  let server: ServerProcess | undefined;
+  const nodes = new TestRoot('bench-mirror');
+  let server: WheelhouseProcess | undefined;
   let upstream: MirrorUpstream | undefined;
   const onExit = (): void => server?.killNow();
   process.once('exit', onExit);
@@ -72,7 +74,7 @@ export async function runMirrorPart(say: Say, load: LoadSettings = { connections
     const names = existsSync(PYPI_NAMES_GZ) ? PYPI_NAMES_GZ : undefined;
     upstream = await MirrorUpstream.start(names ?? '/dev/null', VERSIONS);
     say('mirror: starting a master');
-    server = await ServerProcess.start(ROOT_PASSWORD);
+    server = await startBenchMaster(nodes, ROOT_PASSWORD);
     const base = server.url;
     await call('PATCH', `${base}/root/pypi`, { mirror_url: upstream.simpleUrl }, basicAuth('root', ROOT_PASSWORD));
     await call('PUT', `${base}/bench`, { password: 'bench-mirror-pw' }, {});
@@ -144,7 +146,7 @@ export async function runMirrorPart(say: Say, load: LoadSettings = { connections
   } catch (err) {
     notes.push(`mirror benchmark stopped early: ${(err as Error).stack ?? String(err)}`);
   } finally {
-    await server?.stop();
+    await nodes.cleanup({ graceful: true });
     await upstream?.stop();
     process.removeListener('exit', onExit);
   }

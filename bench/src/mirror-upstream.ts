@@ -3,6 +3,7 @@
  * `files` links of made-up hashes (the benchmark never downloads them) and, at `/simple/`, PyPI's
  * full project list as one PEP 503 HTML page streamed from a names file (~880,000 names).
  */
+import { sharedDataFile } from '@wheelhouse/testing';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { normalizeProjectName, wheelEscape } from '@wheelhouse/core';
 
-export const PYPI_NAMES_GZ = '/work/shared/data/pypi-names.txt.gz';
+export const PYPI_NAMES_GZ = sharedDataFile('pypi-names.txt.gz');
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

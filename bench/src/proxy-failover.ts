@@ -5,7 +5,7 @@
  * request counter (attempts sent to it) last moved, and whether any client request failed.
  */
 import { Client, Pool } from 'undici';
-import type { NodeProcess } from './node-process.js';
+import type { WheelhouseProcess } from '@wheelhouse/testing';
 
 export interface FailoverSettings {
   readonly proxyUrl: string;
@@ -13,7 +13,7 @@ export interface FailoverSettings {
   readonly path: string;
   /** The replica as the proxy names it in `/+status` (`replica1`). */
   readonly backendName: string;
-  readonly victim: NodeProcess;
+  readonly victim: WheelhouseProcess;
   readonly connections: number;
   /** Load before the kill, ms. */
   readonly beforeMs: number;

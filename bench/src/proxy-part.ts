@@ -5,10 +5,9 @@
  * replica dead: run it last.
  */
 import type { BenchCluster, Say } from './bench-cluster.js';
-import { startProxy } from './cluster-nodes.js';
 import type { ProxyResults } from './cluster-tables.js';
 import { runLoad, type LoadSettings } from './load-run.js';
-import type { NodeProcess } from './node-process.js';
+import type { WheelhouseProcess } from '@wheelhouse/testing';
 import { measureFailover } from './proxy-failover.js';
 import { projectName } from './release-files.js';
 
@@ -31,7 +30,7 @@ export function emptyProxyResults(load: LoadSettings): MutableProxyResults {
 }
 
 /** Waits until the proxy's /+status lists `name` as usable (health checks passed). */
-async function waitUsable(proxy: NodeProcess, name: string, timeoutMs: number): Promise<void> {
+async function waitUsable(proxy: WheelhouseProcess, name: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -46,7 +45,7 @@ async function waitUsable(proxy: NodeProcess, name: string, timeoutMs: number): 
 export async function runProxyPart(cluster: BenchCluster, load: LoadSettings, say: Say, r: MutableProxyResults): Promise<void> {
   const { master, ix } = await cluster.populatedMaster();
   const replica = await cluster.syncedReplica();
-  const proxy = cluster.track(await startProxy(cluster.root, master.url, [replica.url]));
+  const proxy = cluster.track(await cluster.nodes.proxy('proxy', master, [replica]).start());
   say(`proxy pid ${String(proxy.pid)} at ${proxy.url}`);
   await waitUsable(proxy, REPLICA_BACKEND, 10_000);
   await waitUsable(proxy, 'master', 10_000);

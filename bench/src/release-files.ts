@@ -4,17 +4,10 @@
  * server reads for PEP 658). Sizes are a few KB, drawn from a seeded generator so every run
  * uploads the same mix.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { storedZip } from './stored-zip.js';
+import { buildWheel, opaqueSdist, type Distribution } from '@wheelhouse/testing';
 
-export interface ReleaseFile {
-  /** Project name as given in the upload form. */
-  readonly name: string;
-  readonly version: string;
-  readonly filename: string;
-  readonly content: Buffer;
-  readonly sha256: string;
-}
+/** A release file to upload (built by @wheelhouse/testing). */
+export type ReleaseFile = Distribution;
 
 /** A small deterministic PRNG (mulberry32) for sizes. */
 export function seededRandom(seed: number): () => number {
@@ -28,41 +21,14 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function finish(name: string, version: string, filename: string, content: Buffer): ReleaseFile {
-  return { name, version, filename, content, sha256: createHash('sha256').update(content).digest('hex') };
-}
-
 /** An sdist of `size` bytes (random content: the server does not look inside sdists). */
 export function sdist(name: string, version: string, size: number): ReleaseFile {
-  return finish(name, version, `${name}-${version}.tar.gz`, randomBytes(size));
-}
-
-/** The wheel-escaped distribution name (PEP 427): runs of `-_.` become `_`. */
-function wheelName(name: string): string {
-  return name.replace(/[-_.]+/g, '_');
+  return opaqueSdist(name, version, size);
 }
 
 /** A pure-Python wheel whose payload module has about `payloadSize` bytes. */
 export function wheel(name: string, version: string, payloadSize: number): ReleaseFile {
-  const dist = `${wheelName(name)}-${version}`;
-  const module = wheelName(name);
-  const metadata = Buffer.from(
-    `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: benchmark wheel\nRequires-Python: >=3.8\n\n`,
-    'utf8',
-  );
-  const wheelInfo = Buffer.from('Wheel-Version: 1.0\nGenerator: wheelhouse-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n', 'utf8');
-  const payload = Buffer.from(`# ${randomBytes(Math.ceil(payloadSize / 2)).toString('hex').slice(0, payloadSize)}\n`, 'utf8');
-  const record = Buffer.from(
-    [`${module}/__init__.py,,`, `${dist}.dist-info/METADATA,,`, `${dist}.dist-info/WHEEL,,`, `${dist}.dist-info/RECORD,,`, ''].join('\n'),
-    'utf8',
-  );
-  const content = storedZip([
-    { name: `${module}/__init__.py`, data: payload },
-    { name: `${dist}.dist-info/METADATA`, data: metadata },
-    { name: `${dist}.dist-info/WHEEL`, data: wheelInfo },
-    { name: `${dist}.dist-info/RECORD`, data: record },
-  ]);
-  return finish(name, version, `${dist}-py3-none-any.whl`, content);
+  return buildWheel(name, version, { summary: 'benchmark wheel', paddingBytes: payloadSize, source: '', generator: 'wheelhouse-bench' });
 }
 
 export function projectName(i: number): string {

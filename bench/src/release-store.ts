@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { Changelog, FileStore } from '@wheelhouse/changelog';
 import { attachFile, createIndex, createUser, hashPassword, type NewFile } from '@wheelhouse/core';
 import { datadirPaths } from '@wheelhouse/master';
-import { execNode, wheelhouseBin } from './server-process.js';
+import { wheelhouseInit } from '@wheelhouse/testing';
 
 export const STORE_USER = 'bench';
 export const STORE_INDEX = 'dev';
@@ -38,8 +38,7 @@ async function writeBlob(files: FileStore, bytes: Buffer): Promise<string> {
 /** Builds the data dir `datadir` (must not exist) holding `projects × versionsPerProject` releases. */
 export async function buildReleaseStore(cwd: string, datadir: string, projects: number, versionsPerProject: number): Promise<ReleaseStoreBuild> {
   const t0 = performance.now();
-  const init = await execNode([wheelhouseBin, 'init', '--datadir', datadir, '--root-password', 'dump-bench-root'], cwd);
-  if (init.code !== 0) throw new Error(`wheelhouse init failed (exit ${init.code}): ${init.output}`);
+  await wheelhouseInit(datadir, 'dump-bench-root', cwd);
   const paths = datadirPaths(datadir);
   const files = new FileStore(paths.files);
   const changelog = await Changelog.open({ location: paths.db, sync: false });

@@ -12,12 +12,11 @@ import { cpus, platform, release } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import { Changelog } from '@wheelhouse/changelog';
 import { SearchIndex, createIndex, createUser, registerRelease } from '@wheelhouse/core';
+import { repoRoot, sharedDataFile } from '@wheelhouse/testing';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const DATA_CANDIDATES = [join(repoRoot, '..', 'shared', 'data', 'pypi-popular-projects.tsv.gz'), '/work/shared/data/pypi-popular-projects.tsv.gz'];
+const DATA_CANDIDATES = [sharedDataFile('pypi-popular-projects.tsv.gz')];
 const INDEXES = ['alice/dev', 'alice/prod', 'bob/dev', 'team/stable'];
 
 function arg(name: string, fallback: number): number {

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { wheelhouseBin } from './server-process.js';
+import { wheelhouseBin } from '@wheelhouse/testing';
 
 const GNU_TIME = '/usr/bin/time';
 

@@ -3,7 +3,7 @@
  * sends it) over a keep-alive undici pool, `concurrency` at a time, stopping at a deadline. Counts
  * files/s over the files that were accepted and keeps every unexpected status.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { legacyUploadBody } from '@wheelhouse/testing';
 import { Pool } from 'undici';
 import type { ReleaseFile } from './release-files.js';
 
@@ -24,30 +24,7 @@ export interface UploadOutcome {
 
 /** The legacy upload form (`:action=file_upload`) for `file`, as twine sends it. */
 export function multipartBody(file: ReleaseFile): { contentType: string; body: Buffer } {
-  const boundary = `----wheelhouse-bench-${randomBytes(12).toString('hex')}`;
-  const isWheel = file.filename.endsWith('.whl');
-  const fields: Array<[string, string]> = [
-    [':action', 'file_upload'],
-    ['protocol_version', '1'],
-    ['metadata_version', '2.1'],
-    ['name', file.name],
-    ['version', file.version],
-    ['summary', 'benchmark file'],
-    ['filetype', isWheel ? 'bdist_wheel' : 'sdist'],
-    ['pyversion', isWheel ? 'py3' : 'source'],
-    ['md5_digest', createHash('md5').update(file.content).digest('hex')],
-    ['sha256_digest', file.sha256],
-  ];
-  const parts: Buffer[] = fields.map(([k, v]) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`, 'utf8'));
-  parts.push(
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${file.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-      'utf8',
-    ),
-    file.content,
-    Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'),
-  );
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(parts) };
+  return legacyUploadBody({ ...file, summary: 'benchmark file', requiresPython: null, sha256Digest: file.sha256 });
 }
 
 export interface UploadRun {

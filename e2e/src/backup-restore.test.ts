@@ -10,31 +10,30 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { buildFixture, createIndex, createUser, describeResponse, legacyUpload, sha256Hex, twineUpload, type Credentials } from './harness.js';
-import { ClusterNode, ClusterNodes } from './cluster-node.js';
-import { handmadeSdist } from './handmade-sdist.js';
+import { buildSdist, notYet, TestRoot, waitFor, WheelhouseProcess } from '@wheelhouse/testing';
 import { compareBlobStores, storeState } from './node-state.js';
-import { replicaStatus, waitConverged, waitFor, waitForSerial } from './replica-status.js';
+import { replicaStatus, waitConverged, waitForSerial } from './replica-status.js';
 import { buildLeftovers, dirEntries, fetchBytes, storeUuid, toxResult, versionLinks, wheelhouseCli } from './dump-tools.js';
 
 const ROOT_PASSWORD = 'root-backup-e2e';
 const ERIN: Credentials = { user: 'erin', password: 'erin-backup-pw' };
 
-const cluster = new ClusterNodes('backup-restore');
-let restored: ClusterNode | undefined;
+const cluster = new TestRoot('backup-restore');
+let restored: WheelhouseProcess | undefined;
 after(async () => {
   await restored?.stop();
   await cluster.cleanup();
 });
 
-let original: ClusterNode | undefined;
-let replica: ClusterNode | undefined;
+let original: WheelhouseProcess | undefined;
+let replica: WheelhouseProcess | undefined;
 before(async () => {
   original = await cluster.startMaster('original', ROOT_PASSWORD);
   replica = await cluster.startReplica('replica', original);
 }, { timeout: 60_000 });
 
 async function uploadSdist(base: string, project: string, version: string): Promise<string> {
-  const s = handmadeSdist(project, version);
+  const s = buildSdist(project, version);
   const res = await legacyUpload(`${base}/erin/dev/`, ERIN, { path: s.filename, filename: s.filename, content: s.content, name: project, version });
   assert.equal(res.status, 200, `upload ${s.filename}: ${describeResponse(res)}`);
   return sha256Hex(s.content);
@@ -87,7 +86,7 @@ test('backup of a running master, restore: same UUID, serial, state and files; i
   const [orig, rest] = await Promise.all([storeState(m.datadir), storeState(restoredDir)]);
   assert.equal(orig.head, serial);
   assert.deepEqual(rest, orig, 'the restored store differs from the original at the backup serial');
-  const node = new ClusterNode('restored', 'master', restoredDir, join(cluster.root, 'restored.log'), []);
+  const node = cluster.master('restored', { datadir: restoredDir });
   assert.deepEqual(compareBlobStores(m, node), []);
 
   // the restored master takes the original's place (same port: the replica's --master-url)
@@ -112,10 +111,10 @@ test('backup of a running master, restore: same UUID, serial, state and files; i
   assert.equal(sha256Hex(await fetchBytes(file.href)), newSha);
   t.diagnostic(`replica stopped at ${replicaSerial}, backup at ${serial}, caught up to ${after} from the restored master`);
 
-  await waitFor('the replica to have every file', async () => {
+  await waitFor(async () => {
     const s = await replicaStatus(r);
-    return { done: s['files-queued'] === 0, value: s, seen: JSON.stringify(s['files-failed']) };
-  }, { timeoutMs: 30_000 });
+    return s['files-queued'] === 0 ? s : notYet(JSON.stringify(s['files-failed']));
+  }, { what: 'the replica to have every file', timeoutMs: 30_000 });
   await r.stop();
   await node.stop();
   const [rep, res] = await Promise.all([storeState(r.datadir), storeState(restoredDir)]);

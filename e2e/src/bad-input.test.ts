@@ -11,17 +11,19 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
   buildFixture, createIndex, createUser, describeResponse, fileSha256, fixtureName, fixtureVersion, legacyUpload,
-  MasterProcess, messageOf, projectJson, rawExchange, requestHead, resolveFileUrl, sha256Hex, storeSnapshot,
-  uploadBody, withServerLog, type ApiResponse, type StoreSnapshot,
+  messageOf, projectJson, rawExchange, requestHead, resolveFileUrl, sha256Hex, storeSnapshot,
+  uploadBody, type ApiResponse, type StoreSnapshot,
 } from './harness.js';
+import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'root-e2e-secret';
 const DANA = { user: 'dana', password: 'dana-e2e-pw' } as const;
 const INDEX = 'dana/prod';
 
-let master: MasterProcess | undefined;
-const guarded = (fn: Parameters<typeof withServerLog>[1]) => withServerLog(() => master, fn);
-const server = (): MasterProcess => {
+const testRoot = new TestRoot('bad-input');
+let master: WheelhouseProcess | undefined;
+const guarded = (fn: Parameters<TestRoot['guarded']>[0]) => testRoot.guarded(fn);
+const server = (): WheelhouseProcess => {
   assert.ok(master, 'the master did not start (see the before hook)');
   return master;
 };
@@ -29,7 +31,7 @@ const root = () => server().api.as({ user: 'root', password: ROOT_PASSWORD });
 const uploadUrl = (index = INDEX): string => `${server().url}/${index}/`;
 
 before(async () => {
-  master = await MasterProcess.start({ rootPassword: ROOT_PASSWORD, label: 'bad-input' });
+  master = await testRoot.startMaster('master', ROOT_PASSWORD, { logLevel: 'info' });
   await createUser(root(), DANA.user, DANA.password);
   await createIndex(master.api.as(DANA), INDEX, { volatile: false });
   // Seed the project with its wheel, so the pages compared below are not empty.
@@ -39,7 +41,7 @@ before(async () => {
 }, { timeout: 120_000 });
 
 after(async () => {
-  await master?.stop();
+  await testRoot.cleanup({ graceful: true });
 });
 
 const snapshot = (): Promise<StoreSnapshot> => storeSnapshot(server().url, INDEX, fixtureName);
@@ -143,7 +145,7 @@ test('an upload whose file name contains ../ is refused and writes no file outsi
     (res) => assertUploadError(t, res),
   );
   // Anywhere in the test's temp dir (datadir, log, the server's cwd), or next to it in the temp root.
-  const written = [...findFiles(m.root, target), ...[tmpdir(), join(m.root, '..', '..')].map((d) => join(d, target)).filter((p) => existsSync(p))];
+  const written = [...findFiles(testRoot.root, target), ...[tmpdir(), join(testRoot.root, '..', '..')].map((d) => join(d, target)).filter((p) => existsSync(p))];
   assert.deepEqual(written, [], `a file named ${target} was written`);
 }));
 

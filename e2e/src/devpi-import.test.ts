@@ -12,12 +12,11 @@ import {
   ApiClient, alteredWheelCopy, describeResponse, legacyUpload, pipDownload, projectJson, projectListJson, pythonClientEnv,
   repoRoot, resolveFileUrl, resultOf, run, sha256Hex, simpleUrl, systemPython,
 } from './harness.js';
-import { ClusterNode, ClusterNodes } from './cluster-node.js';
+import { type RunResult, sharedDataFile, TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
 import { blobFiles } from './node-state.js';
 import { apiTree, dirEntries, fetchBytes, versionLinks, wheelhouseCli, type VersionLink } from './dump-tools.js';
-import type { RunResult } from './process-run.js';
 
-const DEVPI_EXPORT = process.env['WH_DEVPI_EXPORT'] ?? join(repoRoot, '..', 'shared', 'data', 'devpi-export');
+const DEVPI_EXPORT = process.env['WH_DEVPI_EXPORT'] ?? sharedDataFile('devpi-export');
 
 /** The files table of devpi-export.md: index, project, version, rel, file name, bytes, sha256. */
 const FILES: ReadonlyArray<readonly [string, string, string, string, string, number, string]> = [
@@ -39,14 +38,14 @@ const FILES: ReadonlyArray<readonly [string, string, string, string, string, num
 ];
 const shaOf = (filename: string): string => FILES.find((f) => f[4] === filename)![6];
 
-const cluster = new ClusterNodes('devpi-import');
+const cluster = new TestRoot('devpi-import');
 let report: RunResult | undefined;
-let node: ClusterNode | undefined;
+let node: WheelhouseProcess | undefined;
 after(async () => {
   await node?.stop();
   await cluster.cleanup();
 });
-const m = (): ClusterNode => {
+const m = (): WheelhouseProcess => {
   assert.ok(node, 'the imported master did not start (see the before hook)');
   return node;
 };
@@ -56,7 +55,7 @@ before(async () => {
   const datadir = cluster.dir('imported');
   report = await wheelhouseCli(['import', '--from-devpi', '--datadir', datadir, DEVPI_EXPORT]);
   if (report.code !== 0) throw new Error(`import --from-devpi failed:\n${report.describe()}`);
-  node = new ClusterNode('imported', 'master', datadir, join(cluster.root, 'imported.log'), []);
+  node = cluster.master('imported', { datadir: datadir });
   await node.start();
 }, { timeout: 90_000 });
 

@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFixture, createIndex, createUser, twineUpload } from './harness.js';
-import { ClusterNodes } from './cluster-node.js';
+import { TestRoot } from '@wheelhouse/testing';
 import { buildLeftovers, dirEntries, readManifest, wheelhouseCli } from './dump-tools.js';
 
 const ROOT_PASSWORD = 'root-damage-e2e';
-const cluster = new ClusterNodes('dump-damage');
+const cluster = new TestRoot('dump-damage');
 after(() => cluster.cleanup());
 
 let good = '';

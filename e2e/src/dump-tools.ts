@@ -4,10 +4,7 @@
 // and the small write requests twine cannot make (doc upload, test result, push, store UUID).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { authHeaders, ApiClient, describeResponse, resultOf, type ApiResponse, type Credentials } from './api-client.js';
-import { multipartUpload } from './legacy-upload.js';
-import { wheelhouseBin } from './master-process.js';
-import { run, type RunResult } from './process-run.js';
+import { ApiClient, type ApiResponse, authHeaders, type Credentials, describeResponse, multipartBody, resultOf, run, type RunResult, wheelhouseBin } from '@wheelhouse/testing';
 import { pythonEval, systemPython } from './python-clients.js';
 
 /** `node bin/wheelhouse ARGS…` (an offline command: export, import, backup, restore), bounded. */
@@ -177,7 +174,7 @@ export async function makeDocZip(path: string, title: string): Promise<Buffer> {
 
 /** `:action=doc_upload` of `zip` for name/version to an index URL (…/user/index/). */
 export async function docUpload(indexUrl: string, auth: Credentials, name: string, version: string, zip: Uint8Array): Promise<ApiResponse> {
-  const { contentType, body } = multipartUpload(
+  const { contentType, body } = multipartBody(
     [[':action', 'doc_upload'], ['name', name], ['version', version]],
     { filename: `${name}-${version}.doc.zip`, content: zip },
   );

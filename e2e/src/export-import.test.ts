@@ -13,8 +13,7 @@ import { Changelog } from '@wheelhouse/changelog';
 import {
   ApiClient, buildFixture, createIndex, createUser, describeResponse, legacyUpload, sha256Hex, twineUpload, type Credentials,
 } from './harness.js';
-import { ClusterNode, ClusterNodes } from './cluster-node.js';
-import { handmadeSdist } from './handmade-sdist.js';
+import { buildSdist, TestRoot, WheelhouseProcess } from '@wheelhouse/testing';
 import {
   apiTree, diffTrees, docUpload, exportMode, exportedSerial, fetchBytes, makeDocZip, readManifest, storeUuid, toxResult,
   versionLinks, wheelhouseCli,
@@ -25,10 +24,10 @@ type Basic = { readonly user: string; readonly password: string };
 const ALICE: Basic = { user: 'alice', password: 'alice-export-pw' };
 const BOB: Basic = { user: 'bob', password: 'bob-export-pw' };
 
-const cluster = new ClusterNodes('export-import');
+const cluster = new TestRoot('export-import');
 after(() => cluster.cleanup());
 
-let source: ClusterNode | undefined;
+let source: WheelhouseProcess | undefined;
 before(async () => {
   source = await cluster.startMaster('source', ROOT_PASSWORD);
 }, { timeout: 60_000 });
@@ -39,7 +38,7 @@ async function ok(what: string, p: Promise<{ status: number; statusText: string;
 }
 
 async function uploadSdist(base: string, index: string, who: Credentials, project: string, version: string): Promise<void> {
-  const s = handmadeSdist(project, version);
+  const s = buildSdist(project, version);
   const res = await legacyUpload(`${base}/${index}/`, who, { path: s.filename, filename: s.filename, content: s.content, name: project, version });
   assert.equal(res.status, 200, `upload ${s.filename} to ${index}: ${describeResponse(res)}`);
 }
@@ -50,7 +49,7 @@ async function uploadSdist(base: string, index: string, who: Credentials, projec
  * legacy uploads, a test result, a doc zip, pushes (which copy test result and docs), deletions of
  * a version and of a file.
  */
-async function populate(m: ClusterNode): Promise<void> {
+async function populate(m: WheelhouseProcess): Promise<void> {
   const root = m.api.as({ user: 'root', password: ROOT_PASSWORD });
   await createUser(root, ALICE.user, ALICE.password);
   await createUser(root, BOB.user, BOB.password);
@@ -140,7 +139,7 @@ test('round trip: online and offline exports import into the same logical store 
   const uuidOf = (s: string): string | undefined => /new store uuid (\S+?),/.exec(s)?.[1];
   assert.ok(uuidOf(imp.stdout) && uuidOf(imp2.stdout) && uuidOf(imp.stdout) !== uuidOf(imp2.stdout), `each import mints its own UUID:\n${imp.stdout}\n${imp2.stdout}`);
 
-  const imported = new ClusterNode('imported', 'master', importedDir, join(cluster.root, 'imported.log'), []);
+  const imported = cluster.master('imported', { datadir: importedDir });
   await imported.start();
   try {
     const newUuid = await storeUuid(imported.url);
@@ -199,7 +198,7 @@ test('online export while a writer commits continuously: the dump is exactly the
           const res = await root.put(`/w${i}`, { password: `pw-${i}`, email: `w${i}@example.invalid` });
           if (res.status !== 201) writeErrors.push(`PUT /w${i}: ${describeResponse(res)}`);
         } else {
-          const s = handmadeSdist('wh-busy', `1.0.${i}`);
+          const s = buildSdist('wh-busy', `1.0.${i}`);
           const res = await legacyUpload(`${busy.url}/writer/dev/`, { user: 'writer', password: 'writer-pw' }, {
             path: s.filename, filename: s.filename, content: s.content, name: 'wh-busy', version: `1.0.${i}`,
           });

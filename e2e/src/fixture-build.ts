@@ -5,8 +5,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { repoRoot } from './master-process.js';
-import { run } from './process-run.js';
+import { repoRoot, run } from '@wheelhouse/testing';
 import { debianWheelDir, pythonClientEnv, pythonEval, systemPython } from './python-clients.js';
 
 export const fixtureName = 'wh-e2e-demo';

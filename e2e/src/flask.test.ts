@@ -1,6 +1,6 @@
 // A real project with its dependency closure: Flask and the six projects it needs on Python 3.11
 // (blinker, click, itsdangerous, jinja2, markupsafe, werkzeug), taken from the local wheel tree this
-// machine's pip configuration names (`pip config list`: global.extra-index-url file:///opt/pypi/simple),
+// machine's pip configuration names (WHEELHOUSE_TEST_PYPI_TREE, else `pip config list`'s global.extra-index-url: see localPypiTree()),
 // uploaded with twine and installed with pip's resolver from Wheelhouse alone. Skipped where the tree
 // is absent.
 import { after, before, test } from 'node:test';
@@ -9,21 +9,23 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CLIENT_TEST_TIMEOUT_MS, createIndex, createUser, fileSha256, makeVenv, MasterProcess, pipDownload, pipInstall,
-  projectListJson, pythonEval, simpleUrl, supportedWheelTags, twineUpload, wheelMatchesTags, withServerLog,
+  CLIENT_TEST_TIMEOUT_MS, createIndex, createUser, fileSha256, makeVenv, pipDownload, pipInstall,
+  projectListJson, pythonEval, simpleUrl, supportedWheelTags, twineUpload, wheelMatchesTags,
 } from './harness.js';
+import { LOCAL_PYPI_TREE_SKIP, localPypiTree, TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
 
-const LOCAL_SIMPLE = '/opt/pypi/simple';
+const LOCAL_SIMPLE = localPypiTree()?.simpleDir;
 const CLOSURE = ['flask', 'blinker', 'click', 'itsdangerous', 'jinja2', 'markupsafe', 'werkzeug'] as const;
 const ROOT_PASSWORD = 'root-e2e-secret';
 const USER = 'webdev';
 const PASSWORD = 'webdev-e2e-pw';
 const INDEX = `${USER}/flask`;
 
-let master: MasterProcess | undefined;
+const testRoot = new TestRoot('flask');
+let master: WheelhouseProcess | undefined;
 let work = '';
-const guarded = (fn: Parameters<typeof withServerLog>[1]) => withServerLog(() => master, fn);
-const server = (): MasterProcess => {
+const guarded = (fn: Parameters<TestRoot['guarded']>[0]) => testRoot.guarded(fn);
+const server = (): WheelhouseProcess => {
   assert.ok(master, 'the master did not start (see the before hook)');
   return master;
 };
@@ -36,7 +38,7 @@ interface Closure {
 
 /** Wheels of the closure from the local tree that Debian's Python 3 can install, sha256-checked. */
 async function localClosure(): Promise<Closure> {
-  if (!existsSync(LOCAL_SIMPLE)) return { wheels: [], skip: `${LOCAL_SIMPLE} is absent on this machine: no local Flask closure to upload` };
+  if (LOCAL_SIMPLE === undefined) return { wheels: [], skip: `${LOCAL_PYPI_TREE_SKIP}: no local Flask closure to upload` };
   const tags = await supportedWheelTags();
   const wheels: string[] = [];
   for (const project of CLOSURE) {
@@ -63,15 +65,15 @@ let closure: Closure = { wheels: [], skip: 'not computed' };
 before(async () => {
   closure = await localClosure();
   if (closure.skip) return;
-  master = await MasterProcess.start({ rootPassword: ROOT_PASSWORD, label: 'flask' });
-  work = join(master.root, 'work');
+  master = await testRoot.startMaster('master', ROOT_PASSWORD, { logLevel: 'info' });
+  work = join(testRoot.root, 'work');
   mkdirSync(work);
   await createUser(master.api.as({ user: 'root', password: ROOT_PASSWORD }), USER, PASSWORD);
   await createIndex(master.api.as({ user: USER, password: PASSWORD }), INDEX);
 }, { timeout: 120_000 });
 
 after(async () => {
-  await master?.stop();
+  await testRoot.cleanup({ graceful: true });
 });
 
 test('pip is isolated: before any upload, Flask is not found on the empty Wheelhouse index', { timeout: CLIENT_TEST_TIMEOUT_MS }, guarded(async (t) => {
@@ -82,7 +84,7 @@ test('pip is isolated: before any upload, Flask is not found on the empty Wheelh
   const m = server();
   const dest = join(work, 'download-empty');
   const r = await pipDownload({ indexUrl: simpleUrl(m.url, INDEX), requirements: ['flask'], dest, noDeps: true });
-  assert.notEqual(r.code, 0, `pip found flask although nothing was uploaded — is pip isolated from /opt/pypi?\n${r.describe()}`);
+  assert.notEqual(r.code, 0, `pip found flask although nothing was uploaded — is pip isolated from the local tree?\n${r.describe()}`);
   assert.match(r.stderr + r.stdout, /No matching distribution found for flask/i, r.describe());
 }));
 

@@ -20,8 +20,7 @@ import {
   legacyUpload, makeVenv, messageOf, pipDownload, pipInstall, projectJson, resolveFileUrl, resultOf,
   twineUpload, type ApiResponse, type Venv,
 } from './harness.js';
-import { LoopbackCluster, NodeProcess, proxyBackends, sleep, waitFor, waitProxyBackends, withClusterLogs } from './cluster-processes.js';
-import { handmadeSdist } from './handmade-sdist.js';
+import { buildSdist, LoopbackCluster, proxyBackends, sleep, waitFor, waitProxyBackends, WheelhouseProcess, withClusterLogs } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'ha-root-secret';
 const USER = 'ha';
@@ -99,7 +98,7 @@ const drill = {
 let version = 0;
 async function uploadDrillRelease(c: LoopbackCluster, t0: number, phase: string): Promise<UploadAttempt> {
   const v = `2.0.${version++}`;
-  const sdist = handmadeSdist(DRILL_PROJECT, v);
+  const sdist = buildSdist(DRILL_PROJECT, v);
   const started = Date.now();
   const res = await legacyUpload(`${c.proxy.url}/${INDEX}/`, { user: USER, password: PASSWORD }, {
     path: sdist.filename, filename: sdist.filename, content: sdist.content, name: DRILL_PROJECT, version: v,
@@ -129,7 +128,7 @@ function note(t0: number, what: string): void {
   drill.events.push({ atMs: Date.now() - t0, what });
 }
 
-async function killNode(n: NodeProcess, t0: number): Promise<void> {
+async function killNode(n: WheelhouseProcess, t0: number): Promise<void> {
   note(t0, `SIGKILL ${n.name} (pid ${String(n.pid)})`);
   await n.kill('SIGKILL');
 }
@@ -146,7 +145,7 @@ test('HA drill: installs keep working through the proxy while the master and a r
   loop.catch((err: unknown) => (loopError = err));
 
   try {
-    await waitFor('two successful client runs before the first kill', () => drill.runs.filter((r) => r.ok).length >= 2, 30_000);
+    await waitFor(() => drill.runs.filter((r) => r.ok).length >= 2, { what: 'two successful client runs before the first kill', timeoutMs: 30_000 });
 
     // (a) the master dies
     await killNode(c.master, t0);
@@ -247,10 +246,10 @@ test('everything acknowledged during the drill is on the master and on both repl
   assert.ok(acknowledged.size >= 8, `only ${acknowledged.size} files were acknowledged`);
   const masterSerial = await c.master.api.statusSerial();
   for (const r of [c.replicaA, c.replicaB]) {
-    await waitFor(`${r.name} at serial ${masterSerial} with no files queued`, async () => {
+    await waitFor(async () => {
       const st = resultOf<{ serial: number; 'files-queued': number }>(await r.api.get('/+status'));
       return st.serial >= masterSerial && st['files-queued'] === 0;
-    }, 60_000, 200);
+    }, { what: `${r.name} at serial ${masterSerial} with no files queued`, timeoutMs: 60_000, intervalMs: 200 });
   }
   const projects = new Set([...acknowledged.values()].map((a) => a.project));
   for (const node of [c.master, c.replicaA, c.replicaB]) {

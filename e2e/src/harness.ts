@@ -1,18 +1,19 @@
-// The e2e harness: one import for the test files. Each concern lives in its own module:
-//   master-process.ts   start/stop a real `wheelhouse master` (temp datadir, free port, log capture)
-//   api-client.ts       tiny JSON client for the devpi HTTP API (Basic / X-Devpi-Auth)
+// The e2e helpers: one import for the test files. Processes, waits, wheels and multipart bodies
+// come from @wheelhouse/testing (re-exported here where the tests used them); each e2e concern
+// lives in its own module:
 //   python-clients.ts   twine, venv + pip (isolated from the machine's pip config), python -c
 //   fixture-build.ts    the fixture project built once per process, Debian's wheels
-//   legacy-upload.ts    hand-made twine-style multipart uploads
+//   legacy-upload.ts    sending hand-made twine-style uploads of files on disk
 //   raw-http.ts         raw-socket HTTP/1.1 (PUSH, truncated bodies)
 //   recording-proxy.ts  a recording proxy in front of the master (which simple API pip used)
 //   simple-pages.ts     PEP 503 / PEP 691 page readers
 //   store-snapshot.ts   "the store is unchanged" for bad-input tests
-import { ApiClient, describeResponse, type Credentials } from './api-client.js';
+import { ApiClient, describeResponse, type Credentials } from '@wheelhouse/testing';
 
-export * from './api-client.js';
-export * from './master-process.js';
-export * from './process-run.js';
+export {
+  ApiClient, authHeaders, buildSdist, buildWheel, describeResponse, messageOf, multipartBody, repoRoot, resultOf, run, serialOf, wheelhouseBin,
+  type ApiResponse, type Credentials, type RequestOptions, type RunOptions, type RunResult,
+} from '@wheelhouse/testing';
 export * from './python-clients.js';
 export * from './fixture-build.js';
 export * from './legacy-upload.js';

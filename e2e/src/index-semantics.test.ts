@@ -8,10 +8,10 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   alteredWheelCopy, buildFixture, CLIENT_TEST_TIMEOUT_MS, createIndex, createUser, describeResponse, fileSha256,
-  fixtureModule, fixtureName, fixtureVersion, legacyUpload, makeVenv, MasterProcess, messageOf, pipInstall,
-  projectJson, pythonEval, rawExchange, requestHead, resolveFileUrl, sha256Hex, simpleUrl, storeSnapshot, twineUpload,
-  withServerLog, type ApiResponse, type RunResult, type Venv,
+  fixtureModule, fixtureName, fixtureVersion, legacyUpload, makeVenv, messageOf, pipInstall,
+  projectJson, pythonEval, rawExchange, requestHead, resolveFileUrl, sha256Hex, simpleUrl, storeSnapshot, twineUpload, type ApiResponse, type RunResult, type Venv,
 } from './harness.js';
+import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'root-e2e-secret';
 const ALICE = { user: 'alice', password: 'alice-e2e-pw' } as const;
@@ -23,17 +23,18 @@ const PUSHED = 'alice/pushed'; // raw PUSH target
 const STABLE = 'alice/stable'; // non-volatile: conflicts
 const KEEP = 'alice/keep'; // non-volatile: deletes
 
-let master: MasterProcess | undefined;
+const testRoot = new TestRoot('index-semantics');
+let master: WheelhouseProcess | undefined;
 let work = '';
-const guarded = (fn: Parameters<typeof withServerLog>[1]) => withServerLog(() => master, fn);
-const server = (): MasterProcess => {
+const guarded = (fn: Parameters<TestRoot['guarded']>[0]) => testRoot.guarded(fn);
+const server = (): WheelhouseProcess => {
   assert.ok(master, 'the master did not start (see the before hook)');
   return master;
 };
 
 before(async () => {
-  master = await MasterProcess.start({ rootPassword: ROOT_PASSWORD, label: 'index-semantics' });
-  work = join(master.root, 'work');
+  master = await testRoot.startMaster('master', ROOT_PASSWORD, { logLevel: 'info' });
+  work = join(testRoot.root, 'work');
   mkdirSync(work);
   const root = master.api.as({ user: 'root', password: ROOT_PASSWORD });
   await createUser(root, ALICE.user, ALICE.password);
@@ -48,7 +49,7 @@ before(async () => {
 }, { timeout: 120_000 });
 
 after(async () => {
-  await master?.stop();
+  await testRoot.cleanup({ graceful: true });
 });
 
 let uploading: Promise<RunResult> | undefined;

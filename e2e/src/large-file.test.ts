@@ -16,7 +16,7 @@ import { finished } from 'node:stream/promises';
 import {
   ApiClient, authHeaders, createIndex, createUser, describeResponse, projectJson, resolveFileUrl, resultOf, type Credentials,
 } from './harness.js';
-import { LoopbackCluster, RssSampler, proxyBackends, waitFor, waitProxyBackends, withClusterLogs } from './cluster-processes.js';
+import { LoopbackCluster, RssSampler, proxyBackends, waitFor, waitProxyBackends, withClusterLogs } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'large-root-secret';
 const USER = 'big';
@@ -142,17 +142,17 @@ test('a 200 MiB sdist streams through the proxy to the master and back from each
   // replication to both replicas (they fetch the file from the master)
   const replSampler = new RssSampler([c.replicaA, c.replicaB, c.master]).start();
   for (const r of [c.replicaA, c.replicaB]) {
-    await waitFor(`${r.name} has serial ${String(up.serial)} and the file`, async () => {
+    await waitFor(async () => {
       const st = resultOf<{ serial: number; 'files-queued': number; 'files-failed': unknown[] }>(await r.api.get('/+status'));
       return st.serial >= up.serial! && st['files-queued'] === 0;
-    }, 120_000, 200);
+    }, { what: `${r.name} has serial ${String(up.serial)} and the file`, timeoutMs: 120_000, intervalMs: 200 });
   }
   replSampler.stop();
   t.diagnostic(`replication RSS: ${replSampler.describe()}`);
-  await waitFor('the proxy to know both replicas reached the upload serial', async () => {
+  await waitFor(async () => {
     const list = await proxyBackends(c.proxy.url);
     return list.filter((b) => b.role === 'replica' && b.serial >= up.serial!).length === 2;
-  }, 10_000, 100);
+  }, { what: 'the proxy to know both replicas reached the upload serial', timeoutMs: 10_000, intervalMs: 100 });
 
   // download through the proxy: from host A's replica, then (A drained) from host B's
   const { page, data } = await projectJson(c.proxy.url, INDEX, PROJECT);

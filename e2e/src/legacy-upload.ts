@@ -1,45 +1,11 @@
-// The legacy upload API request that twine sends (`:action=file_upload` multipart form), built by
-// hand so tests can send exactly the bytes they mean: a wrong sha256_digest, a file name with `../`,
-// a body cut short. `multipartUpload` makes the body; `legacyUpload` sends it with fetch.
-import { createHash, randomBytes } from 'node:crypto';
+// Sending a hand-made legacy upload (`:action=file_upload`, the body built by @wheelhouse/testing's
+// legacyUploadBody) from a distribution on disk, so tests can send exactly the bytes they mean: a
+// wrong sha256_digest, a file name with `../`, a body cut short.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { authHeaders, serialOf, type ApiResponse, type Credentials } from './api-client.js';
+import { authHeaders, legacyUploadBody, serialOf, type ApiResponse, type Credentials, type MultipartBody } from '@wheelhouse/testing';
 
-export interface UploadFile {
-  readonly filename: string;
-  readonly content: Uint8Array;
-}
-
-export interface MultipartBody {
-  readonly contentType: string;
-  readonly body: Buffer;
-  /** Offset of the first byte of the file's content inside `body` (to cut it mid-file). */
-  readonly fileOffset: number;
-}
-
-function quoteParam(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-}
-
-export function multipartUpload(fields: ReadonlyArray<readonly [string, string]>, file: UploadFile): MultipartBody {
-  const boundary = `----wheelhouse-e2e-${randomBytes(12).toString('hex')}`;
-  const parts: Buffer[] = [];
-  for (const [name, value] of fields) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${quoteParam(name)}"\r\n\r\n${value}\r\n`, 'utf8'));
-  }
-  parts.push(
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${quoteParam(file.filename)}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n',
-      'utf8',
-    ),
-  );
-  const fileOffset = parts.reduce((n, b) => n + b.length, 0);
-  parts.push(Buffer.from(file.content), Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'));
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(parts), fileOffset };
-}
-
+/** A distribution on disk and what to change in its upload. */
 export interface UploadSpec {
   /** Path of the distribution on disk. */
   readonly path: string;
@@ -54,28 +20,16 @@ export interface UploadSpec {
   readonly sha256Digest?: string;
 }
 
-/** The form fields twine 4 sends for a distribution (the metadata part trimmed to what matters). */
-export function twineFields(spec: UploadSpec, content: Uint8Array, filename: string): Array<readonly [string, string]> {
-  const isWheel = filename.endsWith('.whl');
-  return [
-    [':action', 'file_upload'],
-    ['protocol_version', '1'],
-    ['metadata_version', '2.1'],
-    ['name', spec.name],
-    ['version', spec.version],
-    ['summary', 'uploaded by the wheelhouse e2e tests'],
-    ['filetype', isWheel ? 'bdist_wheel' : 'sdist'],
-    ['pyversion', isWheel ? 'py3' : 'source'],
-    ['requires_python', '>=3.8'],
-    ['md5_digest', createHash('md5').update(content).digest('hex')],
-    ['sha256_digest', spec.sha256Digest ?? createHash('sha256').update(content).digest('hex')],
-  ];
-}
-
+/** The twine-style multipart body of `spec` (summary `uploaded by the wheelhouse e2e tests`). */
 export function uploadBody(spec: UploadSpec): MultipartBody {
-  const content = spec.content ?? readFileSync(spec.path);
-  const filename = spec.filename ?? basename(spec.path);
-  return multipartUpload(twineFields(spec, content, filename), { filename, content });
+  return legacyUploadBody({
+    name: spec.name,
+    version: spec.version,
+    filename: spec.filename ?? basename(spec.path),
+    content: spec.content ?? readFileSync(spec.path),
+    summary: 'uploaded by the wheelhouse e2e tests',
+    ...(spec.sha256Digest !== undefined ? { sha256Digest: spec.sha256Digest } : {}),
+  });
 }
 
 /** POSTs a legacy upload to `indexUrl` (e.g. http://127.0.0.1:N/alice/dev/) as twine would. */

@@ -3,9 +3,9 @@
 //                    304s, switchable to fail (500), hang (no answer) or 404, and a log of every
 //                    path asked — to prove a private name is never sent upstream. Its `/simple/`
 //                    can be PyPI-sized (~880,000 names, streamed from a names file).
-//   StaticTree       a static file server over a PEP 503 tree on disk (this machine's /opt/pypi:
-//                    `/simple/flask/` → `simple/flask/index.html`, links to `../../files/*.whl`).
-//   tinyWheel        a real, installable pure-Python wheel made in memory.
+//   StaticTree       a static file server over a PEP 503 tree on disk (the machine's local tree,
+//                    see localPypiTree() in @wheelhouse/testing: `/simple/flask/` →
+//                    `simple/flask/index.html`, links to `../../files/*.whl`).
 //   peakRssBytes     a process's VmHWM / VmRSS from /proc.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
@@ -14,12 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { join, normalize, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import yazl from 'yazl';
+import { buildWheel, localPypiTree, sharedDataFile } from '@wheelhouse/testing';
 
 /** PyPI's project names (886,323 of them, one a line, gzip'd). */
-export const PYPI_NAMES_GZ = '/work/shared/data/pypi-names.txt.gz';
-/** The local PEP 503 tree this machine's pip configuration names. */
-export const LOCAL_PYPI_ROOT = '/opt/pypi';
+export const PYPI_NAMES_GZ = sharedDataFile('pypi-names.txt.gz');
 
 /** PEP 503 normalisation as Wheelhouse (and devpi) apply it: runs of non-alphanumerics → `-`, lower case. */
 export function normalizeName(name: string): string {
@@ -32,26 +30,6 @@ function escapeHtml(s: string): string {
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** A pure-Python wheel `{name}-{version}-py3-none-any.whl` with METADATA, WHEEL, RECORD and one module. */
-export async function tinyWheel(project: string, version: string, requiresPython = '>=3.8'): Promise<{ filename: string; content: Buffer; metadata: Buffer }> {
-  const dist = project.replace(/[-.]+/g, '_');
-  const info = `${dist}-${version}.dist-info`;
-  const metadata = Buffer.from(`Metadata-Version: 2.1\nName: ${project}\nVersion: ${version}\nSummary: made by the wheelhouse mirror tests\nRequires-Python: ${requiresPython}\n\n`);
-  const files: Array<[string, Buffer]> = [
-    [`${dist}.py`, Buffer.from(`VERSION = "${version}"\n`)],
-    [`${info}/METADATA`, metadata],
-    [`${info}/WHEEL`, Buffer.from('Wheel-Version: 1.0\nGenerator: wheelhouse-e2e\nRoot-Is-Purelib: true\nTag: py3-none-any\n')],
-  ];
-  const record = files.map(([n, d]) => `${n},sha256=${createHash('sha256').update(d).digest('base64url')},${d.length}`).join('\n') + `\n${info}/RECORD,,\n`;
-  files.push([`${info}/RECORD`, Buffer.from(record)]);
-  const zip = new yazl.ZipFile();
-  for (const [n, d] of files) zip.addBuffer(d, n, { mtime: new Date(2020, 0, 1) });
-  zip.end();
-  const chunks: Buffer[] = [];
-  for await (const c of zip.outputStream) chunks.push(c as Buffer);
-  return { filename: `${dist}-${version}-py3-none-any.whl`, content: Buffer.concat(chunks), metadata };
 }
 
 /** One file of a fake upstream project. */
@@ -120,7 +98,7 @@ export class FakeUpstream {
   async addWheels(name: string, versions: readonly string[]): Promise<UpstreamFile[]> {
     const files: UpstreamFile[] = [];
     for (const v of versions) {
-      const w = await tinyWheel(name, v);
+      const w = buildWheel(name, v, { layout: 'module' });
       files.push({ filename: w.filename, content: w.content, requiresPython: '>=3.8', metadata: w.metadata });
     }
     this.setProject(name, files);
@@ -280,12 +258,14 @@ export class StaticTree {
     readonly root: string,
   ) {}
 
-  /** True when `root/simple` exists (the tests skip otherwise). */
-  static available(root = LOCAL_PYPI_ROOT): boolean {
-    return existsSync(join(root, 'simple'));
+  /** True when the local PEP 503 tree was found (the tests skip with LOCAL_PYPI_TREE_SKIP otherwise). */
+  static available(): boolean {
+    return localPypiTree() !== undefined;
   }
 
-  static async start(root = LOCAL_PYPI_ROOT, port = 0): Promise<StaticTree> {
+  /** Serves `root` (default: the local PEP 503 tree's root) on `port` (default: a free one). */
+  static async start(root = localPypiTree()?.root, port = 0): Promise<StaticTree> {
+    if (root === undefined) throw new Error('no local PEP 503 tree (see LOCAL_PYPI_TREE_SETTING)');
     const base = resolve(root);
     let self: StaticTree | undefined;
     const server = createServer((req, res) => {

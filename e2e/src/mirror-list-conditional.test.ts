@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeResponse, PEP691_JSON, type Credentials } from './harness.js';
-import { ClusterNodes, type ClusterNode } from './cluster-node.js';
+import { TestRoot, buildWheel, type WheelhouseProcess } from '@wheelhouse/testing';
 import { waitConverged } from './replica-status.js';
 import { FakeUpstream } from './local-upstream.js';
 
@@ -17,9 +17,9 @@ const ROOT: Credentials = { user: 'root', password: ROOT_PASSWORD };
 const LIST = '/root/pypi/+simple/';
 const REVALIDATE = 'max-age=0, must-revalidate';
 
-const cluster = new ClusterNodes('mirror-list-conditional');
-let master: ClusterNode | undefined;
-let replica: ClusterNode | undefined;
+const cluster = new TestRoot('mirror-list-conditional');
+let master: WheelhouseProcess | undefined;
+let replica: WheelhouseProcess | undefined;
 let up: FakeUpstream | undefined;
 
 before(async () => {
@@ -37,14 +37,14 @@ after(async () => {
   await up?.stop();
 });
 
-async function send(node: ClusterNode, method: 'GET' | 'HEAD', headers: Record<string, string> = {}): Promise<Response> {
+async function send(node: WheelhouseProcess, method: 'GET' | 'HEAD', headers: Record<string, string> = {}): Promise<Response> {
   const res = await fetch(`${node.url}${LIST}`, { method, headers, signal: AbortSignal.timeout(30_000) });
   await res.arrayBuffer();
   return res;
 }
 
 /** GET, HEAD, then the conditional requests a cache sends; every answer revalidates, none is immutable. */
-async function conditionalRound(node: ClusterNode, accept: string): Promise<void> {
+async function conditionalRound(node: WheelhouseProcess, accept: string): Promise<void> {
   const first = await send(node, 'GET', { Accept: accept });
   assert.equal(first.status, 200, `${node.name} GET ${LIST}`);
   const etag = first.headers.get('etag');
@@ -72,7 +72,7 @@ async function conditionalRound(node: ClusterNode, accept: string): Promise<void
   assert.equal(changed.status, 200, `${node.name}: another ETag gets the page`);
 }
 
-async function assertAlive(node: ClusterNode): Promise<void> {
+async function assertAlive(node: WheelhouseProcess): Promise<void> {
   assert.ok(node.running, `${node.name} still runs (${String(node.unexpectedExit)})\n${node.logTail(30)}`);
   const status = await fetch(`${node.url}/+status`, { headers: { Accept: 'application/json' } });
   assert.equal(status.status, 200, `${node.name} answers /+status`);

@@ -1,5 +1,5 @@
 // Mirror indexes on a master and its replica, the upstream a local PEP 691 server:
-// - PyPI's full project list (~880,000 names, /work/shared/data/pypi-names.txt.gz) as the upstream's
+// - PyPI's full project list (~880,000 names, ../shared/data/pypi-names.txt.gz) as the upstream's
 //   `/simple/` page: `/root/pypi/+simple/` through the master and through the replica has every
 //   name, and each node's peak RSS stays bounded (the page is streamed, never built per request);
 // - a replica asked for a page or file nobody fetched yet gets it through the master (devpi #483);
@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createIndex, createUser, describeResponse, fetchPage, PEP691_JSON, resultOf, type Credentials, type Pep691List, type Pep691Project } from './harness.js';
-import { ClusterNodes, type ClusterNode } from './cluster-node.js';
-import { waitConverged, waitFor } from './replica-status.js';
-import { FakeUpstream, normalisedNames, processMemory, PYPI_NAMES_GZ, tinyWheel } from './local-upstream.js';
+import { buildWheel, notYet, TestRoot, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
+import { waitConverged } from './replica-status.js';
+import { FakeUpstream, normalisedNames, processMemory, PYPI_NAMES_GZ, } from './local-upstream.js';
 
 const ROOT_PASSWORD = 'root-mirror-replica-e2e';
 const ROOT: Credentials = { user: 'root', password: ROOT_PASSWORD };
@@ -19,14 +19,14 @@ const ALICE: Credentials = { user: 'alice', password: 'alice-mirror-pw' };
 /** Peak RSS allowed for a node that served the full list (the list page itself is ~35 MB). */
 const RSS_BOUND_BYTES = 600 * 1024 * 1024;
 
-const cluster = new ClusterNodes('mirror-replica');
-let master: ClusterNode | undefined;
-let replica: ClusterNode | undefined;
+const cluster = new TestRoot('mirror-replica');
+let master: WheelhouseProcess | undefined;
+let replica: WheelhouseProcess | undefined;
 let up: FakeUpstream | undefined;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const mb = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MB`;
 
-const nodes = (): { m: ClusterNode; r: ClusterNode; u: FakeUpstream } => {
+const nodes = (): { m: WheelhouseProcess; r: WheelhouseProcess; u: FakeUpstream } => {
   assert.ok(master && replica && up, 'the cluster did not start (see the before hook)');
   return { m: master, r: replica, u: up };
 };
@@ -136,7 +136,7 @@ test('a replica asked for a mirror page and file nobody fetched gets them throug
   const data = JSON.parse(page.text) as Pep691Project;
   assert.deepEqual(data.files.map((f) => f.filename).sort(), ['alpha_pkg-1.0-py3-none-any.whl', 'alpha_pkg-1.1-py3-none-any.whl']);
   assert.equal(u.pageRequests('alpha-pkg'), 1);
-  const wheel = await tinyWheel('alpha-pkg', '1.1');
+  const wheel = buildWheel('alpha-pkg', '1.1', { layout: 'module' });
   const f = data.files.find((x) => x.filename === wheel.filename)!;
   const res = await fetch(new URL(f.url, page.url));
   assert.equal(res.status, 200);
@@ -201,15 +201,14 @@ test(
     const { r } = nodes();
     assert.equal(master?.running, false, 'runs after the master was stopped');
     const outcome = await waitFor(
-      'a Warning header on the replica',
       async () => {
         const p = await fetchPage(`${r.url}/root/quick/+simple/beta-pkg/`, PEP691_JSON);
         assert.equal(p.status, 200, p.text);
         assert.equal((JSON.parse(p.text) as Pep691Project).files.length, 1, 'never an empty page');
         const w = p.headers.get('warning');
-        return { done: w !== null, value: w ?? '', seen: 'no Warning header' };
+        return w !== null ? w : notYet('no Warning header');
       },
-      { timeoutMs: 8_000, intervalMs: 300 },
+      { what: 'a Warning header on the replica', timeoutMs: 8_000, intervalMs: 300 },
     );
     assert.match(outcome, /^110 /);
   }),

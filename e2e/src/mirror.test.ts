@@ -1,7 +1,7 @@
 // Mirror indexes end to end, on one master, every upstream a local server this file starts:
 // - `wheelhouse init` makes root/pypi (a mirror of PyPI) unless `--no-root-pypi`;
 // - pip installs Flask and its six dependencies through a stage inheriting root/pypi pointed at
-//   this machine's local PEP 503 tree (/opt/pypi), and again from the cache with that tree stopped;
+//   the machine's local PEP 503 tree (WHEELHOUSE_TEST_PYPI_TREE, see localPypiTree()), and again from the cache with that tree stopped;
 // - a file is fetched on first download (hash-checked), then served from the cache; with upstream
 //   down, the expired page is still served, with a `Warning` header (devpi #925: never empty);
 // - a project never fetched answers 502 naming the upstream error (refused, hanging upstream);
@@ -18,22 +18,21 @@ import {
   CLIENT_TEST_TIMEOUT_MS, createIndex, createUser, describeResponse, fetchPage, legacyUpload, makeVenv, PEP691_JSON,
   pipDownload, pipInstall, projectJson, resultOf, run, simpleUrl, wheelhouseBin, type Credentials, type Pep691Project,
 } from './harness.js';
-import { ClusterNode, ClusterNodes } from './cluster-node.js';
-import { waitFor } from './replica-status.js';
-import { FakeUpstream, StaticTree, tinyWheel, type UpstreamFile } from './local-upstream.js';
+import { buildWheel, LOCAL_PYPI_TREE_SKIP, notYet, TestRoot, waitFor, WheelhouseProcess } from '@wheelhouse/testing';
+import { FakeUpstream, StaticTree, type UpstreamFile } from './local-upstream.js';
 
 const ROOT_PASSWORD = 'root-mirror-e2e';
 const ROOT: Credentials = { user: 'root', password: ROOT_PASSWORD };
 const ALICE: Credentials = { user: 'alice', password: 'alice-mirror-pw' };
 const FLASK_CLOSURE = ['blinker', 'click', 'flask', 'itsdangerous', 'jinja2', 'markupsafe', 'werkzeug'];
 
-const cluster = new ClusterNodes('mirror');
-let master: ClusterNode | undefined;
+const cluster = new TestRoot('mirror');
+let master: WheelhouseProcess | undefined;
 /** Upstream of root/up: shadowing, whitelisting, offline. */
 let upShadow: FakeUpstream | undefined;
 let work = '';
 
-const node = (): ClusterNode => {
+const node = (): WheelhouseProcess => {
   assert.ok(master, 'the master did not start (see the before hook)');
   return master;
 };
@@ -56,7 +55,7 @@ async function mirrorIndex(name: string, mirrorUrl: string, extra: Record<string
 
 async function uploadPrivateWheel(index: string, project: string, version: string): Promise<Buffer> {
   // requires-python differs from the upstream's, so the bytes differ even for the same file name
-  const w = await tinyWheel(project, version, '>=3.7');
+  const w = buildWheel(project, version, { layout: 'module', requiresPython: '>=3.7' });
   const res = await legacyUpload(`${node().url}/${index}/`, ALICE, { path: '', name: project, version, filename: w.filename, content: w.content });
   assert.equal(res.status, 200, `upload of ${w.filename} to ${index}: ${describeResponse(res)}`);
   return w.content;
@@ -109,7 +108,7 @@ test('init creates root/pypi, a mirror of PyPI; `init --no-root-pypi` does not',
   const datadir = cluster.dir('no-root-pypi');
   const init = await run(process.execPath, [wheelhouseBin, 'init', '--no-root-pypi', '--datadir', datadir], { timeoutMs: 60_000 });
   assert.equal(init.code, 0, init.describe());
-  const bare = new ClusterNode('no-root-pypi', 'master', datadir, cluster.dir('no-root-pypi.log'), []);
+  const bare = cluster.master('no-root-pypi', { datadir: datadir });
   await bare.start();
   try {
     const r = await bare.api.get('/root/pypi');
@@ -123,7 +122,7 @@ test('init creates root/pypi, a mirror of PyPI; `init --no-root-pypi` does not',
 
 test('pip installs Flask and its 6 dependencies through a stage inheriting root/pypi, then again from the cache with the upstream stopped', { timeout: CLIENT_TEST_TIMEOUT_MS * 2 }, cluster.guarded(async (t: TestContext) => {
   if (!StaticTree.available()) {
-    t.skip('/opt/pypi/simple is absent on this machine: no local PyPI tree to mirror');
+    t.skip(LOCAL_PYPI_TREE_SKIP);
     return;
   }
   const tree = await StaticTree.start();
@@ -163,8 +162,8 @@ test('pip installs Flask and its 6 dependencies through a stage inheriting root/
 
 test('a release file is fetched on first download and served from cache; with upstream down the expired page is served with a Warning header (devpi #925)', { timeout: 90_000 }, cluster.guarded(async () => {
   const up = await FakeUpstream.start('json');
-  const wheel = await tinyWheel('stale-pkg', '1.0');
-  const old = await tinyWheel('stale-pkg', '0.9');
+  const wheel = buildWheel('stale-pkg', '1.0', { layout: 'module' });
+  const old = buildWheel('stale-pkg', '0.9', { layout: 'module' });
   const files: UpstreamFile[] = [
     { filename: wheel.filename, content: wheel.content, requiresPython: '>=3.8', metadata: wheel.metadata },
     { filename: old.filename, content: old.content, yanked: 'broken metadata' },
@@ -209,15 +208,14 @@ test('a release file is fetched on first download and served from cache; with up
 
     // the page expires after 1 s; every answer meanwhile is the full cached page, and soon one says it is stale
     const warning = await waitFor(
-      'a stale page with a Warning header',
       async () => {
         const p = await json('/alice/viastale/+simple/stale-pkg/');
         assert.equal(p.status, 200, `upstream down, page cached: ${p.status} ${p.text.slice(0, 300)}`);
         assert.equal(p.data.files.length, 2, 'never an empty page (devpi #925)');
         const w = p.headers.get('warning');
-        return { done: w !== null, value: w ?? '', seen: `status ${p.status}, no Warning yet` };
+        return w !== null ? w : notYet(`status ${p.status}, no Warning yet`);
       },
-      { timeoutMs: 20_000, intervalMs: 300 },
+      { what: 'a stale page with a Warning header', timeoutMs: 20_000, intervalMs: 300 },
     );
     assert.match(warning, /^110 \S+ "Response is Stale: /);
     assert.match(warning, /127\.0\.0\.1/, 'the warning names the upstream');
@@ -233,7 +231,7 @@ test('a release file is fetched on first download and served from cache; with up
 test('a release file whose bytes do not match the upstream hash is not stored, and the client never gets a complete download', { timeout: 60_000 }, cluster.guarded(async () => {
   const up = await FakeUpstream.start('json');
   try {
-    const good = await tinyWheel('liar-pkg', '1.0');
+    const good = buildWheel('liar-pkg', '1.0', { layout: 'module' });
     up.setProject('liar-pkg', [{ filename: good.filename, content: good.content }]);
     await mirrorIndex('liar', up.simpleUrl);
     const page = await json('/root/liar/+simple/liar-pkg/');
@@ -241,7 +239,7 @@ test('a release file whose bytes do not match the upstream hash is not stored, a
     const f = page.data.files[0]!;
     assert.equal(f.hashes['sha256'], sha256(good.content));
     // upstream now serves other bytes under the same name (the cached page keeps the old hash)
-    const evil = await tinyWheel('liar-pkg', '1.0', '>=2.7');
+    const evil = buildWheel('liar-pkg', '1.0', { layout: 'module', requiresPython: '>=2.7' });
     up.setProject('liar-pkg', [{ filename: good.filename, content: evil.content }]);
     const fileUrl = new URL(f.url, `${node().url}/root/liar/+simple/liar-pkg/`).toString();
     const outcome = await fetch(fileUrl).then(
@@ -415,7 +413,7 @@ test('`master --offline` serves only what is cached and never calls upstream', {
 
   const m = node();
   await m.stop();
-  const offline = new ClusterNode('master-offline', 'master', m.datadir, cluster.dir('master-offline.log'), ['--offline']);
+  const offline = cluster.master('master-offline', { datadir: m.datadir, args: ['--offline'] });
   try {
     await offline.start();
     const asked = up.paths.length;

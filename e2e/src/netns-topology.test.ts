@@ -21,8 +21,7 @@ import {
   ApiClient, buildFixture, createIndex, createUser, describeResponse, fixtureName, legacyUpload, makeVenv, messageOf,
   pipInstall, run, twineUpload, wheelhouseBin, type PipInstallResult, type Venv,
 } from './harness.js';
-import { NodeProcess, proxyBackends, waitProxyBackends, type ProxyBackendStatus } from './cluster-processes.js';
-import { handmadeSdist } from './handmade-sdist.js';
+import { buildSdist, proxyBackends, type ProxyBackendStatus, waitProxyBackends, WheelhouseProcess } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'netns-root-secret';
 const USER = 'multi';
@@ -42,9 +41,9 @@ const createdNs: string[] = [];
 const createdLinks: string[] = [];
 let root = '';
 let failed = false;
-const nodes: NodeProcess[] = [];
-let master: NodeProcess | undefined;
-let proxy: NodeProcess | undefined;
+const nodes: WheelhouseProcess[] = [];
+let master: WheelhouseProcess | undefined;
+let proxy: WheelhouseProcess | undefined;
 let venv: Venv | undefined;
 
 async function sh(args: readonly string[]): Promise<void> {
@@ -94,8 +93,8 @@ async function teardownNetwork(): Promise<void> {
   for (const ns of createdNs.reverse()) await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000 });
 }
 
-function startNode(name: string, role: 'master' | 'replica' | 'proxy', host: keyof typeof NS, port: number, args: string[]): Promise<NodeProcess> {
-  return NodeProcess.start({ name, role, logDir: join(root, 'logs'), args, host: ADDR[host], port, netns: NS[host] });
+function startNode(name: string, role: 'master' | 'replica' | 'proxy', host: keyof typeof NS, port: number, args: string[]): Promise<WheelhouseProcess> {
+  return new WheelhouseProcess({ name, role, logPath: join(root, 'logs', `${name}.log`), args, host: ADDR[host], port, netns: NS[host] }).start();
 }
 
 before(async () => {
@@ -132,7 +131,7 @@ before(async () => {
 }, { timeout: 240_000 });
 
 after(async () => {
-  // our own processes only, by PID (NodeProcess.kill), then our own namespaces and links
+  // our own processes only, by PID (WheelhouseProcess.kill), then our own namespaces and links
   for (const n of [...nodes].reverse()) await n.kill('SIGKILL');
   await teardownNetwork();
   if (root && existsSync(root)) {
@@ -184,7 +183,7 @@ const describeBackends = (list: ProxyBackendStatus[]): string =>
 let versionN = 0;
 async function uploadThroughProxy(): Promise<{ res: Awaited<ReturnType<typeof legacyUpload>>; ms: number }> {
   const v = `3.0.${versionN++}`;
-  const sdist = handmadeSdist('wh-netns-demo', v);
+  const sdist = buildSdist('wh-netns-demo', v);
   const start = Date.now();
   const res = await legacyUpload(`${proxy!.url}/${INDEX}/`, { user: USER, password: PASSWORD }, {
     path: sdist.filename, filename: sdist.filename, content: sdist.content, name: 'wh-netns-demo', version: v,

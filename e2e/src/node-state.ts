@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Changelog } from '@wheelhouse/changelog';
-import type { ClusterNode } from './cluster-node.js';
+import type { WheelhouseProcess } from '@wheelhouse/testing';
 import { sha256Hex } from './fixture-build.js';
 
 export interface StoreState {
@@ -27,7 +27,7 @@ export function blobPath(datadir: string, sha256: string): string {
   return join(datadir, 'files', 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
 }
 
-export function hasBlob(node: ClusterNode, sha256: string): boolean {
+export function hasBlob(node: WheelhouseProcess, sha256: string): boolean {
   return existsSync(blobPath(node.datadir, sha256));
 }
 
@@ -50,7 +50,7 @@ export function blobFiles(datadir: string): Map<string, string> {
  * Differences between two nodes' blob stores: names only on one side, and names whose bytes differ
  * (or do not hash to their name). Empty when the stores are byte-identical.
  */
-export function compareBlobStores(a: ClusterNode, b: ClusterNode): string[] {
+export function compareBlobStores(a: WheelhouseProcess, b: WheelhouseProcess): string[] {
   const left = blobFiles(a.datadir);
   const right = blobFiles(b.datadir);
   const problems: string[] = [];

@@ -6,7 +6,7 @@
 // test could pass without touching Wheelhouse.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, type RunResult } from './process-run.js';
+import { run, type RunResult } from '@wheelhouse/testing';
 
 export const systemPython = '/usr/bin/python3';
 export const twineBin = '/usr/bin/twine';

@@ -5,19 +5,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import yazl from 'yazl';
-import { authHeaders, describeResponse, multipartUpload, PEP691_JSON, resultOf, type Credentials } from './harness.js';
-import { ClusterNodes, type ClusterNode } from './cluster-node.js';
+import { authHeaders, describeResponse, multipartBody, PEP691_JSON, resultOf, type Credentials } from './harness.js';
+import { TestRoot, buildWheel, type WheelhouseProcess } from '@wheelhouse/testing';
 import { waitConverged } from './replica-status.js';
-import { FakeUpstream, tinyWheel } from './local-upstream.js';
+import { FakeUpstream } from './local-upstream.js';
 
 const ROOT_PASSWORD = 'root-read-route-fuzz';
 const ROOT: Credentials = { user: 'root', password: ROOT_PASSWORD };
 const DORA: Credentials = { user: 'dora', password: 'dora-read-route-fuzz' };
 const INDEX = 'dora/dev';
 
-const cluster = new ClusterNodes('read-route-fuzz');
-let master: ClusterNode | undefined;
-let replica: ClusterNode | undefined;
+const cluster = new TestRoot('read-route-fuzz');
+let master: WheelhouseProcess | undefined;
+let replica: WheelhouseProcess | undefined;
 let up: FakeUpstream | undefined;
 /** Paths (with the Accept each is asked with) gathered once the nodes are populated. */
 const routes: Array<{ path: string; accept: string }> = [];
@@ -31,14 +31,14 @@ async function zipOf(entries: Record<string, string>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function upload(node: ClusterNode, fields: Array<readonly [string, string]>, filename: string, content: Uint8Array): Promise<void> {
-  const { contentType, body } = multipartUpload(fields, { filename, content });
+async function upload(node: WheelhouseProcess, fields: Array<readonly [string, string]>, filename: string, content: Uint8Array): Promise<void> {
+  const { contentType, body } = multipartBody(fields, { filename, content });
   const res = await fetch(`${node.url}/${INDEX}/`, { method: 'POST', headers: { 'Content-Type': contentType, ...authHeaders(DORA) }, body });
   assert.equal(res.status, 200, `upload of ${filename}: ${res.status} ${await res.text()}`);
 }
 
 /** The `+f` URLs a simple page (JSON) links, made absolute against `base`. */
-async function fileLinks(node: ClusterNode, path: string): Promise<string[]> {
+async function fileLinks(node: WheelhouseProcess, path: string): Promise<string[]> {
   const res = await fetch(`${node.url}${path}`, { headers: { Accept: PEP691_JSON } });
   assert.equal(res.status, 200, `${path}: ${res.status}`);
   const page = (await res.json()) as { files: Array<{ url: string }> };
@@ -55,7 +55,7 @@ before(async () => {
   assert.equal(user.status, 201, describeResponse(user));
   const ix = await master.api.as(DORA).put(`/${INDEX}`, { bases: ['root/pypi'], volatile: true });
   assert.ok(ix.status === 200 || ix.status === 201, describeResponse(ix));
-  const wheel = await tinyWheel('inkpot', '1.0');
+  const wheel = buildWheel('inkpot', '1.0', { layout: 'module' });
   await upload(master, [
     [':action', 'file_upload'], ['protocol_version', '1'], ['metadata_version', '2.1'], ['name', 'inkpot'], ['version', '1.0'],
     ['summary', 'Holds ink'], ['description', '# Inkpot\n\nHolds ink.'], ['description_content_type', 'text/markdown'],
@@ -96,7 +96,7 @@ after(async () => {
 });
 
 /** Asks every route in every variant; returns the answers that were a 500. */
-async function fuzz(node: ClusterNode): Promise<string[]> {
+async function fuzz(node: WheelhouseProcess): Promise<string[]> {
   const failures: string[] = [];
   const ask = async (method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<Response> => {
     const res = await fetch(`${node.url}${path}`, { method, headers, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
@@ -122,7 +122,7 @@ async function fuzz(node: ClusterNode): Promise<string[]> {
   return failures;
 }
 
-function assertAlive(node: ClusterNode): void {
+function assertAlive(node: WheelhouseProcess): void {
   assert.ok(node.running, `${node.name} still runs (${String(node.unexpectedExit)})\n${node.logTail(30)}`);
 }
 

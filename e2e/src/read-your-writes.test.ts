@@ -11,8 +11,7 @@ import {
   ApiClient, createIndex, createUser, debianWheels, describeResponse, distNameVersion, fetchPage, htmlLinks,
   legacyUpload, PEP691_JSON, pipDownload, resultOf, type Pep691Project,
 } from './harness.js';
-import { LoopbackCluster, withClusterLogs } from './cluster-processes.js';
-import { handmadeSdist } from './handmade-sdist.js';
+import { buildSdist, LoopbackCluster, withClusterLogs } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'ryw-root-secret';
 const USER = 'ryw';
@@ -55,7 +54,7 @@ test(`an upload through the proxy is visible to the next read through the proxy 
   const started = Date.now();
   for (let i = 0; i < REPETITIONS; i++) {
     const version = `1.0.${i}`;
-    const sdist = handmadeSdist(PROJECT, version);
+    const sdist = buildSdist(PROJECT, version);
     const up = await legacyUpload(`${c.proxy.url}/${INDEX}/`, { user: USER, password: PASSWORD }, {
       path: sdist.filename, filename: sdist.filename, content: sdist.content, name: PROJECT, version,
     });

@@ -1,8 +1,7 @@
 // Reading a replica's `/+status` and waiting, with bounded polls, for what replication promises: a
 // replica at the master's serial with no file queued. No fixed sleeps: every wait names what it
 // waits for and says what it saw last when it gives up.
-import { describeResponse, resultOf } from './api-client.js';
-import type { ClusterNode } from './cluster-node.js';
+import { describeResponse, notYet, resultOf, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
 
 export interface FailedFileStatus {
   readonly sha256: string;
@@ -28,7 +27,7 @@ export interface ReplicaStatus {
   readonly 'replication-fatal': string | null;
 }
 
-export async function replicaStatus(replica: ClusterNode, timeoutMs = 10_000): Promise<ReplicaStatus> {
+export async function replicaStatus(replica: WheelhouseProcess, timeoutMs = 10_000): Promise<ReplicaStatus> {
   const res = await replica.api.get('/+status', { timeoutMs });
   if (res.status !== 200) throw new Error(`GET ${replica.name} /+status: ${describeResponse(res)}`);
   return resultOf<ReplicaStatus>(res);
@@ -47,44 +46,14 @@ export function describeStatus(s: ReplicaStatus): string {
   });
 }
 
-export interface WaitOptions {
-  readonly timeoutMs: number;
-  readonly intervalMs?: number;
-}
-
-/**
- * Polls `probe` until it returns `{ done: true, value }`; throws after `timeoutMs` with the last
- * `seen` description. Probe errors count as "not yet" (a node restarting refuses connections).
- */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<{ done: boolean; value: T; seen: string }>,
-  opts: WaitOptions,
-): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let seen = 'nothing yet';
-  for (;;) {
-    try {
-      const r = await probe();
-      if (r.done) return r.value;
-      seen = r.seen;
-    } catch (err) {
-      seen = `error: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
-  }
-}
-
 /** Waits until the replica's applied serial is at least `serial` (metadata only). */
-export function waitForSerial(replica: ClusterNode, serial: number, timeoutMs = 30_000): Promise<ReplicaStatus> {
+export function waitForSerial(replica: WheelhouseProcess, serial: number, timeoutMs = 30_000): Promise<ReplicaStatus> {
   return waitFor(
-    `${replica.name} to reach serial ${serial}`,
     async () => {
       const s = await replicaStatus(replica);
-      return { done: s.serial >= serial, value: s, seen: describeStatus(s) };
+      return s.serial >= serial ? s : notYet(describeStatus(s));
     },
-    { timeoutMs, intervalMs: 50 },
+    { what: `${replica.name} to reach serial ${serial}`, timeoutMs, intervalMs: 50 },
   );
 }
 
@@ -92,19 +61,14 @@ export function waitForSerial(replica: ClusterNode, serial: number, timeoutMs = 
  * Waits until every replica is at the master's current serial with no file queued, the master's
  * serial read again after the replicas matched it (so a write still arriving is not missed).
  */
-export async function waitConverged(master: ClusterNode, replicas: readonly ClusterNode[], timeoutMs = 60_000): Promise<number> {
+export async function waitConverged(master: WheelhouseProcess, replicas: readonly WheelhouseProcess[], timeoutMs = 60_000): Promise<number> {
   return waitFor(
-    `${replicas.map((r) => r.name).join(', ')} to reach ${master.name}'s serial with no file queued`,
     async () => {
       const target = await master.api.statusSerial();
       const statuses = await Promise.all(replicas.map((r) => replicaStatus(r)));
       const done = statuses.every((s) => s.serial === target && s['files-queued'] === 0) && (await master.api.statusSerial()) === target;
-      return {
-        done,
-        value: target,
-        seen: `master at ${target}; ${statuses.map((s, i) => `${replicas[i]?.name ?? '?'} ${describeStatus(s)}`).join('; ')}`,
-      };
+      return done ? target : notYet(`master at ${target}; ${statuses.map((s, i) => `${replicas[i]?.name ?? '?'} ${describeStatus(s)}`).join('; ')}`);
     },
-    { timeoutMs, intervalMs: 100 },
+    { what: `${replicas.map((r) => r.name).join(', ')} to reach ${master.name}'s serial with no file queued`, timeoutMs, intervalMs: 100 },
   );
 }

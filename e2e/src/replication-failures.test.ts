@@ -10,16 +10,16 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Changelog } from '@wheelhouse/changelog';
 import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, TokenSigner, replicaTokenSigner } from '@wheelhouse/core';
 import { describeResponse, legacyUpload, sha256Hex, type ApiResponse, type Credentials } from './harness.js';
-import { ClusterNodes, type ClusterNode } from './cluster-node.js';
+import { notYet, TestRoot, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
 import { blobPath, hasBlob, storeState } from './node-state.js';
-import { describeStatus, replicaStatus, waitFor, waitForSerial } from './replica-status.js';
+import { describeStatus, replicaStatus, waitForSerial } from './replica-status.js';
 
 const ROOT_PASSWORD = 'root-failures-e2e';
-const cluster = new ClusterNodes('replication-failures');
+const cluster = new TestRoot('replication-failures');
 after(() => cluster.cleanup());
 
 /** A master with user `bob` and index `bob/dev`; returns bob's token credentials. */
-async function masterWithIndex(name: string): Promise<{ master: ClusterNode; bob: Credentials }> {
+async function masterWithIndex(name: string): Promise<{ master: WheelhouseProcess; bob: Credentials }> {
   const master = await cluster.startMaster(name, ROOT_PASSWORD);
   const created = await master.api.put('/bob', { password: 'bob-pw', email: 'bob@example.invalid' });
   assert.equal(created.status, 201, describeResponse(created));
@@ -30,7 +30,7 @@ async function masterWithIndex(name: string): Promise<{ master: ClusterNode; bob
 }
 
 /** Uploads a small sdist `{project}-{version}.tar.gz` of random bytes; returns its sha256. */
-async function uploadSdist(node: ClusterNode, auth: Credentials, project: string, version: string): Promise<string> {
+async function uploadSdist(node: WheelhouseProcess, auth: Credentials, project: string, version: string): Promise<string> {
   const filename = `${project}-${version}.tar.gz`;
   const content = randomBytes(512 + Math.floor(Math.random() * 1024));
   const res = await legacyUpload(`${node.url}/bob/dev/`, auth, { path: filename, filename, content, name: project, version });
@@ -59,17 +59,16 @@ test('kill -9 of a replica during its initial catch-up: the restarted replica re
   // kill it a good way into the catch-up (at least a quarter), so the resume has something to keep
   const killAt = Math.floor(target / 4);
   const seen = await waitFor(
-    `the replica to be part-way through its catch-up (${killAt} <= serial < ${target})`,
     async () => {
       const s = await replicaStatus(replica);
       if (s.serial >= killAt && s.serial < target) {
         await replica.kill9(); // at once: every ms counts
-        return { done: true, value: s.serial, seen: describeStatus(s) };
+        return s.serial;
       }
       if (s.serial >= target) throw new Error(`the replica caught up (serial ${s.serial}) before it could be killed mid-way`);
-      return { done: false, value: s.serial, seen: describeStatus(s) };
+      return notYet(describeStatus(s));
     },
-    { timeoutMs: 30_000, intervalMs: 5 },
+    { what: `the replica to be part-way through its catch-up (${killAt} <= serial < ${target})`, timeoutMs: 30_000, intervalMs: 5 },
   );
   await replica.kill9();
   // what the killed replica holds on disk (its lock is free now)
@@ -85,10 +84,10 @@ test('kill -9 of a replica during its initial catch-up: the restarted replica re
   assert.ok(first.serial >= killedHead, `after restart the replica reports serial ${first.serial}, below ${killedHead} it held: it did not resume`);
   assert.ok(first['records-applied'] <= target - killedHead, `the restarted replica applied ${first['records-applied']} records; resuming from ${killedHead} needs at most ${target - killedHead}`);
 
-  await waitFor('the restarted replica to be ready', async () => {
+  await waitFor(async () => {
     const res = await replica.api.get('/+ready');
-    return { done: res.status === 200, value: undefined, seen: `${res.status} ${res.text.slice(0, 200)}` };
-  }, { timeoutMs: 60_000 });
+    return res.status === 200 || notYet(`${res.status} ${res.text.slice(0, 200)}`);
+  }, { what: 'the restarted replica to be ready', timeoutMs: 60_000 });
   const caughtUp = await waitForSerial(replica, target, 60_000);
   assert.ok(caughtUp['records-applied'] <= target - killedHead, `the restarted replica applied ${caughtUp['records-applied']} records, more than the ${target - killedHead} it lacked`);
 
@@ -99,18 +98,18 @@ test('kill -9 of a replica during its initial catch-up: the restarted replica re
 }));
 
 /** Starts a fresh replica of `master` and waits until it applied the master's serial. */
-async function freshReplica(name: string, master: ClusterNode): Promise<ClusterNode> {
+async function freshReplica(name: string, master: WheelhouseProcess): Promise<WheelhouseProcess> {
   const replica = await cluster.startReplica(name, master);
   await waitForSerial(replica, await master.api.statusSerial(), 30_000);
   return replica;
 }
 
 /** Waits until the replica's status lists exactly `shas` as failed, each with an error message. */
-async function waitFailedFiles(replica: ClusterNode, shas: readonly string[]): Promise<void> {
-  const s = await waitFor(`${replica.name} to list ${shas.length} failed file(s)`, async () => {
+async function waitFailedFiles(replica: WheelhouseProcess, shas: readonly string[]): Promise<void> {
+  const s = await waitFor(async () => {
     const st = await replicaStatus(replica);
-    return { done: st['files-failed'].length >= shas.length, value: st, seen: describeStatus(st) };
-  }, { timeoutMs: 30_000 });
+    return st['files-failed'].length >= shas.length ? st : notYet(describeStatus(st));
+  }, { what: `${replica.name} to list ${shas.length} failed file(s)`, timeoutMs: 30_000 });
   assert.deepEqual(s['files-failed'].map((f) => f.sha256).sort(), [...shas].sort(), `files-failed: ${describeStatus(s)}`);
   for (const f of s['files-failed']) {
     assert.ok(f.error.trim().length > 0, `failed file ${f.sha256} has no error message`);
@@ -119,11 +118,11 @@ async function waitFailedFiles(replica: ClusterNode, shas: readonly string[]): P
 }
 
 /** Waits until the replica holds `sha256` on its own disk. */
-function waitBlob(replica: ClusterNode, sha256: string): Promise<void> {
-  return waitFor(`${replica.name} to store ${sha256}`, async () => {
+async function waitBlob(replica: WheelhouseProcess, sha256: string): Promise<void> {
+  await waitFor(async () => {
     const st = await replicaStatus(replica);
-    return { done: hasBlob(replica, sha256), value: undefined, seen: describeStatus(st) };
-  }, { timeoutMs: 30_000 });
+    return hasBlob(replica, sha256) || notYet(describeStatus(st));
+  }, { what: `${replica.name} to store ${sha256}`, timeoutMs: 30_000 });
 }
 
 test('a release file deleted from the master\'s disk fails alone, visibly, while later serials and files replicate (devpi #489, #858, #1107)', { timeout: 90_000 }, cluster.guarded(async () => {

@@ -11,9 +11,9 @@ import {
   buildFixture, describeResponse, fixtureModule, fixtureName, fixtureVersion, legacyUpload, makeVenv, messageOf, pipInstall,
   projectJson, pythonEval, simpleUrl, twineUpload, type ApiResponse, type Credentials,
 } from './harness.js';
-import { ClusterNodes, type ClusterNode } from './cluster-node.js';
+import { notYet, TestRoot, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
 import { hasBlob } from './node-state.js';
-import { describeStatus, replicaStatus, waitConverged, waitFor } from './replica-status.js';
+import { describeStatus, replicaStatus, waitConverged } from './replica-status.js';
 
 const ROOT_PASSWORD = 'root-master-down-e2e';
 const USER = 'carol';
@@ -21,11 +21,11 @@ const PASSWORD = 'carol-master-down-pw';
 const INDEX = `${USER}/dev`;
 const CAROL: Credentials = { user: USER, password: PASSWORD };
 
-const cluster = new ClusterNodes('replication-master-down');
-let master: ClusterNode | undefined;
-let r1: ClusterNode | undefined;
-let r2: ClusterNode | undefined;
-const nodes = (): [ClusterNode, ClusterNode, ClusterNode] => {
+const cluster = new TestRoot('replication-master-down');
+let master: WheelhouseProcess | undefined;
+let r1: WheelhouseProcess | undefined;
+let r2: WheelhouseProcess | undefined;
+const nodes = (): [WheelhouseProcess, WheelhouseProcess, WheelhouseProcess] => {
   assert.ok(master && r1 && r2, 'the cluster did not start (see the before hook)');
   return [master, r1, r2];
 };
@@ -41,12 +41,12 @@ before(async () => {
 
 after(() => cluster.cleanup());
 
-function uploadSdist(node: ClusterNode, project: string, version: string): Promise<ApiResponse> {
+function uploadSdist(node: WheelhouseProcess, project: string, version: string): Promise<ApiResponse> {
   const filename = `${project}-${version}.tar.gz`;
   return legacyUpload(`${node.url}/${INDEX}/`, CAROL, { path: filename, filename, content: randomBytes(700), name: project, version });
 }
 
-async function installFrom(replica: ClusterNode): Promise<void> {
+async function installFrom(replica: WheelhouseProcess): Promise<void> {
   const venv = await makeVenv(cluster.dir(`venv-${replica.name}`));
   const r = await pipInstall(venv, { indexUrl: simpleUrl(replica.url, INDEX), requirements: [`${fixtureName}==${fixtureVersion}`] });
   assert.equal(r.code, 0, `pip install from ${replica.name} with the master down:\n${r.describe()}`);
@@ -86,10 +86,10 @@ test('with the master stopped, pip installs from both replicas succeed and write
     assert.match(message, /unreachable/i, `the 503 message does not say the master is unreachable: ${describeResponse(res)}`);
   }
   // the outage is visible in the replica's status
-  await waitFor(`${rep1.name} to report the replication error`, async () => {
+  await waitFor(async () => {
     const s = await replicaStatus(rep1);
-    return { done: s['replication-error'] !== null, value: undefined, seen: describeStatus(s) };
-  }, { timeoutMs: 15_000 });
+    return s['replication-error'] !== null || notYet(describeStatus(s));
+  }, { what: `${rep1.name} to report the replication error`, timeoutMs: 15_000 });
 
   await m.start();
   for (const [node, version] of [[rep1, '2.0'], [rep2, '2.1']] as const) {

@@ -5,7 +5,7 @@
 // write has a known expected status: a write that gets anything else (a 5xx from a replica above
 // all) is reported. The same seed gives the same sequence of decisions per worker.
 import { randomBytes } from 'node:crypto';
-import { ApiClient, describeResponse, type ApiResponse, type Credentials } from './api-client.js';
+import { ApiClient, describeResponse, type ApiResponse, type Credentials } from '@wheelhouse/testing';
 import { legacyUpload } from './legacy-upload.js';
 
 /** mulberry32: a small seeded PRNG (deterministic decisions; file bytes are random anyway). */

@@ -8,7 +8,7 @@ import {
   buildFixture, createIndex, createUser, debianWheels, fixtureModule, fixtureName, fixtureVersion, makeVenv, pipInstall,
   pythonEval, simpleUrl, twineUpload,
 } from './harness.js';
-import { ClusterNodes, type ClusterNode } from './cluster-node.js';
+import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
 import { blobFiles, compareBlobStores, storeState } from './node-state.js';
 import { replicaStatus, waitConverged, waitForSerial } from './replica-status.js';
 import { runWorkload } from './replication-workload.js';
@@ -21,11 +21,11 @@ const WRITES = 1_000;
 const WORKERS = 8;
 const SEED = Number(process.env['WH_E2E_SEED'] ?? Date.now() % 100_000);
 
-const cluster = new ClusterNodes('replication');
-let master: ClusterNode | undefined;
-let r1: ClusterNode | undefined;
-let r2: ClusterNode | undefined;
-const nodes = (): [ClusterNode, ClusterNode, ClusterNode] => {
+const cluster = new TestRoot('replication');
+let master: WheelhouseProcess | undefined;
+let r1: WheelhouseProcess | undefined;
+let r2: WheelhouseProcess | undefined;
+const nodes = (): [WheelhouseProcess, WheelhouseProcess, WheelhouseProcess] => {
   assert.ok(master && r1 && r2, 'the cluster did not start (see the before hook)');
   return [master, r1, r2];
 };

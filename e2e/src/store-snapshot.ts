@@ -1,6 +1,6 @@
 // What "the store is unchanged" means for the bad-input tests: the serial (from GET /+status and its
 // X-Devpi-Serial header), the user list, the index's project list and one project's simple page.
-import { ApiClient, resultOf } from './api-client.js';
+import { ApiClient, resultOf } from '@wheelhouse/testing';
 import { fetchPage, PEP691_JSON, simpleUrl } from './simple-pages.js';
 
 export interface StoreSnapshot {

@@ -23,12 +23,9 @@ import {
   messageOf, projectJson, pythonClientEnv, resolveFileUrl, resultOf, run, sha256Hex, simpleUrl, systemPython, twineUpload,
   type ApiResponse,
 } from './harness.js';
-import { ClusterNode, ClusterNodes } from './cluster-node.js';
-import { NodeProcess, proxyBackends, sleep, waitFor, waitProxyBackends } from './cluster-processes.js';
-import { handmadeSdist } from './handmade-sdist.js';
+import { buildSdist, proxyBackends, type RunResult, sleep, TestRoot, waitFor, waitProxyBackends, type WheelhouseProcess } from '@wheelhouse/testing';
 import { replicaStatus } from './replica-status.js';
 import { dirEntries, exportMode, exportedSerial, fetchBytes, storeUuid, wheelhouseCli } from './dump-tools.js';
-import type { RunResult } from './process-run.js';
 
 const ROOT_PASSWORD = 'root-upgrade-e2e';
 const USER = 'ops';
@@ -40,20 +37,17 @@ const LOOP_MAX_MS = 150_000;
 /** "Fail fast": an upload with the master down is answered within this. */
 const FAST_MS = 2_000;
 
-const cluster = new ClusterNodes('upgrade-drill');
-const own: Array<ClusterNode | NodeProcess> = [];
-let master: ClusterNode | undefined;
-let replicas: ClusterNode[] = [];
-let proxy: NodeProcess | undefined;
+const cluster = new TestRoot('upgrade-drill');
+const own: WheelhouseProcess[] = [];
+let master: WheelhouseProcess | undefined;
+let replicas: WheelhouseProcess[] = [];
+let proxy: WheelhouseProcess | undefined;
 /** A replica started without --follow-new-master (not behind the proxy). */
-let standalone: ClusterNode | undefined;
+let standalone: WheelhouseProcess | undefined;
 let failed = false;
 
 after(async () => {
-  for (const n of own.reverse()) {
-    if (n instanceof NodeProcess) await n.kill('SIGTERM');
-    else await n.stop();
-  }
+  for (const n of own.reverse()) await n.stop();
   if (failed) cluster.markFailed();
   await cluster.cleanup();
 });
@@ -61,10 +55,8 @@ after(async () => {
 /** Files uploaded before the export: file name → sha256. */
 const before1 = new Map<string, string>();
 
-function followingReplica(name: string, m: ClusterNode, follow = true): ClusterNode {
-  const node = new ClusterNode(name, 'replica', join(cluster.root, name), join(cluster.root, `${name}.log`), [
-    '--master-url', m.url, '--secret-file', m.secretFile, ...(follow ? ['--follow-new-master'] : []),
-  ]);
+function followingReplica(name: string, m: WheelhouseProcess, follow = true): WheelhouseProcess {
+  const node = cluster.replica(name, m, { args: follow ? ['--follow-new-master'] : [] });
   own.push(node);
   return node;
 }
@@ -74,10 +66,7 @@ before(async () => {
   replicas = [followingReplica('replica1', master), followingReplica('replica2', master)];
   standalone = followingReplica('replica-nofollow', master, false);
   await Promise.all([...replicas, standalone].map((r) => r.start()));
-  proxy = await NodeProcess.start({
-    name: 'proxy', role: 'proxy', logDir: cluster.root,
-    args: ['--master', master.url, '--replica', replicas[0]!.url, '--replica', replicas[1]!.url],
-  });
+  proxy = await cluster.proxy('proxy', master, [replicas[0]!, replicas[1]!]).start();
   own.push(proxy);
   await waitProxyBackends(proxy.url, { master: true, replica1: true, replica2: true });
   const viaProxy = new ApiClient(proxy.url);
@@ -119,7 +108,7 @@ const drill = {
   uploads: [] as UploadAttempt[],
   events: [] as string[],
   newUuid: '',
-  newMaster: undefined as ClusterNode | undefined,
+  newMaster: undefined as WheelhouseProcess | undefined,
   /** replica name → '' when it followed the new master, else what went wrong */
   followed: new Map<string, string>(),
   buildingSeen: 0,
@@ -155,7 +144,7 @@ function crashes(): string {
 }
 
 /** Waits (bounded) until `r` serves the new master's state; '' or what went wrong. */
-async function waitFollowed(r: ClusterNode, nm: ClusterNode, timeoutMs: number): Promise<string> {
+async function waitFollowed(r: WheelhouseProcess, nm: WheelhouseProcess, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let seen = 'nothing yet';
   while (Date.now() < deadline) {
@@ -192,7 +181,7 @@ test('upgrade drill (docs/upgrade.md steps 1–6) with a pip install loop throug
     }
   })();
   const upload = async (phase: string, project: string, version: string): Promise<UploadAttempt> => {
-    const s = handmadeSdist(project, version);
+    const s = buildSdist(project, version);
     const started = Date.now();
     const res = await legacyUpload(`${p.url}/${INDEX}/`, { user: USER, password: PASSWORD }, {
       path: s.filename, filename: s.filename, content: s.content, name: project, version,
@@ -205,7 +194,7 @@ test('upgrade drill (docs/upgrade.md steps 1–6) with a pip install loop throug
 
   const oldUuid = await storeUuid(m.url);
   try {
-    await waitFor('two successful installs before the drill', () => drill.runs.filter((r) => r.ok).length >= 2, 60_000);
+    await waitFor(() => drill.runs.filter((r) => r.ok).length >= 2, { what: 'two successful installs before the drill', timeoutMs: 60_000 });
 
     // 1. export the running master (it keeps serving); note the serial it prints
     const dump = cluster.dir('dump');
@@ -242,7 +231,7 @@ test('upgrade drill (docs/upgrade.md steps 1–6) with a pip install loop throug
     assert.ok(readFileSync(join(newDir, 'secret')).equals(readFileSync(m.secretFile)), 'the new data directory has another secret');
 
     // 4. start the new master on the new data directory, same address and port
-    const nm = new ClusterNode('master-v2', 'master', newDir, join(cluster.root, 'master-v2.log'), []);
+    const nm = cluster.master('master-v2', { datadir: newDir });
     nm.port = m.port;
     own.push(nm);
     await nm.start();
@@ -287,7 +276,7 @@ test('upgrade drill (docs/upgrade.md steps 1–6) with a pip install loop throug
 
     // keep installing through the proxy for a few runs on the new state (bounded)
     const okBefore = drill.runs.filter((r) => r.ok).length;
-    await waitFor('three more successful installs after the switch', () => drill.runs.filter((r) => r.ok).length >= okBefore + 3, 60_000).catch(() => undefined);
+    await waitFor(() => drill.runs.filter((r) => r.ok).length >= okBefore + 3, { what: 'three more successful installs after the switch', timeoutMs: 60_000 }).catch(() => undefined);
   } finally {
     stop = true;
     await loop;
@@ -338,10 +327,10 @@ test('after the switch both replicas serve everything uploaded before the export
   const target = await nm.api.statusSerial();
   for (const r of replicas) {
     assert.ok(r.running, `${r.name} is not running\n${crashes()}`);
-    await waitFor(`${r.name} at serial ${target} of ${drill.newUuid} with every file`, async () => {
+    await waitFor(async () => {
       const st = await replicaStatus(r);
       return st['master-uuid'] === drill.newUuid && st.serial >= target && st['files-queued'] === 0;
-    }, 30_000, 100);
+    }, { what: `${r.name} at serial ${target} of ${drill.newUuid} with every file`, timeoutMs: 30_000, intervalMs: 100 });
     for (const [filename, sha] of before1) {
       const project = distNameVersion(filename).name.toLowerCase().replace(/[-_.]+/g, '-');
       const { page, data } = await projectJson(r.url, INDEX, project);
@@ -361,10 +350,10 @@ test('a replica without --follow-new-master stops replicating (replication-fatal
   const r = standalone!;
   assert.ok(drill.newMaster, 'the drill did not start the new master');
   assert.ok(r.running, `${r.name} is not running\n${crashes()}`);
-  const st = await waitFor(`${r.name} to report replication-fatal`, async () => {
+  const st = await waitFor(async () => {
     if (!r.running) throw new Error(`${r.name} exited`);
     return (await replicaStatus(r))['replication-fatal'] !== null;
-  }, 20_000, 100).then(() => replicaStatus(r));
+  }, { what: `${r.name} to report replication-fatal`, timeoutMs: 20_000, intervalMs: 100 }).then(() => replicaStatus(r));
   assert.match(st['replication-fatal'] ?? '', /UUID/);
   const { data } = await projectJson(r.url, INDEX, fixtureName);
   assert.ok(data.files.some((f) => f.filename.endsWith('.whl')));

@@ -8,10 +8,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   buildFixture, CLIENT_TEST_TIMEOUT_MS, createIndex, createUser, debianWheels, distNameVersion, fetchPage,
-  fileSha256, fileSize, fixtureModule, fixtureName, fixtureVersion, htmlLinks, makeVenv, MasterProcess, PEP691_JSON,
+  fileSha256, fileSize, fixtureModule, fixtureName, fixtureVersion, htmlLinks, makeVenv, PEP691_JSON,
   pipInstall, projectJson, projectListJson, pythonEval, RecordingProxy, resolveFileUrl, sha256Hex, simpleUrl,
-  twineUpload, wheelMetadata, withServerLog, type PipInstallResult, type RunResult,
+  twineUpload, wheelMetadata, type PipInstallResult, type RunResult,
 } from './harness.js';
+import { TestRoot, type WheelhouseProcess } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'root-e2e-secret';
 const USER = 'uploader';
@@ -20,24 +21,25 @@ const INDEX = `${USER}/dev`;
 /** pip 23's Accept header on simple pages. */
 const PIP_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
 
-let master: MasterProcess | undefined;
+const testRoot = new TestRoot('upload-install');
+let master: WheelhouseProcess | undefined;
 let work = '';
-const server = (): MasterProcess => {
+const server = (): WheelhouseProcess => {
   assert.ok(master, 'the master did not start (see the before hook)');
   return master;
 };
-const guarded = (fn: Parameters<typeof withServerLog>[1]) => withServerLog(() => master, fn);
+const guarded = (fn: Parameters<TestRoot['guarded']>[0]) => testRoot.guarded(fn);
 
 before(async () => {
-  master = await MasterProcess.start({ rootPassword: ROOT_PASSWORD, label: 'upload-install' });
-  work = join(master.root, 'work');
+  master = await testRoot.startMaster('master', ROOT_PASSWORD, { logLevel: 'info' });
+  work = join(testRoot.root, 'work');
   mkdirSync(work);
   await createUser(master.api.as({ user: 'root', password: ROOT_PASSWORD }), USER, PASSWORD);
   await createIndex(master.api.as({ user: USER, password: PASSWORD }), INDEX);
 }, { timeout: 120_000 });
 
 after(async () => {
-  await master?.stop();
+  await testRoot.cleanup({ graceful: true });
 });
 
 let uploading: Promise<RunResult> | undefined;

@@ -12,9 +12,9 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import yazl from 'yazl';
-import { authHeaders, describeResponse, multipartUpload, resultOf, type Credentials } from './harness.js';
-import { ClusterNodes, type ClusterNode } from './cluster-node.js';
-import { waitConverged, waitFor } from './replica-status.js';
+import { authHeaders, describeResponse, multipartBody, resultOf, type Credentials } from './harness.js';
+import { notYet, TestRoot, waitFor, type WheelhouseProcess } from '@wheelhouse/testing';
+import { waitConverged } from './replica-status.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
@@ -44,9 +44,9 @@ const DESCRIPTION = [
   '| `quills` | how many quills to pour |',
 ].join('\n');
 
-const cluster = new ClusterNodes('web');
-let master: ClusterNode | undefined;
-let replica: ClusterNode | undefined;
+const cluster = new TestRoot('web');
+let master: WheelhouseProcess | undefined;
+let replica: WheelhouseProcess | undefined;
 let browser: Browser | undefined;
 
 async function zipOf(entries: Record<string, string>): Promise<Buffer> {
@@ -58,13 +58,13 @@ async function zipOf(entries: Record<string, string>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function upload(node: ClusterNode, fields: Array<readonly [string, string]>, filename: string, content: Uint8Array): Promise<void> {
-  const { contentType, body } = multipartUpload(fields, { filename, content });
+async function upload(node: WheelhouseProcess, fields: Array<readonly [string, string]>, filename: string, content: Uint8Array): Promise<void> {
+  const { contentType, body } = multipartBody(fields, { filename, content });
   const res = await fetch(`${node.url}/${INDEX}/`, { method: 'POST', headers: { 'Content-Type': contentType, ...authHeaders(DORA) }, body });
   assert.equal(res.status, 200, `upload of ${filename}: ${res.status} ${res.statusText} ${await res.text()}`);
 }
 
-async function release(node: ClusterNode, name: string, version: string, summary: string, description: string): Promise<void> {
+async function release(node: WheelhouseProcess, name: string, version: string, summary: string, description: string): Promise<void> {
   await upload(node, [
     [':action', 'file_upload'], ['protocol_version', '1'], ['metadata_version', '2.1'], ['name', name], ['version', version],
     ['summary', summary], ['description', description], ['description_content_type', 'text/markdown'], ['keywords', 'ink,writing'],
@@ -113,7 +113,7 @@ after(async () => {
   await cluster.cleanup();
 });
 
-function nodes(): { m: ClusterNode; r: ClusterNode; b: Browser } {
+function nodes(): { m: WheelhouseProcess; r: WheelhouseProcess; b: Browser } {
   assert.ok(master && replica && browser, 'the cluster or the browser did not start (see the before hook)');
   return { m: master, r: replica, b: browser };
 }
@@ -220,11 +220,11 @@ test('a replica keeps serving pages with the master stopped, and its status page
     assert.equal(await page.locator('.banner').getAttribute('class'), 'banner ok', await page.locator('.banner').innerText());
     await shot(page, '08-replica-status-healthy');
     await m.stop();
-    await waitFor('the replica status page to report the stopped master', async () => {
+    await waitFor(async () => {
       await page.reload();
       const text = await page.locator('.banner').innerText();
-      return { done: /master/i.test(text) && !/^Healthy/.test(text), value: text, seen: text };
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+      return (/master/i.test(text) && !/^Healthy/.test(text)) || notYet(text);
+    }, { what: 'the replica status page to report the stopped master', timeoutMs: 60_000, intervalMs: 500 });
     const banner = page.locator('.banner');
     assert.match((await banner.getAttribute('class')) ?? '', /banner (warn|bad)/);
     assert.match(await page.locator('main').innerText(), /REPLICA|replica/);

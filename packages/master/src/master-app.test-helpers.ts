@@ -1,16 +1,14 @@
 /**
  * Test support for the master's HTTP-level tests: a real master on a temp data directory, tiny
- * in-memory wheels (stored zip entries), auth headers, and a raw keep-alive HTTP/1.1 connection for
+ * in-memory wheels and upload forms (from @wheelhouse/testing), auth headers, and a raw keep-alive HTTP/1.1 connection for
  * methods `fetch` cannot send (`PUSH`).
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { pino } from 'pino';
-import { wheelEscape } from '@wheelhouse/core';
+import { buildWheel, legacyUploadBody, sha256Hex, storedZip } from '@wheelhouse/testing';
 import type { Server } from 'node:http';
 import { createMasterApp, type MasterApp } from './master-app.js';
 import { initDatadir } from './init.js';
@@ -75,78 +73,28 @@ export async function userWithIndex(m: TestMaster, user: string, index: string, 
 
 /** A zip archive of `entries` (stored, no compression): enough for a wheel. */
 export function makeZip(entries: Record<string, string | Buffer>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, content] of Object.entries(entries)) {
-    const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
-    const nameBytes = Buffer.from(name);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(0, 8); // stored
-    local.writeUInt32LE(0, 10); // time/date
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(0, 28);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(0, 10);
-    central.writeUInt32LE(0, 12);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBytes, data);
-    centrals.push(central, nameBytes);
-    offset += local.length + nameBytes.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  const n = Object.keys(entries).length;
-  end.writeUInt16LE(n, 8);
-  end.writeUInt16LE(n, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  return storedZip(Object.entries(entries).map(([name, content]) => ({ name, data: Buffer.isBuffer(content) ? content : Buffer.from(content) })));
 }
 
-/** A minimal wheel of `name` `version`, its file name and its METADATA bytes. */
+/** A minimal wheel of `name` `version` (Summary `test wheel{extra}`), its file name and its METADATA bytes. */
 export function makeWheel(name: string, version: string, extra = ''): { filename: string; bytes: Buffer; metadata: Buffer } {
-  const dist = `${wheelEscape(name)}-${version}`;
-  const metadata = Buffer.from(`Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: test wheel${extra}\n\n`);
-  const bytes = makeZip({
-    [`${wheelEscape(name)}/__init__.py`]: `VERSION = ${JSON.stringify(version)}\n`,
-    [`${dist}.dist-info/METADATA`]: metadata,
-    [`${dist}.dist-info/WHEEL`]: 'Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
-  });
-  return { filename: `${dist}-py3-none-any.whl`, bytes, metadata };
+  const w = buildWheel(name, version, { summary: `test wheel${extra}`, requiresPython: null, generator: 'test' });
+  return { filename: w.filename, bytes: w.content, metadata: w.metadata };
 }
 
 /** sha256 hex of bytes. */
 export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return sha256Hex(bytes);
 }
 
-/** The legacy upload form twine sends (fields first, `content` last). */
-export function uploadForm(name: string, version: string, filename: string, bytes: Buffer, extra: Record<string, string> = {}): FormData {
-  const form = new FormData();
-  form.append(':action', 'file_upload');
-  form.append('name', name);
-  form.append('version', version);
-  form.append('protocol_version', '1');
-  for (const [k, v] of Object.entries(extra)) form.append(k, v);
-  form.append('content', new Blob([bytes]), filename);
-  return form;
+/**
+ * The legacy upload form twine sends (`:action`, `protocol_version`, name, version, `extra`, then
+ * `content`), as a Blob typed `multipart/form-data; boundary=…`: fetch sends the Blob's type as
+ * the Content-Type.
+ */
+export function uploadForm(name: string, version: string, filename: string, bytes: Buffer, extra: Record<string, string> = {}): Blob {
+  const { contentType, body } = legacyUploadBody({ name, version, filename, content: bytes, minimal: true, extra });
+  return new Blob([body], { type: contentType });
 }
 
 /** A parsed HTTP/1.1 response read off a raw connection. */

@@ -27,7 +27,7 @@ after(async () => {
 });
 
 /** A request carrying `form` as twine sends it, without a socket. */
-async function formRequest(form: FormData): Promise<Request> {
+async function formRequest(form: Blob): Promise<Request> {
   const encoded = new globalThis.Request('http://wh.test/', { method: 'POST', body: form });
   const req = Readable.from([Buffer.from(await encoded.arrayBuffer())]) as unknown as Request;
   (req as unknown as { headers: Record<string, string> }).headers = { 'content-type': encoded.headers.get('content-type')! };

@@ -210,10 +210,10 @@ describe('uploads', () => {
     await call('PUT', '/uma/prod', { body: { volatile: false }, headers: auth });
   });
 
-  const upload = (stage: string, form: FormData, headers: Record<string, string> = auth) =>
+  const upload = (stage: string, form: Blob, headers: Record<string, string> = auth) =>
     fetch(`${m.url}/${stage}/`, { method: 'POST', headers, body: form });
 
-  test('a wheel uploaded with FormData is served at its link with the same bytes, .metadata, HEAD and ranges', async () => {
+  test('a wheel uploaded as a multipart form is served at its link with the same bytes, .metadata, HEAD and ranges', async () => {
     const wheel = makeWheel('Wh_Demo.Mixed-Case', '0.1.0a1');
     const before = await headSerial();
     const res = await upload('uma/dev', uploadForm('Wh_Demo.Mixed-Case', '0.1.0a1', wheel.filename, wheel.bytes, { sha256_digest: sha256(wheel.bytes), summary: 'demo' }));

@@ -1,6 +1,7 @@
 /**
- * A minimal zip writer: entries stored without compression, CRC-32 from our own table (Node 20's
- * zlib has no crc32). Enough for a wheel that yauzl, pip and twine read.
+ * A minimal zip writer (APPNOTE.TXT): entries stored without compression, CRC-32 from our own table
+ * (Node 20.x before 20.15 has no zlib.crc32), a fixed 1980-01-01 timestamp so archives are
+ * reproducible. Enough for a wheel that yauzl, pip and twine read.
  */
 
 const CRC_TABLE: Uint32Array = (() => {

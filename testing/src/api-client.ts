@@ -1,4 +1,4 @@
-// A tiny JSON client for Wheelhouse's devpi-compatible HTTP API, as the e2e tests use it: every call
+// A tiny JSON client for Wheelhouse's devpi-compatible HTTP API, as the e2e tests and benchmarks use it: every call
 // returns status, reason phrase, headers, the body as text and (when it parses) as JSON, and the
 // X-Devpi-Serial header as a number. It never throws on an HTTP error status; tests assert on it.
 
