@@ -70,28 +70,38 @@ function readConfigFile(path: string, read: (path: string) => string, problems: 
   return {};
 }
 
+/** ` (from WHEELHOUSE_PORT)` / ` (from config file F)` when a value did not come from a flag. */
+function fromWhere(origin: string | undefined): string {
+  return origin && origin !== 'flag' ? ` (from ${origin})` : '';
+}
+
+/** What an ajv error says about a setting, for people: `--port must be <= 65535, not 70000`. */
 function describeError(e: ErrorObject, values: Record<string, unknown>, origin: Record<string, string>): { key: string; text: string } {
   if (e.keyword === 'required') {
     const key = String(e.params['missingProperty']);
     return { key, text: `${flagName(key)} is required` };
   }
   const [key = '', index] = e.instancePath.split('/').slice(1);
-  const from = origin[key] && origin[key] !== 'flag' ? ` (from ${origin[key]})` : '';
-  const value = index === undefined ? values[key] : (values[key] as unknown[])[Number(index)];
-  const what = e.keyword === 'pattern' ? 'must be an http(s) URL' : e.keyword === 'enum' ? `must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}` : (e.message ?? 'is invalid');
-  return { key, text: `${flagName(key)}${index === undefined ? '' : ` ${JSON.stringify(value)}`}${from} ${what}${index === undefined ? `, not ${JSON.stringify(value)}` : ''}` };
+  const what =
+    e.keyword === 'pattern' ? 'must be an http(s) URL'
+    : e.keyword === 'enum' ? `must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}`
+    : (e.message ?? 'is invalid');
+  if (index === undefined) return { key, text: `${flagName(key)}${fromWhere(origin[key])} ${what}, not ${JSON.stringify(values[key])}` };
+  const item = (values[key] as unknown[])[Number(index)];
+  return { key, text: `${flagName(key)} ${JSON.stringify(item)}${fromWhere(origin[key])} ${what}` };
 }
 
-/**
- * Merges and validates `role`'s settings (see module doc). Returns them typed by the role's
- * schema; throws SettingsError listing every problem.
- */
-export function loadSettings<R extends Role>(role: R, sources: SettingsSources): RoleSettings[R] {
+/** Raw values by setting key, each with where it came from (`flag`, `WHEELHOUSE_PORT`, `config file F`). */
+interface Gathered {
+  raw: Record<string, unknown>;
+  origin: Record<string, string>;
+}
+
+/** Takes the role's own keys from config file, environment and flags (later wins); refuses the rest into `problems`. */
+function gather(role: Role, sources: SettingsSources, problems: string[]): Gathered {
   const env = sources.env ?? {};
   const own = new Set(settingKeys(role));
-  const problems = unknownArguments(sources.given.unknown);
-  const raw: Record<string, unknown> = {};
-  const origin: Record<string, string> = {};
+  const { raw, origin }: Gathered = { raw: {}, origin: {} };
   const configPath = sources.given.config ?? (env['WHEELHOUSE_CONFIG'] || undefined);
   if (configPath !== undefined) {
     const file = readConfigFile(configPath, sources.readConfig ?? ((p) => readFileSync(p, 'utf8')), problems);
@@ -109,7 +119,16 @@ export function loadSettings<R extends Role>(role: R, sources: SettingsSources):
     if (own.has(key)) [raw[key], origin[key]] = [value, 'flag'];
     else problems.push(`${flagName(key)} does not apply to a ${role}`);
   }
+  return { raw, origin };
+}
 
+/**
+ * Merges and validates `role`'s settings (see module doc). Returns them typed by the role's
+ * schema; throws SettingsError listing every problem.
+ */
+export function loadSettings<R extends Role>(role: R, sources: SettingsSources): RoleSettings[R] {
+  const problems = unknownArguments(sources.given.unknown);
+  const { raw, origin } = gather(role, sources, problems);
   const values: Record<string, unknown> = {};
   const unparsed = new Set<string>();
   for (const [key, value] of Object.entries(raw)) {
@@ -118,14 +137,13 @@ export function loadSettings<R extends Role>(role: R, sources: SettingsSources):
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
       unparsed.add(key);
-      problems.push(`${flagName(key)}${origin[key] !== 'flag' ? ` (from ${origin[key]})` : ''} ${err.message}`);
+      problems.push(`${flagName(key)}${fromWhere(origin[key])} ${err.message}`);
     }
   }
   const properties = ROLE_SCHEMAS[role].properties as Record<string, { default?: unknown }>;
   for (const [key, prop] of Object.entries(properties)) {
     if (values[key] === undefined && prop.default !== undefined && !unparsed.has(key)) values[key] = structuredClone(prop.default);
   }
-
   const validate = VALIDATORS[role];
   if (!validate(values)) {
     for (const e of validate.errors ?? []) {
