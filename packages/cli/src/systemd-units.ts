@@ -1,12 +1,12 @@
 /**
- * `wheelhouse gen-config`: systemd units for running the same topology as `docker-compose.yml`
+ * Systemd units (what `wheelhouse gen-config` writes) for running the same topology as `docker-compose.yml`
  * without containers — host A: master + replica, host B: replica, and the proxy — see
  * docs/deployment.md.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-/** Options of {@link genConfig}. */
+/** Options of {@link writeSystemdUnits}. */
 export interface GenConfigOptions {
   /** Where to write the unit files. */
   out: string;
@@ -45,7 +45,7 @@ WantedBy=multi-user.target
 }
 
 /** Writes the unit files; returns their paths. */
-export async function genConfig(opts: GenConfigOptions): Promise<string[]> {
+export async function writeSystemdUnits(opts: GenConfigOptions): Promise<string[]> {
   await mkdir(opts.out, { recursive: true });
   const port = (u: string): string => new URL(u).port || '80';
   const units: Record<string, string> = {

@@ -1,0 +1,43 @@
+/** How commands end: an error message and exit status, or a clean stop on SIGINT/SIGTERM. */
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { loadSettings } from '../settings/load-settings.js';
+import type { Role, RoleSettings } from '../settings/role-schemas.js';
+import { SettingsError } from '../settings/settings-error.js';
+import { givenFlags } from '../settings/setting-flags.js';
+
+/** Writes `wheelhouse: message` to stderr and exits with `code` (2: bad usage or settings, 1: the operation failed). */
+export function fail(message: string, code = 2): never {
+  process.stderr.write(`wheelhouse: ${message}\n`);
+  process.exit(code);
+}
+
+/**
+ * The role's settings from `cmd`'s flags, `process.env` and the config file; on a SettingsError
+ * prints `wheelhouse <role>: invalid settings:` with one line per problem and exits 2.
+ */
+export function settingsOrExit<R extends Role>(role: R, cmd: Command): RoleSettings[R] {
+  try {
+    return loadSettings(role, { given: givenFlags(cmd), env: process.env });
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    process.stderr.write(`wheelhouse ${role}: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+/** Calls `close` on the first SIGINT/SIGTERM, then exits 0 (1 when closing failed). */
+export function closeOnSignals(logger: Logger, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down');
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,32 @@
+/** `wheelhouse master`: runs the master until SIGINT/SIGTERM and prints the URLs to give pip and twine. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { NotInitialisedError } from '@wheelhouse/changelog';
+import { createMasterApp, type MasterApp } from '@wheelhouse/master';
+import { addSettingFlags } from '../settings/setting-flags.js';
+import { masterConfig } from '../settings/node-configs.js';
+import { closeOnSignals, fail, settingsOrExit } from './exit.js';
+import { baseUrl, masterBanner } from './master-banner.js';
+
+/** Adds the `master` command to `program`. */
+export function addMasterCommand(program: Command): void {
+  addSettingFlags(program.command('master').description('run the master server'), 'master').action(async (_opts: unknown, cmd: Command) => {
+    const settings = settingsOrExit('master', cmd);
+    const logger = pino({ level: settings['log-level'] });
+    let app: MasterApp;
+    try {
+      app = await createMasterApp(masterConfig(settings, logger));
+    } catch (err) {
+      if (err instanceof NotInitialisedError) {
+        fail(`${settings.datadir} is not a Wheelhouse data directory; create it with: wheelhouse init --datadir ${settings.datadir}`);
+      }
+      fail((err as Error).message);
+    }
+    const port = await app.listen();
+    const url = settings['outside-url'] ?? baseUrl(settings.host, port);
+    logger.info({ url, uuid: app.changelog.uuid, serial: app.changelog.head, datadir: resolve(settings.datadir) }, 'master listening');
+    process.stderr.write(masterBanner(app.changelog, settings.datadir, url).join('\n') + '\n');
+    closeOnSignals(logger, () => app.close());
+  });
+}

@@ -1,0 +1,27 @@
+/** `wheelhouse replica`: tails the master's changelog, serves reads locally, forwards writes; runs until SIGINT/SIGTERM. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { createReplicaApp, type ReplicaApp } from '@wheelhouse/replica';
+import { addSettingFlags } from '../settings/setting-flags.js';
+import { replicaConfig } from '../settings/node-configs.js';
+import { closeOnSignals, fail, settingsOrExit } from './exit.js';
+
+/** Adds the `replica` command to `program`. */
+export function addReplicaCommand(program: Command): void {
+  const cmd = program.command('replica').description("run a replica: tail the master's changelog, serve reads locally, forward writes");
+  addSettingFlags(cmd, 'replica').action(async (_opts: unknown, cmd: Command) => {
+    const settings = settingsOrExit('replica', cmd);
+    const logger = pino({ level: settings['log-level'] });
+    let app: ReplicaApp;
+    try {
+      app = await createReplicaApp(replicaConfig(settings, logger));
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    const port = await app.listen();
+    logger.info({ port, uuid: app.changelog.uuid, serial: app.changelog.head, master: settings['master-url'] }, 'replica listening');
+    process.stderr.write(`Wheelhouse replica of ${settings['master-url']} serving ${resolve(settings.datadir)} at http://${settings.host}:${port}\n`);
+    closeOnSignals(logger, () => app.close());
+  });
+}

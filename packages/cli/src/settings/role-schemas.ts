@@ -1,0 +1,121 @@
+/**
+ * One settings schema per role — master, replica, proxy, cluster — written with TypeBox, so each
+ * is a plain JSON Schema (compiled once by ajv, see load-settings.ts) and its TypeScript type is
+ * derived from it (`Static<…>`), never written twice. Keys are named like the long flags
+ * (`max-file-bytes` ↔ `--max-file-bytes` ↔ `WHEELHOUSE_MAX_FILE_BYTES`); each property's
+ * `description` is the flag's help text and its `default` the value used when no source sets it.
+ * Sizes are bytes, durations ms.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** The roles whose settings the CLI loads. */
+export type Role = 'master' | 'replica' | 'proxy' | 'cluster';
+
+/** pino's levels. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A pino log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** An http(s) URL with a host (no spaces). */
+const URL_PATTERN = '^https?://[^\\s/?#]+(/\\S*)?$';
+
+const url = (description: string) => Type.String({ pattern: URL_PATTERN, description });
+const port = (description: string, dflt: number, minimum = 0, maximum = 65535) => Type.Integer({ minimum, maximum, default: dflt, description });
+const host = (description = 'interface to listen on') => Type.String({ minLength: 1, default: '127.0.0.1', description });
+const logLevel = Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'pino log level' });
+const outsideUrl = (what: string) => Type.Optional(url(`URL clients use to reach ${what}`));
+
+/** `wheelhouse master`. */
+export const masterSettingsSchema = Type.Object(
+  {
+    datadir: Type.String({ minLength: 1, description: 'data directory made by init' }),
+    host: host(),
+    port: port('TCP port, 0 for any free one', 3141),
+    'secret-file': Type.Optional(Type.String({ minLength: 1, description: 'file whose bytes sign login tokens (default <datadir>/secret)' })),
+    'outside-url': outsideUrl('this server'),
+    'max-file-bytes': Type.Integer({ minimum: 1, default: 1024 ** 3, description: 'largest release file accepted: bytes, or 512MiB, 2GB' }),
+    'sync-commits': Type.Boolean({ default: true, description: 'fsync every commit' }),
+    offline: Type.Boolean({ default: false, description: 'mirror indexes serve only what is cached; upstream is never contacted' }),
+    'mirror-timeout': Type.Optional(Type.Integer({ minimum: 1, description: 'timeout of one upstream request of a mirror: ms, or 5s (default 5s)' })),
+    'log-level': logLevel,
+  },
+  { additionalProperties: false },
+);
+/** Settings of a master (sizes in bytes, durations in ms). */
+export type MasterSettings = Static<typeof masterSettingsSchema>;
+
+/** `wheelhouse replica`. */
+export const replicaSettingsSchema = Type.Object(
+  {
+    datadir: Type.String({ minLength: 1, description: 'data directory (created on first start)' }),
+    host: host(),
+    port: port('TCP port, 0 for any free one', 3142),
+    'master-url': url("the master's URL"),
+    'secret-file': Type.String({ minLength: 1, description: 'the secret file shared with the master' }),
+    'outside-url': outsideUrl('this replica'),
+    'max-lag-serials': Type.Optional(Type.Integer({ minimum: 0, description: 'readiness bound: serials behind the master (default 50)' })),
+    'follow-new-master': Type.Boolean({
+      default: false,
+      description: 'when the master gets a new store UUID (import/upgrade), build its state beside the served one and switch',
+    }),
+    'write-wait': Type.Optional(Type.Integer({ minimum: 1, description: 'wait for read-your-writes after a forwarded write: ms, or 30s (default 30s)' })),
+    'log-level': logLevel,
+  },
+  { additionalProperties: false },
+);
+/** Settings of a replica (durations in ms). */
+export type ReplicaSettings = Static<typeof replicaSettingsSchema>;
+
+/** `wheelhouse proxy`. */
+export const proxySettingsSchema = Type.Object(
+  {
+    host: host(),
+    port: port('TCP port, 0 for any free one', 3141),
+    master: url("the master's URL"),
+    replica: Type.Array(url('a replica URL'), { default: [], description: 'a replica URL (repeat for several)' }),
+    'outside-url': outsideUrl('the proxy'),
+    'read-your-writes-wait': Type.Optional(
+      Type.Integer({ minimum: 1, description: 'how long a read waits for a backend that reached the serial of a write: ms, or 2s (default 2s)' }),
+    ),
+    'log-level': logLevel,
+  },
+  { additionalProperties: false },
+);
+/** Settings of a proxy (durations in ms). */
+export type ProxySettings = Static<typeof proxySettingsSchema>;
+
+/** Where `cluster` keeps its data when no --datadir is given: `.wheelhouse/` in the working directory. */
+export const DEFAULT_DATADIR = '.wheelhouse';
+
+/** `wheelhouse cluster`: the proxy takes `port`, the master port+1, the replica port+2. */
+export const clusterSettingsSchema = Type.Object(
+  {
+    datadir: Type.String({ minLength: 1, default: DEFAULT_DATADIR, description: 'data directory (master/ and replica/ inside; root/dev created on first run)' }),
+    host: host('interface for all three nodes'),
+    port: port("the proxy's port; master and replica take the next two", 3141, 1, 65533),
+  },
+  { additionalProperties: false },
+);
+/** Settings of a local cluster. */
+export type ClusterSettings = Static<typeof clusterSettingsSchema>;
+
+/** Each role's schema. */
+export const ROLE_SCHEMAS = {
+  master: masterSettingsSchema,
+  replica: replicaSettingsSchema,
+  proxy: proxySettingsSchema,
+  cluster: clusterSettingsSchema,
+} as const satisfies Record<Role, TSchema>;
+
+/** Each role's settings type. */
+export interface RoleSettings {
+  master: MasterSettings;
+  replica: ReplicaSettings;
+  proxy: ProxySettings;
+  cluster: ClusterSettings;
+}
+
+/** The keys (flag names without `--`) a role takes. */
+export function settingKeys(role: Role): string[] {
+  return Object.keys(ROLE_SCHEMAS[role].properties);
+}
