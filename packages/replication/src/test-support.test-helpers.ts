@@ -2,17 +2,14 @@
 import { pino, type Logger } from 'pino';
 import type { Changelog } from '@wheelhouse/changelog';
 import { createIndex, createUser } from '@wheelhouse/core';
+import { waitFor as waitUntil } from '@wheelhouse/testing';
 
 /** A logger that writes nothing. */
 export const silent: Logger = pino({ level: 'silent' });
 
-/** Resolves once `cond()` holds; rejects after `timeoutMs` (default 5,000) naming `what`. */
+/** Resolves once `cond()` holds (polled every 5 ms); rejects after `timeoutMs` (default 5,000) naming `what`. */
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitUntil(cond, { what, timeoutMs, intervalMs: 5 });
 }
 
 /** Commits `count` records on `master`: user alice and her stage `alice/dev`, then plain values. */
