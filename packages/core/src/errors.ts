@@ -5,18 +5,9 @@
  * (`sendError`) writes devpi's `{"message": …}` JSON. Model code throws these and never touches
  * HTTP objects.
  */
-export class WheelhouseError extends Error {
-  /** Stable machine-readable code, e.g. `ENOTFOUND` (a key of `ERROR_STATUS`). */
-  readonly code: string;
-  /** Extra response headers (e.g. `WWW-Authenticate`, `Retry-After`). */
-  readonly headers: Readonly<Record<string, string>>;
-  constructor(code: string, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-    this.headers = headers;
-  }
-}
+import { NodeError } from '@wheelhouse/http';
+
+export class WheelhouseError extends NodeError {}
 
 /** `EBADREQUEST` (400): the request is malformed or a value is invalid. */
 export class BadRequestError extends WheelhouseError {
@@ -78,5 +69,19 @@ export class BadGatewayError extends WheelhouseError {
 export class ServiceUnavailableError extends WheelhouseError {
   constructor(message: string, retryAfterSeconds = 5) {
     super('EUNAVAILABLE', message, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}
+
+/** 504: a forwarded write got no answer from the master in time (it may still commit). */
+export class GatewayTimeoutError extends WheelhouseError {
+  constructor(message: string) {
+    super('EGATEWAYTIMEOUT', message);
+  }
+}
+
+/** 508: a forwarded request came back to a node it already passed through (`Via`). */
+export class LoopDetectedError extends WheelhouseError {
+  constructor(message: string) {
+    super('ELOOP', message);
   }
 }

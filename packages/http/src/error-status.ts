@@ -16,6 +16,10 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   ETOOLARGE: 413,
   EBADGATEWAY: 502,
   EUNAVAILABLE: 503,
+  // a forwarded request got no answer in time (replica → master, proxy → backend)
+  EGATEWAYTIMEOUT: 504,
+  // a forwarded request came back to a node it already passed (RFC 8470's neighbour: 508 Loop Detected, RFC 5842)
+  ELOOP: 508,
   // changelog: stored bytes differ from the sha256/size expected (e.g. upstream sent other bytes)
   EINTEGRITY: 502,
 };
@@ -25,6 +29,22 @@ export interface CodedError {
   code: string;
   message: string;
   headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The base of every coded error: a stable `code` (a key of {@link ERROR_STATUS}), a message for
+ * people, and extra response headers (`WWW-Authenticate`, `Retry-After`). Core's model errors
+ * extend it; the proxy and the write forwarder throw it directly for gateway answers.
+ */
+export class NodeError extends Error implements CodedError {
+  readonly code: string;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(code: string, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.headers = headers;
+  }
 }
 
 /** True for an error whose `code` is in {@link ERROR_STATUS}. */

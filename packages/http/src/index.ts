@@ -4,8 +4,8 @@ export { acceptPushMethod, rewritePush } from './push-method.js';
 export { nodeFilePath, readNodeFile, removeNodeFile, writeNodeFile, type NodeFile } from './node-file.js';
 export { SERVER_VERSION, nodeHeaderList, setNodeHeaders, type NodeInfo } from './node-headers.js';
 export type { KnownReplica, MasterStatus, MirrorStatus, NodeStatus, ProxyBackendStatus, ProxyStatus, ReplicaStatus } from './node-status.js';
-export { ERROR_STATUS, isBodyParserError, isMappedError, statusOf, type CodedError } from './error-status.js';
-export { publicMessage, sendError, sendJson, toReasonPhrase, type Envelope } from './respond.js';
+export { ERROR_STATUS, NodeError, isBodyParserError, isMappedError, statusOf, type CodedError } from './error-status.js';
+export { answerError, publicMessage, sendError, sendJson, toReasonPhrase, type Envelope } from './respond.js';
 export { guard, type GuardOptions, type RawHandler } from './guard.js';
 export {
   bodyHeaders,

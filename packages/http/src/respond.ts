@@ -58,10 +58,22 @@ export function sendError(log: Logger, req: IncomingMessage, res: ServerResponse
     res.destroy();
     return;
   }
-  const status = statusOf(err);
-  if (status === 500) log.error({ err, method: req.method, url: req.url }, 'unhandled error');
+  if (statusOf(err) === 500) log.error({ err, method: req.method, url: req.url }, 'unhandled error');
+  answerError(res, err);
+}
+
+/**
+ * Writes the answer for `err` without logging (a gateway's deliberate answer, e.g. the proxy's
+ * 503 while the master is down): status from the error table, the error's headers, the message as
+ * reason phrase and `{"message": …}`. When headers already went out the socket is destroyed.
+ */
+export function answerError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   if (isMappedError(err)) for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
   const message = publicMessage(err);
   res.statusMessage = toReasonPhrase(message);
-  sendJson(res, status, { message });
+  sendJson(res, statusOf(err), { message });
 }

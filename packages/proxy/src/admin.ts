@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BackendPool } from './backends.js';
-import { sendJson } from './json-answer.js';
+import { NodeError, answerError, sendJson } from '@wheelhouse/http';
 import { proxyStatus } from './proxy-status.js';
 import { proxyStatusHtml } from './status-html.js';
 
@@ -73,15 +73,15 @@ export function createAdminHandler(deps: { pool: BackendPool; registry: Registry
       }
       case 'drain': {
         const b = pool.byName(action.backend);
-        if (!b) return sendJson(res, 404, { message: `no backend '${action.backend}' (have: ${pool.backends.map((x) => x.name).join(', ')})` });
+        if (!b) return answerError(res, new NodeError('ENOTFOUND', `no backend '${action.backend}' (have: ${pool.backends.map((x) => x.name).join(', ')})`));
         b.draining = action.draining;
         log.warn({ backend: b.name, draining: b.draining }, 'drain switch');
         return sendJson(res, 200, { message: `${b.name} ${b.draining ? 'draining' : 'back in rotation'}`, type: 'status', result: proxyStatus(pool) });
       }
       case 'refused':
-        return sendJson(res, 403, { message: action.message });
+        return answerError(res, new NodeError('EFORBIDDEN', action.message));
       case 'not-found':
-        return sendJson(res, 404, { message: action.message });
+        return answerError(res, new NodeError('ENOTFOUND', action.message));
     }
   };
 }

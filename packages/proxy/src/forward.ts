@@ -16,7 +16,8 @@ import { isReadMethod, type Backend, type BackendPool } from './backends.js';
 import { errorCodeOf, type BackendResult } from './backend-result.js';
 import { ejectionVerdict } from './ejection-rule.js';
 import { backendRequestHeaders, clientResponseHeaders, firstValue, requestHasBody, type HeaderMap } from './forward-headers.js';
-import { MASTER_DOWN_MESSAGE, reasonPhrase, sendJson } from './json-answer.js';
+import { answerError, toReasonPhrase } from '@wheelhouse/http';
+import { backendFailed, masterDown } from './json-answer.js';
 import { BACKEND_WENT_DOWN, RETRY_POLICY } from './policy.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import { serialFromHeaders } from './read-your-writes.js';
@@ -126,8 +127,8 @@ export function createForwarder(deps: ForwardDeps): Forward {
       if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
         // the write never reached the master: the same clear answer as when it is known to be down
         metrics.rejected.inc({ kind: 'write' });
-        sendJson(res, 503, { message: MASTER_DOWN_MESSAGE }, { 'Retry-After': '10' });
-      } else sendJson(res, 502, { message: `backend ${b.name} (${b.url}) failed: ${code}` });
+        answerError(res, masterDown());
+      } else answerError(res, backendFailed(b.name, b.url, code));
       return 'done';
     } finally {
       b.outstanding--;
@@ -142,7 +143,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
 function answerBuffered(res: ServerResponse, status: number, headers: HeaderMap, text: Buffer): void {
   try {
     const message = (JSON.parse(text.toString('utf8')) as { message?: unknown }).message;
-    if (typeof message === 'string') res.statusMessage = reasonPhrase(message);
+    if (typeof message === 'string') res.statusMessage = toReasonPhrase(message);
   } catch {
     // not JSON
   }

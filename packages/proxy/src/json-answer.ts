@@ -1,30 +1,29 @@
 /**
- * The proxy's own JSON answers (errors, status, drain switches), in devpi's shape: a body
- * `{"message": …}` and the message also as the reason phrase, which twine prints.
+ * The proxy's own answers, in devpi's shape through the one error table of `@wheelhouse/http`:
+ * the gateway errors it sends (`NodeError` with a code; status from `ERROR_STATUS`) and the
+ * message texts users read.
  */
-import type { ServerResponse } from 'node:http';
+import { NodeError } from '@wheelhouse/http';
 
 /** The answer to a write while the master is unreachable (sent with 503 and `Retry-After: 10`). */
 export const MASTER_DOWN_MESSAGE = 'the master is unavailable: uploads and other changes are refused until it is back; installs keep working';
 
-/** A message made fit for a reason phrase: printable ASCII only, at most 300 characters. */
-export function reasonPhrase(message: string): string {
-  return message.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 300);
+/** 503 for a write while the master is down or refused the connection. */
+export function masterDown(): NodeError {
+  return new NodeError('EUNAVAILABLE', MASTER_DOWN_MESSAGE, { 'Retry-After': '10' });
 }
 
-/**
- * Sends `body` as pretty JSON with `status`; its `message` (if a string) becomes the reason phrase.
- * When headers already went out (a streamed body broke) the socket is destroyed instead, since a
- * second response cannot be written (STYLE #5).
- */
-export function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body, null, 2) + '\n';
-  const message = typeof body['message'] === 'string' ? body['message'] : undefined;
-  if (message) res.statusMessage = reasonPhrase(message);
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+/** 503 for a read no backend could serve (`tried`: backend names). */
+export function noReadBackend(tried: string[]): NodeError {
+  return new NodeError('EUNAVAILABLE', `no backend can serve this read now (tried: ${tried.join(', ') || 'none usable'})`, { 'Retry-After': '2' });
+}
+
+/** 502 when a backend failed with a transport error before answering. */
+export function backendFailed(name: string, url: string, code: string): NodeError {
+  return new NodeError('EBADGATEWAY', `backend ${name} (${url}) failed: ${code}`);
+}
+
+/** 508 when a request already passed through this proxy (`Via`, STYLE #10). */
+export function requestLoop(viaToken: string): NodeError {
+  return new NodeError('ELOOP', `request loop: already passed through ${viaToken}`);
 }

@@ -9,15 +9,15 @@
  * modules: `backends.ts` (selection, ejection, rise/fall), `retry-decision.ts`, `ejection-rule.ts`,
  * `read-your-writes.ts`, `admin.ts`, `forward-headers.ts`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'undici';
 import { pino, type Logger } from 'pino';
+import { createNodeServer, guard, type NodeServer } from '@wheelhouse/http';
 import { createAdminHandler } from './admin.js';
 import { Backend, BackendPool, isReadMethod } from './backends.js';
 import { createForwarder } from './forward.js';
 import { HealthChecker } from './health-checks.js';
-import { sendJson } from './json-answer.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './policy.js';
 import { createProxyMetrics } from './proxy-metrics.js';
 import { createRequestRouter } from './route-request.js';
@@ -81,7 +81,7 @@ export function createProxy(config: ProxyConfig): Proxy {
     listen: async () => {
       await checker.checkAll();
       checker.start();
-      return http.listen();
+      return (await http.listen()).port;
     },
     close: async () => {
       checker.stop();
@@ -92,40 +92,24 @@ export function createProxy(config: ProxyConfig): Proxy {
 }
 
 /**
- * The HTTP server around `handle`: times each exchange to its close (`observe`, seconds), turns a
- * rejected handler into a logged 500 (or a cut connection once headers went out, STYLE #16), and
- * listens on / closes `config.host:config.port`. `listen` resolves to the bound port.
+ * The HTTP server around `handle`, the node server every role shares (keep-alive, devpi's `PUSH`
+ * method, listen/close): each exchange is timed to its close (`observe`, seconds) and a rejected
+ * handler becomes a logged 500, or a cut connection once headers went out (`guard`, STYLE #16).
  */
 function serveHttp(
   config: { host: string; port: number },
   log: Logger,
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   observe: (req: IncomingMessage, seconds: number) => void,
-): { server: Server; listen(): Promise<number>; close(): Promise<void> } {
-  const server = createServer((req, res) => {
-    const start = process.hrtime.bigint();
-    res.once('close', () => observe(req, Number(process.hrtime.bigint() - start) / 1e9));
-    handle(req, res).catch((err: unknown) => {
-      log.error({ err, url: req.url }, 'proxy error');
-      sendJson(res, 500, { message: 'proxy error' });
-    });
+): NodeServer {
+  const guarded = guard(log, handle);
+  return createNodeServer({
+    host: config.host,
+    port: config.port,
+    handler: (req, res) => {
+      const start = process.hrtime.bigint();
+      res.once('close', () => observe(req, Number(process.hrtime.bigint() - start) / 1e9));
+      guarded(req, res);
+    },
   });
-  server.keepAliveTimeout = 65_000;
-  return {
-    server,
-    listen: () =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : config.port);
-        });
-      }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

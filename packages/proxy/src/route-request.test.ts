@@ -7,7 +7,7 @@ import { DEFAULT_HEALTH_POLICY } from './policy.js';
 import { createProxyMetrics } from './proxy-metrics.js';
 import { createRequestRouter } from './route-request.js';
 
-/** The parts of a response the router and sendJson touch. */
+/** The parts of a response the router and the error answer touch. */
 class FakeResponse {
   headersSent = false;
   statusCode = 0;
@@ -16,12 +16,17 @@ class FakeResponse {
   body = '';
   writeHead(status: number, headers: Record<string, unknown>): this {
     this.statusCode = status;
-    this.headers = headers;
+    this.headers = { ...this.headers, ...headers };
     this.headersSent = true;
+    return this;
+  }
+  setHeader(name: string, value: unknown): this {
+    this.headers[name] = value;
     return this;
   }
   end(text?: string): void {
     this.body = text ?? '';
+    this.headersSent = true;
   }
   destroy(): void {}
 }

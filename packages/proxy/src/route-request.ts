@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReadMethod, type Backend, type BackendPool } from './backends.js';
 import type { Forward } from './forward.js';
 import { passedThrough } from './forward-headers.js';
-import { MASTER_DOWN_MESSAGE, sendJson } from './json-answer.js';
+import { answerError } from '@wheelhouse/http';
+import { masterDown, noReadBackend, requestLoop } from './json-answer.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import { isAdminPath } from './admin.js';
 
@@ -47,13 +48,13 @@ export function createRequestRouter(deps: RouteDeps): (req: IncomingMessage, res
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (isAdminPath(path)) return deps.admin(req, res, path);
-    if (passedThrough(req.headers, deps.viaToken)) return sendJson(res, 508, { message: `request loop: already passed through ${deps.viaToken}` });
+    if (passedThrough(req.headers, deps.viaToken)) return answerError(res, requestLoop(deps.viaToken));
     if (!isReadMethod(req.method)) {
       const master = pool.pickWrite();
       if (!master) {
         req.resume();
         metrics.rejected.inc({ kind: 'write' });
-        return sendJson(res, 503, { message: MASTER_DOWN_MESSAGE }, { 'Retry-After': '10' });
+        return answerError(res, masterDown());
       }
       await forward(master, req, res, 0);
       return;
@@ -69,6 +70,6 @@ export function createRequestRouter(deps: RouteDeps): (req: IncomingMessage, res
       if (outcome === 'exhausted') break;
     }
     metrics.rejected.inc({ kind: 'read' });
-    sendJson(res, 503, { message: `no backend can serve this read now (tried: ${[...tried].map((b) => b.name).join(', ') || 'none usable'})` }, { 'Retry-After': '2' });
+    answerError(res, noReadBackend([...tried].map((b) => b.name)));
   };
 }

@@ -12,8 +12,8 @@ import type { Request, Response } from 'express';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { Changelog } from '@wheelhouse/changelog';
-import { outsideUrl } from '@wheelhouse/core';
-import { sendJson, toReasonPhrase } from '@wheelhouse/http';
+import { GatewayTimeoutError, LoopDetectedError, ServiceUnavailableError, outsideUrl } from '@wheelhouse/core';
+import { toReasonPhrase } from '@wheelhouse/http';
 import type { MasterClient } from '@wheelhouse/replication';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici sets itself. */
@@ -50,8 +50,7 @@ export function createWriteForwarder(opts: ForwarderOptions) {
   return async (req: Request, res: Response): Promise<void> => {
     const via = String(req.headers.via ?? '');
     if (via.split(',').some((hop) => hop.trim().endsWith(opts.via))) {
-      sendJson(res, 508, { message: `request loop: this request already passed through ${opts.via}` });
-      return;
+      throw new LoopDetectedError(`request loop: this request already passed through ${opts.via}`);
     }
     const headers = copyRequestHeaders(req.headers);
     headers['via'] = via ? `${via}, 1.1 ${opts.via}` : `1.1 ${opts.via}`;
@@ -77,21 +76,16 @@ export function createWriteForwarder(opts: ForwarderOptions) {
       req.resume();
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       opts.log.warn({ err: code, url: req.originalUrl }, 'write forwarding failed: master unreachable');
-      const message = `the master at ${opts.master.opts.masterUrl} is unreachable (${code}): writes are unavailable until it is back; installs from this replica keep working`;
-      res.setHeader('Retry-After', '5');
-      res.statusMessage = toReasonPhrase(message);
-      sendJson(res, 503, { message });
-      return;
+      throw new ServiceUnavailableError(`the master at ${opts.master.opts.masterUrl} is unreachable (${code}): writes are unavailable until it is back; installs from this replica keep working`, 5);
     }
     const answer = Buffer.from(await upstream.body.arrayBuffer());
     const serialHeader = upstream.headers['x-devpi-serial'];
     const serial = Number(Array.isArray(serialHeader) ? serialHeader[0] : serialHeader);
     if (upstream.statusCode < 400 && Number.isSafeInteger(serial) && serial > opts.changelog.head) {
       if (!(await opts.changelog.waitForSerial(serial, waitMs))) {
-        sendJson(res, 504, {
-          message: `the write committed at serial ${serial} on the master, but this replica has not caught up within ${waitMs} ms (it is at ${opts.changelog.head}); it will appear shortly`,
-        });
-        return;
+        throw new GatewayTimeoutError(
+          `the write committed at serial ${serial} on the master, but this replica has not caught up within ${waitMs} ms (it is at ${opts.changelog.head}); it will appear shortly`,
+        );
       }
     }
     for (const [k, v] of Object.entries(upstream.headers)) {

@@ -11,8 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { ChangeRecord, Changelog, FileStore } from '@wheelhouse/changelog';
-import { blobsNamedBy, blobsNamedByState, streamWhileStoring, type FileEntry } from '@wheelhouse/core';
-import { contentTypeFor } from '@wheelhouse/http';
+import { BadGatewayError, blobsNamedBy, blobsNamedByState, streamWhileStoring, type FileEntry } from '@wheelhouse/core';
+import { bodyHeaders, contentTypeFor } from '@wheelhouse/http';
 import { DEFAULT_BLOB_RETRY, blobRetryDelayMs } from './blob-retry.js';
 import type { MasterSource } from './master-source.js';
 
@@ -106,35 +106,25 @@ export class FileReplicator {
 
   /**
    * Serves a file whose entry exists but whose bytes are not here yet: fetched from the master and
-   * streamed to the client while stored (see module doc). 502 when the master cannot deliver it.
+   * streamed to the client while stored (see module doc). Rejects with BadGatewayError (502) when the
+   * master cannot deliver it; once bytes went out the caller's guard cuts the connection instead.
    */
   async serveMissing(req: IncomingMessage, res: ServerResponse, entry: FileEntry, sha256: string, filename: string): Promise<void> {
-    const fail = (status: number, message: string): void => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const body = JSON.stringify({ message });
-      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-    };
     let upstream;
     try {
       upstream = await this.opts.master.fetchBlob(sha256, FETCH_TIMEOUT_MS);
     } catch (err) {
-      return fail(502, `${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
+      throw new BadGatewayError(`${filename} is not yet on this replica and the master is unreachable: ${(err as Error).message}`);
     }
     if (upstream.statusCode !== 200) {
       await upstream.body.dump();
-      return fail(502, `${filename} is not yet on this replica and the master answered ${upstream.statusCode}`);
+      throw new BadGatewayError(`${filename} is not yet on this replica and the master answered ${upstream.statusCode}`);
     }
     const size = Number(upstream.headers['content-length']);
-    res.statusCode = 200;
-    res.setHeader('Content-Type', contentTypeFor(filename));
+    const head = bodyHeaders([], { etag: `"${sha256}"`, modified: entry.modified, contentType: contentTypeFor(filename), caching: 'immutable' });
+    for (let i = 0; i < head.length; i += 2) res.setHeader(head[i]!, head[i + 1]!);
     if (Number.isSafeInteger(size)) res.setHeader('Content-Length', String(size));
-    res.setHeader('ETag', `"${sha256}"`);
-    res.setHeader('Last-Modified', new Date(entry.modified).toUTCString());
-    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.statusCode = 200;
     if (req.method === 'HEAD') {
       await upstream.body.dump();
       res.end();
@@ -146,7 +136,7 @@ export class FileReplicator {
       this.fetched++;
     } catch (err) {
       this.opts.log.warn({ sha256, err: (err as Error).message }, 'on-demand file fetch failed');
-      fail(502, `${filename}: transfer from the master failed: ${(err as Error).message}`);
+      throw new BadGatewayError(`${filename}: transfer from the master failed: ${(err as Error).message}`);
     }
   }
 

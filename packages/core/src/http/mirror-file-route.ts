@@ -7,6 +7,7 @@ import { getIndex } from '../model/indexes.js';
 import { getMirrorProject } from '../model/mirrors.js';
 import type { MirrorLink } from '../model/records.js';
 import type { StateReader } from '../model/state.js';
+import { parseEntrypath, stagePath } from '../model/stage-paths.js';
 import { normalizeProjectName, parseFileName } from '../names.js';
 
 /** The mirror link an entrypath names. */
@@ -21,13 +22,15 @@ export interface MirrorFileTarget {
 
 /** Finds the link (see module doc), or undefined when the path names none (or metadata it does not have). */
 export function findMirrorFile(state: StateReader, entrypath: string, filename: string): MirrorFileTarget | undefined {
-  const [user, index, , h3, h13] = entrypath.split('/') as [string, string, string, string, string];
+  const at = parseEntrypath(entrypath);
+  if (!at) return undefined;
+  const { user, index, h3, h13 } = at;
   if (getIndex(state, user, index)?.type !== 'mirror') return undefined;
   const metadata = filename.endsWith('.metadata');
   const base = metadata ? filename.slice(0, -'.metadata'.length) : filename;
   const parsed = parseFileName(base);
   if (!parsed) return undefined;
-  const stage = `${user}/${index}`;
+  const stage = stagePath(user, index);
   const project = normalizeProjectName(parsed.name);
   const link = getMirrorProject(state, stage, project)?.links.find((l) => l.filename === base && l.sha256?.startsWith(h3 + h13));
   if (!link || (metadata && typeof link.core_metadata !== 'string')) return undefined;
