@@ -1,11 +1,10 @@
 /** The index model and the read HTTP API shared by every node. */
-export * from './errors.js';
-export * from './names.js';
-export * from './versions.js';
-export * from './acl.js';
-export * from './validation.js';
-export * from './wheel-metadata.js';
-export * from './model/records.js';
+export { BadGatewayError, BadRequestError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
+export { normalizeProjectName, parseFileName, wheelEscape } from './names.js';
+export { aclAllows } from './acl.js';
+export { ajv, compileChecker } from './validation.js';
+export { readWheelMetadata } from './wheel-metadata.js';
+export { type FileEntry, type LogEntry, type MirrorConfig, type MirrorLink, type MirrorListRecord, type MirrorProjectRecord, type ReleaseLink, type ReleaseMetadata, type ReleaseRecord, type StageConfig, type UserRecord } from './model/records.js';
 export {
   formatKey,
   keyKind,
@@ -24,32 +23,31 @@ export {
 } from './model/keys.js';
 export { entrypathFor, parseEntrypath, parseStage, siblingEntrypath, splitStage, stageOfEntrypath, stagePath, type Entrypath } from './model/stage-paths.js';
 export { blobsNamedBy, blobsNamedByState } from './model/named-blobs.js';
-export * from './model/state.js';
-export * from './model/users.js';
-export * from './model/indexes.js';
-export * from './model/releases.js';
-export * from './model/push.js';
-export * from './model/mirrors.js';
-export * from './auth/passwords.js';
-export * from './auth/tokens.js';
-export * from './auth/authenticator.js';
-export * from './http/negotiate.js';
-export * from './http/html.js';
-export * from './http/simple-pages.js';
+export { type StateReader } from './model/state.js';
+export { checkUserCreateBody, checkUserPatchBody, createUser, deleteUser, listIndexNames, listUserNames, modifyUser, userView } from './model/users.js';
+export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, modifyIndex, requireIndex, requireStage } from './model/indexes.js';
+export { attachFile, attachToxResult, deleteFile, deleteProject, deleteVersion, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, validateReleaseFile } from './model/releases.js';
+export { checkPushBody, pushRelease } from './model/push.js';
+export { getMirrorProject } from './model/mirrors.js';
+export { hashPassword } from './auth/passwords.js';
+export { LOGIN_EXPIRATION_SECONDS, REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner, TokenSigner } from './auth/tokens.js';
+export { Authenticator } from './auth/authenticator.js';
+export { type SimpleFormat } from './http/negotiate.js';
+export { escapeHtml } from './http/html.js';
+export { encodePath, type PageSource, SimplePages } from './http/simple-pages.js';
 export { createFastPath, type FastPath, type FastPathDeps } from './http/fast-path.js';
 export { routeRead, normalizePlus, type ReadRoute } from './http/read-route.js';
 export { answerSimple, canonicalRedirect, sendPage, type SimplePageDeps, type SimpleRequest } from './http/simple-page-response.js';
 export { answerReleaseFile, findFileTarget, type BlobPaths, type FileTarget, type ReleaseFileDeps } from './http/release-file-response.js';
 export { findMirrorFile, type MirrorFileTarget } from './http/mirror-file-route.js';
-export * from './http/mirror-access.js';
+export { type MirrorAccess, type PrepareOutcome } from './http/mirror-access.js';
 export { mirrorListBody } from './http/mirror-list-body.js';
-export * from './http/stream-while-storing.js';
-export * from './http/blob-cache.js';
+export { streamWhileStoring } from './http/stream-while-storing.js';
 export { outsideUrl } from './http/outside-url.js';
 export { createErrorHandler } from './http/error-handler.js';
-export * from './http/request-log.js';
-export * from './http/read-api.js';
-export * from './http/metrics.js';
-export * from './web/index.js';
+export { logRequest } from './http/request-log.js';
+export { createReadApi, handle, param, principalOf, validSegments } from './http/read-api.js';
+export { createNodeMetrics, type NodeMetrics } from './http/metrics.js';
+export { createWebRouter, SearchIndex } from './web/index.js';
 // kept for packages/replica/src/file-replicator.ts, which another change of issue 10 moves; import it from @wheelhouse/http
 export { contentTypeFor } from '@wheelhouse/http';

@@ -1,16 +1,8 @@
 /** The master: write API, composition root and data directory set-up. */
-export * from './master-app.js';
-export * from './init.js';
-export * from './write-api.js';
-export * from './upload/upload-form.js';
-export * from './upload/legacy-upload.js';
-
-export * from './dump/dump-format.js';
-export * from './dump/snapshot.js';
-export * from './dump/export.js';
-export * from './dump/import.js';
-export * from './dump/devpi-import.js';
-export * from './dump/build-store.js';
-export * from './dump/backup.js';
-export * from './mirror/upstream.js';
-export * from './mirror/mirror-service.js';
+export { createMasterApp, datadirPaths, type MasterApp, type MasterConfig } from './master-app.js';
+export { initDatadir } from './init.js';
+export { openSnapshot } from './dump/snapshot.js';
+export { exportDump } from './dump/export.js';
+export { importDump } from './dump/import.js';
+export { importDevpiExport } from './dump/devpi-import.js';
+export { backupDatadir, restoreBackup } from './dump/backup.js';

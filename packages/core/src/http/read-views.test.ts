@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Changelog } from '@wheelhouse/changelog';
 import { NotFoundError } from '../errors.js';
 import { createIndex } from '../model/indexes.js';
-import { entrypathFor } from '../model/records.js';
+import { entrypathFor } from '../model/stage-paths.js';
 import { attachFile } from '../model/releases.js';
 import { createUser } from '../model/users.js';
 import { releaseFileMeta } from './index-read-routes.js';

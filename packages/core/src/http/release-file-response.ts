@@ -7,7 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { contentTypeFor, nodeHeaderList, sendBody, sendStoredBody, setNodeHeaders, type NodeInfo } from '@wheelhouse/http';
 import { NotFoundError } from '../errors.js';
-import { keys, type FileEntry } from '../model/records.js';
+import { type FileEntry } from '../model/records.js';
+import { keys } from '../model/keys.js';
 import type { StateReader } from '../model/state.js';
 import type { BlobCache } from './blob-cache.js';
 

@@ -6,7 +6,7 @@ import { WheelhouseError } from '../errors.js';
 import { createUser } from './users.js';
 import { createIndex, deleteIndex, getIndex, indexView, modifyIndex, resolutionOrder } from './indexes.js';
 import { attachFile } from './releases.js';
-import { keys } from './records.js';
+import { keys } from './keys.js';
 import { statusOf } from '@wheelhouse/http';
 
 /** Asserts `p` rejects with a WheelhouseError of `status` whose message matches `message`. */

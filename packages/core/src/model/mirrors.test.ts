@@ -6,7 +6,8 @@ import { Changelog } from '@wheelhouse/changelog';
 import { createUser } from './users.js';
 import { createIndex, modifyIndex, resolutionOrder } from './indexes.js';
 import { attachFile } from './releases.js';
-import { keys, type MirrorLink, type MirrorProjectRecord } from './records.js';
+import { type MirrorLink, type MirrorProjectRecord } from './records.js';
+import { keys } from './keys.js';
 import { explainProject, mirrorPolicy, projectKnown, simpleFiles, simpleVersions } from './mirrors.js';
 
 const sha = (c: string): string => c.repeat(64);

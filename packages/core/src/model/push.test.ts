@@ -6,7 +6,9 @@ import { createUser } from './users.js';
 import { createIndex } from './indexes.js';
 import { attachFile, attachToxResult, type NewFile } from './releases.js';
 import { checkPushBody, pushRelease } from './push.js';
-import { entrypathFor, keys, type FileEntry, type ReleaseRecord } from './records.js';
+import { type FileEntry, type ReleaseRecord } from './records.js';
+import { keys } from './keys.js';
+import { entrypathFor } from './stage-paths.js';
 import { statusOf } from '@wheelhouse/http';
 
 async function rejectsWith(p: Promise<unknown>, status: number, message?: RegExp): Promise<void> {

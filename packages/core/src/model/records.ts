@@ -173,12 +173,6 @@ export interface FileEntry {
   metadata_sha256?: string;
 }
 
-/**
- * Kept for `http/fast-path.ts`, which imports them from here: new code imports `keys` from
- * `keys.ts` and `entrypathFor` from `stage-paths.ts`.
- */
-export { keys } from './keys.js';
-export { entrypathFor } from './stage-paths.js';
 
 /** devpi's `[Y, M, D, h, m, s]` UTC tuple for a time in ms since epoch. */
 export function logTime(ms: number): LogEntry['when'] {

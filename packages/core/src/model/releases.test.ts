@@ -15,7 +15,9 @@ import {
   validateReleaseFile,
   type NewFile,
 } from './releases.js';
-import { entrypathFor, keys, type FileEntry, type ReleaseRecord } from './records.js';
+import { type FileEntry, type ReleaseRecord } from './records.js';
+import { keys } from './keys.js';
+import { entrypathFor } from './stage-paths.js';
 import { mirrorPolicy, simpleFiles, simpleVersions } from './mirrors.js';
 import { statusOf } from '@wheelhouse/http';
 

@@ -5,7 +5,7 @@
  */
 import { Changelog } from '@wheelhouse/changelog';
 import { createIndex } from '../model/indexes.js';
-import { entrypathFor } from '../model/records.js';
+import { entrypathFor } from '../model/stage-paths.js';
 import { attachFile, attachToxResult } from '../model/releases.js';
 import { createUser } from '../model/users.js';
 import type { PageRequest } from './page-result.js';

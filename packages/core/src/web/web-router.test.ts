@@ -11,7 +11,7 @@ import { Changelog, FileStore } from '@wheelhouse/changelog';
 import { createUser } from '../model/users.js';
 import { createIndex } from '../model/indexes.js';
 import { attachFile, attachToxResult } from '../model/releases.js';
-import { entrypathFor } from '../model/records.js';
+import { entrypathFor } from '../model/stage-paths.js';
 import { createWebRouter, type WebRouter } from './web-router.js';
 
 let dir = '';
