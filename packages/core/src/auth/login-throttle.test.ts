@@ -77,3 +77,13 @@ test('memory stays bounded: a spray over 100,000 addresses and users keeps at mo
   for (let i = 0; i < 10; i++) throttle.failed('user99999', 'x', true, T0);
   assert.ok(refusal(throttle, 'user99999', 'y', T0), 'a recent counter still applies');
 });
+
+test('a known pair is spared an address wait (a shared NAT) but stops being known after freeFailures wrong passwords from it', () => {
+  const throttle = new LoginThrottle({ freeFailures: 3 });
+  throttle.succeeded('alice', '10.0.0.1');
+  for (let i = 0; i < 5; i++) throttle.failed('mallory', '10.0.0.1', true, T0);
+  assert.ok(refusal(throttle, 'bob', '10.0.0.1', T0), 'the address waits');
+  assert.equal(refusal(throttle, 'alice', '10.0.0.1', T0), undefined, 'alice, known there, does not');
+  for (let i = 0; i < 3; i++) throttle.failed('alice', '10.0.0.1', true, T0);
+  assert.ok(refusal(throttle, 'alice', '10.0.0.1', T0), 'guessing from a known pair ends its exemption');
+});

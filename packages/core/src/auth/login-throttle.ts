@@ -6,11 +6,12 @@
  * {@link TooManyRequestsError} (429, `Retry-After`) — before argon2 runs, so a guessing client costs
  * no CPU and never delays anyone else's request (nothing sleeps).
  *
- * So that nobody can lock a user out from elsewhere, a user's wait does not apply to an address that
- * gave that user's correct password within `trustMs` (a "known" pair): an attacker's guesses for
- * alice slow down the attacker and unknown addresses, while alice's usual machines (and twine's
- * Basic auth on every upload from them) go on. An address's own wait applies to everyone using it.
- * A correct password resets the user's and the address's counters.
+ * So that nobody can lock a user out, neither wait applies to a "known" pair: an address that gave
+ * that user's correct password within `trustMs`. An attacker's guesses for alice slow down the
+ * attacker and addresses alice never logged in from, while alice's usual machines (and twine's Basic
+ * auth on every upload from them) go on, also behind an address (NAT) the attacker shares. A known
+ * pair stops being known after `freeFailures` wrong passwords in a row from it. A correct password
+ * resets the user's and the address's counters.
  *
  * Memory is bounded: three LRU maps (`lru-cache`) of at most `maxEntries` each; counters are
  * forgotten `forgetMs` after their last failure.
@@ -47,7 +48,7 @@ export class LoginThrottle {
   private readonly maxDelayMs: number;
   private readonly users: LRUCache<string, Counter>;
   private readonly addresses: LRUCache<string, Counter>;
-  private readonly known: LRUCache<string, true>;
+  private readonly known: LRUCache<string, { failures: number }>;
 
   constructor(opts: LoginThrottleOptions = {}) {
     this.freeFailures = opts.freeFailures ?? 5;
@@ -61,31 +62,33 @@ export class LoginThrottle {
   }
 
   /**
-   * Throws {@link TooManyRequestsError} (429, `Retry-After` in whole seconds) when `address` must wait,
-   * or `user` must wait and `address` is not known for `user`; else returns. `address` `''` = unknown.
+   * Throws {@link TooManyRequestsError} (429, `Retry-After` in whole seconds) when `address` or `user`
+   * must wait and the pair is not known; else returns. `address` `''` = unknown.
    */
   admit(user: string, address: string, now = Date.now()): void {
+    if (this.known.has(pairKey(user, address))) return;
     const byAddress = this.addresses.get(address);
     if (byAddress && byAddress.until > now) {
       throw this.refusal(`too many failed logins from ${address || 'this address'}`, byAddress.until - now);
     }
     const byUser = this.users.get(user);
-    if (byUser && byUser.until > now && !this.known.has(pairKey(user, address))) {
-      throw this.refusal(`too many failed logins for user '${user}'`, byUser.until - now);
-    }
+    if (byUser && byUser.until > now) throw this.refusal(`too many failed logins for user '${user}'`, byUser.until - now);
   }
 
   /** Records a wrong password for `user` from `address`; `userExists` false counts only the address. */
   failed(user: string, address: string, userExists: boolean, now = Date.now()): void {
     this.bump(this.addresses, address, now);
     if (userExists) this.bump(this.users, user, now);
+    const key = pairKey(user, address);
+    const known = this.known.get(key, { updateAgeOnGet: false });
+    if (known && ++known.failures >= this.freeFailures) this.known.delete(key);
   }
 
   /** Records a correct password: resets both counters and makes the pair known. */
   succeeded(user: string, address: string): void {
     this.addresses.delete(address);
     this.users.delete(user);
-    this.known.set(pairKey(user, address), true);
+    this.known.set(pairKey(user, address), { failures: 0 });
   }
 
   /** Counters and known pairs held (for tests and metrics). */
