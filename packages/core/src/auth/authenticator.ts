@@ -67,10 +67,16 @@ export class Authenticator {
     }
     this.throttle.admit(creds.user, address);
     const user = getUser(this.state, creds.user);
+    if (user?.pwhash !== undefined && this.cache.hit(creds.user, creds.secret, user.pwhash)) {
+      this.throttle.succeeded(creds.user, address);
+      return creds.user;
+    }
+    // counted before argon2 runs, so that guesses sent in parallel cannot all pass `admit`
+    this.throttle.failed(creds.user, address, user !== undefined);
     const ok = user?.pwhash !== undefined && (await this.cache.verify(creds.user, creds.secret, user.pwhash));
-    if (ok) this.throttle.succeeded(creds.user, address);
-    else this.throttle.failed(creds.user, address, user !== undefined);
-    return ok ? creds.user : undefined;
+    if (!ok) return undefined;
+    this.throttle.succeeded(creds.user, address);
+    return creds.user;
   }
 
   /** A login token for the user `name` (NotFoundError if absent), bound to its current identity and password generation. */

@@ -102,6 +102,17 @@ test('wrong passwords for alice from one address: the next attempt, even with th
   await changelog.close();
 });
 
+test('guesses sent in parallel cannot all slip past the throttle: at most freeFailures + 1 reach argon2', async () => {
+  const throttle = new LoginThrottle({ freeFailures: 3, baseDelayMs: 60_000 });
+  const { changelog, auth } = await fixture(throttle);
+  const results = await Promise.allSettled(Array.from({ length: 16 }, (_, i) => auth.check({ user: 'alice', secret: `guess${i}` }, '203.0.113.5')));
+  const evaluated = results.filter((r) => r.status === 'fulfilled').length;
+  const refused = results.filter((r) => r.status === 'rejected' && statusOf(r.reason) === 429).length;
+  assert.equal(evaluated + refused, 16);
+  assert.ok(evaluated <= 4, `${evaluated} of 16 parallel guesses were checked`);
+  await changelog.close();
+});
+
 test('principal() counts against the last X-Forwarded-For entry (the proxy\'s), not entries the client wrote', async () => {
   const throttle = new LoginThrottle({ freeFailures: 1 });
   const { changelog, auth } = await fixture(throttle);
