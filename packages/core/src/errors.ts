@@ -58,6 +58,15 @@ export class PayloadTooLargeError extends WheelhouseError {
   }
 }
 
+/** `ETOOMANYREQUESTS` (429, RFC 6585): too many failed logins; sets `Retry-After` (s, rounded up). */
+export class TooManyRequestsError extends WheelhouseError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super('ETOOMANYREQUESTS', message, { 'Retry-After': String(retryAfterSeconds) });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** `EBADGATEWAY` (502): upstream (a mirror's, or a replica's master) failed or answered unusably. */
 export class BadGatewayError extends WheelhouseError {
   constructor(message: string) {

@@ -32,6 +32,7 @@ export { getMirrorProject } from './model/mirrors.js';
 export { hashPassword } from './auth/passwords.js';
 export { LOGIN_EXPIRATION_SECONDS, REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner, TokenSigner } from './auth/tokens.js';
 export { Authenticator } from './auth/authenticator.js';
+export { clientAddress } from './auth/client-address.js';
 export { type SimpleFormat } from './http/negotiate.js';
 export { escapeHtml } from './http/html.js';
 export { encodePath, type PageSource, SimplePages } from './http/simple-pages.js';
@@ -49,5 +50,3 @@ export { logRequest } from './http/request-log.js';
 export { createReadApi, handle, param, principalOf, validSegments } from './http/read-api.js';
 export { createNodeMetrics, type NodeMetrics } from './http/metrics.js';
 export { createWebRouter, SearchIndex } from './web/index.js';
-// kept for packages/replica/src/file-replicator.ts, which another change of issue 10 moves; import it from @wheelhouse/http
-export { contentTypeFor } from '@wheelhouse/http';

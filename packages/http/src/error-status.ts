@@ -14,6 +14,8 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   ECONFLICT: 409,
   // core's PayloadTooLargeError and changelog's TooLargeError (a stored file over its limit)
   ETOOLARGE: 413,
+  // too many failed logins for a user or from an address (RFC 6585), with Retry-After
+  ETOOMANYREQUESTS: 429,
   EBADGATEWAY: 502,
   EUNAVAILABLE: 503,
   // a forwarded request got no answer in time (replica → master, proxy → backend)

@@ -22,6 +22,16 @@ describe('user routes', () => {
     await assertRefused(changelog, login({ changelog, auth }, { user: 'alice', password: 'nope' }), 401, /could not be authenticated/);
   });
 
+  test('login: wrong passwords from one address reach 429 with Retry-After; a password change revokes the old token', async () => {
+    for (let i = 0; i < 6; i++) await assertRefused(changelog, login({ changelog, auth }, { user: 'bob', password: `guess${i}` }, '203.0.113.9'), 401);
+    await assertRefused(changelog, login({ changelog, auth }, { user: 'bob', password: 'bob-pw' }, '203.0.113.9'), 429, /too many failed logins .*retry in \d+ s/);
+    const ok = await login({ changelog, auth }, { user: 'alice', password: 'alice-pw' }, '198.51.100.3');
+    const token = (ok.envelope.result as { password: string }).password;
+    const changed = await patchUser({ changelog, auth }, 'alice', 'alice', { password: 'alice-pw' });
+    assert.equal(await auth.check({ user: 'alice', secret: token }), undefined, 'the token from before the change is revoked');
+    assert.equal(await auth.check({ user: 'alice', secret: (changed.envelope.result as { password: string }).password }), 'alice');
+  });
+
   test('PUT creates the user (201, committed, no hash shown); again is 409', async () => {
     const before = changelog.head;
     const r = await putUser({ changelog }, 'carol', { password: 'pw', email: 'c@example.org' });

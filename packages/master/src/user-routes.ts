@@ -11,6 +11,7 @@ import {
   UnauthorizedError,
   checkUserCreateBody,
   checkUserPatchBody,
+  clientAddress,
   compileChecker,
   createUser,
   deleteUser,
@@ -43,14 +44,18 @@ const checkLoginBody = compileChecker<{ user: string; password: string }>(
   'Bad request: no user/password specified',
 );
 
-/** `POST /+login`: 200 `proxyauth` with a token; 400 without user/password, 401 wrong credentials. */
-export async function login(deps: UserRoutesDeps, body: unknown): Promise<WriteAnswer> {
+/**
+ * `POST /+login` from the client at `address` (`clientAddress`): 200 `proxyauth` with a token bound
+ * to the account's identity and password generation; 400 without user/password, 401 wrong
+ * credentials, 429 with `Retry-After` after repeated wrong passwords (`LoginThrottle`).
+ */
+export async function login(deps: UserRoutesDeps, body: unknown, address = ''): Promise<WriteAnswer> {
   const creds = checkLoginBody(body);
-  const user = await deps.auth.check({ user: creds.user, secret: creds.password });
+  const user = await deps.auth.check({ user: creds.user, secret: creds.password }, address);
   if (!user) throw new UnauthorizedError(`user '${creds.user}' could not be authenticated`);
   return {
     status: 200,
-    envelope: { type: 'proxyauth', result: { password: deps.auth.tokens.issue(user), expiration: LOGIN_EXPIRATION_SECONDS }, message: 'login successful' },
+    envelope: { type: 'proxyauth', result: { password: deps.auth.issueToken(user), expiration: LOGIN_EXPIRATION_SECONDS }, message: 'login successful' },
     serial: null,
   };
 }
@@ -74,7 +79,7 @@ export async function patchUser(deps: UserRoutesDeps, who: string | undefined, u
   if (!password) return { status: 200, envelope: { message: 'user updated' }, serial };
   return {
     status: 200,
-    envelope: { type: 'userpassword', result: { password: deps.auth.tokens.issue(user), expiration: LOGIN_EXPIRATION_SECONDS }, message: 'user updated, new proxy auth' },
+    envelope: { type: 'userpassword', result: { password: deps.auth.issueToken(user), expiration: LOGIN_EXPIRATION_SECONDS }, message: 'user updated, new proxy auth' },
     serial,
   };
 }
@@ -90,7 +95,9 @@ export async function removeUser(deps: Pick<UserRoutesDeps, 'changelog'>, who: s
 export function userRoutes(deps: UserRoutesDeps): Router {
   const router = express.Router();
   validSegments(router);
-  router.post('/\\+login', jsonBody, handle(async (req, res) => sendWrite(res, await login(deps, req.body))));
+  router.post('/\\+login', jsonBody, handle(async (req, res) => {
+    sendWrite(res, await login(deps, req.body, clientAddress(req.headers, req.socket.remoteAddress)));
+  }));
   router.put('/:user{/}', jsonBody, handle(async (req, res) => sendWrite(res, await putUser(deps, param(req, 'user'), req.body))));
   router.patch('/:user{/}', jsonBody, handle(async (req, res) => {
     sendWrite(res, await patchUser(deps, await principalOf(deps.auth, req), param(req, 'user'), req.body));

@@ -55,6 +55,9 @@ export function createWriteForwarder(opts: ForwarderOptions) {
     const headers = copyRequestHeaders(req.headers);
     headers['via'] = via ? `${via}, 1.1 ${opts.via}` : `1.1 ${opts.via}`;
     headers['x-outside-url'] ??= outsideUrl(req, opts.outsideUrl);
+    // the client's address for the master's login throttling: the proxy's entry passes unchanged;
+    // a client that reached this replica directly is named by its connection
+    if (req.headers['x-forwarded-for'] === undefined && req.socket.remoteAddress) headers['x-forwarded-for'] = req.socket.remoteAddress;
     const length = req.headers['content-length'];
     if (length !== undefined) headers['content-length'] = length;
     const hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;

@@ -68,7 +68,7 @@ test('Authenticator: password and token both authenticate; a password change inv
   assert.equal(await auth.check({ user: 'alice', secret: 'wrong' }), undefined);
   assert.equal(await auth.check({ user: 'ghost', secret: 'old' }), undefined);
   assert.equal(await auth.check({ user: 'nopw', secret: '' }), undefined, 'a user without a password cannot log in with one');
-  const token = auth.tokens.issue('alice');
+  const token = auth.issueToken('alice');
   assert.equal(await auth.check({ user: 'alice', secret: token }), 'alice');
   assert.equal(await auth.check({ user: 'nopw', secret: token }), undefined, "alice's token is not nopw's");
 

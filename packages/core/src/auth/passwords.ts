@@ -52,9 +52,8 @@ export class VerificationCache {
    * when this exact (user, password, pwhash) was verified within the TTL, else by argon2.
    */
   async verify(user: string, password: string, pwhash: string, now = Date.now()): Promise<boolean> {
+    if (this.hit(user, password, pwhash, now)) return true;
     const id = this.id(user, password);
-    const hit = this.entries.get(id);
-    if (hit && hit.pwhash === pwhash && hit.expires > now) return true;
     if (!(await verifyPassword(password, pwhash))) {
       this.entries.delete(id);
       return false;
@@ -63,6 +62,12 @@ export class VerificationCache {
     this.entries.set(id, { pwhash, expires: now + this.ttlMs });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return true;
+  }
+
+  /** True when this exact (user, password, pwhash) was verified within the TTL (no argon2). */
+  hit(user: string, password: string, pwhash: string, now = Date.now()): boolean {
+    const entry = this.entries.get(this.id(user, password));
+    return entry !== undefined && entry.pwhash === pwhash && entry.expires > now;
   }
 
   /** Number of cached verifications (for metrics). */

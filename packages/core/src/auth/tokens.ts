@@ -1,6 +1,8 @@
 /**
  * Login tokens (devpi's `/+login` "proxyauth" password): `wh1.<payload>.<signature>` where payload is
- * base64url JSON `[user, expiresAtMs]` and signature is base64url HMAC-SHA256 over `wh1.<payload>`
+ * base64url JSON `[user, expiresAtMs]` or, for login tokens, `[user, expiresAtMs, binding]` (the
+ * account's identity and password generation, `token-binding.ts`; a token whose binding no longer
+ * matches the user record is revoked) and signature is base64url HMAC-SHA256 over `wh1.<payload>`
  * with a key derived (HKDF-SHA256) from the secret file's bytes. Valid on every node that shares the
  * secret file. Expiry 10 h, like devpi.
  */
@@ -24,15 +26,19 @@ export class TokenSigner {
     return createHmac('sha256', this.key).update(data).digest('base64url');
   }
 
-  /** A token for `user`, valid for `ttlSeconds` (default 36,000). */
-  issue(user: string, ttlSeconds = LOGIN_EXPIRATION_SECONDS, now = Date.now()): string {
-    const payload = Buffer.from(JSON.stringify([user, now + ttlSeconds * 1000])).toString('base64url');
+  /** A token for `user`, valid for `ttlSeconds` (default 36,000), bound to `binding` when given. */
+  issue(user: string, ttlSeconds = LOGIN_EXPIRATION_SECONDS, now = Date.now(), binding?: string): string {
+    const claims = binding === undefined ? [user, now + ttlSeconds * 1000] : [user, now + ttlSeconds * 1000, binding];
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const head = `${PREFIX}.${payload}`;
     return `${head}.${this.sign(head)}`;
   }
 
-  /** The user a valid, unexpired token was issued to (it must equal `user` when given); else undefined. */
-  verify(token: string, user?: string, now = Date.now()): string | undefined {
+  /**
+   * The claims `[user, expiresAtMs, binding?]` of a token this signer issued (signature checked,
+   * expiry not); undefined for anything else. A signed token is never a password guess.
+   */
+  claims(token: string): [string, number, string?] | undefined {
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== PREFIX) return undefined;
     const expected = Buffer.from(this.sign(`${parts[0]}.${parts[1]}`));
@@ -45,8 +51,19 @@ export class TokenSigner {
       return undefined;
     }
     if (!Array.isArray(claims) || typeof claims[0] !== 'string' || typeof claims[1] !== 'number') return undefined;
-    if (claims[1] <= now) return undefined;
+    if (claims[2] !== undefined && typeof claims[2] !== 'string') return undefined;
+    return claims as [string, number, string?];
+  }
+
+  /**
+   * The user a valid, unexpired token was issued to (it must equal `user` when given, and its
+   * binding must equal `binding` when given: an unbound token then fails); else undefined.
+   */
+  verify(token: string, user?: string, now = Date.now(), binding?: string): string | undefined {
+    const claims = this.claims(token);
+    if (!claims || claims[1] <= now) return undefined;
     if (user !== undefined && claims[0] !== user) return undefined;
+    if (binding !== undefined && claims[2] !== binding) return undefined;
     return claims[0];
   }
 }

@@ -37,7 +37,7 @@ export function validSegments(router: Router): void {
 export async function principalOf(auth: Authenticator, req: Request): Promise<string | undefined> {
   const ctx = requestContext(req);
   if (!ctx.resolved) {
-    const user = await auth.principal(req.headers);
+    const user = await auth.principal(req.headers, req.socket.remoteAddress);
     if (user !== undefined) ctx.user = user;
     ctx.resolved = true;
   }

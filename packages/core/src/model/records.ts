@@ -27,6 +27,10 @@ export interface UserRecord {
   /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), as devpi. */
   created: string;
   modified?: string;
+  /** Random id given at creation (absent in records written before issue 11: `created` stands in); login tokens are bound to it. Never returned by the API. */
+  uid?: string;
+  /** Password generation: bumped on every change of `pwhash` (absent = 0); login tokens are bound to it. Never returned by the API. */
+  pwgen?: number;
 }
 
 /** Config of a `stage` index (`index/{user}/{index}`), devpi's keys. */

@@ -1,8 +1,10 @@
 /**
  * Users (`user/{name}`), devpi's semantics (§1.4): create, modify, delete, and the public view
- * (never `pwhash`). Password hashing happens before the transaction (it is slow on purpose); these
+ * (never `pwhash`, `uid`, `pwgen`). A new user gets a random `uid`; every change of `pwhash` bumps
+ * `pwgen`; login tokens are bound to both (`auth/token-binding.ts`). Password hashing happens before the transaction (it is slow on purpose); these
  * functions receive the finished hash.
  */
+import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { isValidUserOrIndexName } from '../names.js';
 import { compileChecker } from '../validation.js';
@@ -73,7 +75,7 @@ export function listIndexNames(state: StateReader, user: string): string[] {
 
 /** devpi's public userconfig: the record without `pwhash`, plus `indexes: {name: ixconfig}`. */
 export function userView(state: StateReader, name: string): Record<string, unknown> {
-  const { pwhash: _pwhash, ...pub } = requireUser(state, name);
+  const { pwhash: _pwhash, uid: _uid, pwgen: _pwgen, ...pub } = requireUser(state, name);
   const indexes: Record<string, IndexConfig> = {};
   for (const ix of listIndexNames(state, name)) indexes[ix] = state.get<IndexConfig>(keys.index(name, ix))!;
   return { ...pub, indexes };
@@ -83,19 +85,21 @@ export function userView(state: StateReader, name: string): Record<string, unkno
 export function createUser(tx: WriteTx, name: string, fields: Omit<UserCreateBody, 'password'>): UserRecord {
   if (!isValidUserOrIndexName(name) || name.startsWith('+')) throw new BadRequestError(`invalid user name '${name}'`);
   if (getUser(tx, name)) throw new ConflictError(`user '${name}' already exists`);
-  const record: UserRecord = { username: name, created: isoSeconds(tx.at) };
+  const record: UserRecord = { username: name, created: isoSeconds(tx.at), uid: randomUUID() };
   assignProfile(record, fields);
   tx.set(keys.user(name), record);
   return record;
 }
 
 /**
- * Changes a user's profile and/or password hash. A falsy value removes the key (devpi).
- * Returns the new record.
+ * Changes a user's profile and/or password hash. A falsy value removes the key (devpi). A new
+ * (or removed) `pwhash` bumps `pwgen`, revoking every login token issued before. Returns the new record.
  */
 export function modifyUser(tx: WriteTx, name: string, fields: Omit<UserCreateBody, 'password'>): UserRecord {
-  const record: UserRecord = { ...requireUser(tx, name), modified: isoSeconds(tx.at) };
+  const before = requireUser(tx, name);
+  const record: UserRecord = { ...before, modified: isoSeconds(tx.at) };
   assignProfile(record, fields);
+  if (record.pwhash !== before.pwhash) record.pwgen = (before.pwgen ?? 0) + 1;
   tx.set(keys.user(name), record);
   return record;
 }

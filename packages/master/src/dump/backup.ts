@@ -5,10 +5,11 @@
  * the same UUID and serials, so replicas of a restored master carry on.
  *
  * Layout: `backup.json` (written last), `changelog.frames`, `files/<sha256>`, `secret` (when the data
- * directory has one).
+ * directory has one). Directories 0700, files 0600: the records hold argon2 password hashes and
+ * `secret` signs every token.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { Changelog, FileStore, type EncodedRecord } from '@wheelhouse/changelog';
@@ -17,6 +18,7 @@ import { FrameDecoder, encodeFrame } from '@wheelhouse/replication';
 import { ensureEmptyDir, type Progress } from './export.js';
 import { pullChangelog } from './snapshot.js';
 import { DumpError } from './import.js';
+import { PRIVATE_FILE_MODE, copyPrivateFile, makePrivateDir, writePrivateFile } from './private-files.js';
 
 /** `backup.json`. */
 export interface BackupInfo {
@@ -46,7 +48,7 @@ async function listBlobs(filesDir: string): Promise<string[]> {
 export async function backupDatadir(datadir: string, out: string, opts: { secretFile?: string; hardLinks?: boolean; progress?: Progress } = {}): Promise<BackupInfo> {
   await ensureEmptyDir(out);
   const framesPath = join(out, 'changelog.frames');
-  const sink = createWriteStream(framesPath);
+  const sink = createWriteStream(framesPath, { mode: PRIVATE_FILE_MODE });
   const write = (rec: EncodedRecord): Promise<void> =>
     new Promise((resolve, reject) => sink.write(encodeFrame(rec.bytes), (err) => (err ? reject(err) : resolve())));
   let uuid: string;
@@ -77,17 +79,17 @@ export async function backupDatadir(datadir: string, out: string, opts: { secret
   // files after the records: every blob a record names was stored before that record committed
   const blobs = await listBlobs(join(datadir, 'files'));
   const store = new FileStore(join(datadir, 'files'));
-  await mkdir(join(out, 'files'));
+  await makePrivateDir(join(out, 'files'));
   let done = 0;
   for (const sha of blobs) {
     const dst = join(out, 'files', sha);
-    if (opts.hardLinks) await link(store.pathFor(sha), dst).catch(() => copyFile(store.pathFor(sha), dst));
-    else await copyFile(store.pathFor(sha), dst);
+    if (opts.hardLinks) await link(store.pathFor(sha), dst).catch(() => copyPrivateFile(store.pathFor(sha), dst));
+    else await copyPrivateFile(store.pathFor(sha), dst);
     opts.progress?.('files', ++done, blobs.length);
   }
-  await copyFile(opts.secretFile ?? join(datadir, 'secret'), join(out, 'secret')).catch(() => undefined);
+  await copyPrivateFile(opts.secretFile ?? join(datadir, 'secret'), join(out, 'secret')).catch(() => undefined);
   const info: BackupInfo = { 'backup-format': 1, 'server-version': SERVER_VERSION, uuid, serial, mode, created: new Date().toISOString(), files: blobs.length };
-  await writeFile(join(out, 'backup.json'), JSON.stringify(info, null, 2) + '\n');
+  await writePrivateFile(join(out, 'backup.json'), JSON.stringify(info, null, 2) + '\n');
   return info;
 }
 
@@ -129,7 +131,7 @@ export async function restoreBackup(backupDir: string, datadir: string, opts: { 
     } finally {
       await changelog.close();
     }
-    await copyFile(join(backupDir, 'secret'), join(tmp, 'secret')).catch(() => undefined);
+    await copyPrivateFile(join(backupDir, 'secret'), join(tmp, 'secret')).catch(() => undefined);
     if (existing) await rm(datadir, { recursive: true, force: true });
     await rename(tmp, datadir);
     return info;

@@ -1,10 +1,11 @@
 /**
  * `wheelhouse export`: writes a dump (format in `dump-format.ts`) of a snapshot: the state at one
  * serial and every blob it names, copied (or hard-linked with `hardLinks`) and hashed on the way;
- * `manifest.json` last. Refuses a non-empty output directory.
+ * `manifest.json` last. Refuses a non-empty output directory. Directories 0700, files 0600: the state
+ * holds argon2 password hashes.
  */
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { link, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { blobsNamedByState } from '@wheelhouse/core';
@@ -12,15 +13,16 @@ import { SERVER_VERSION } from '@wheelhouse/http';
 import { DUMP_FORMAT, countState, sha256Hex, stateLine, type Manifest } from './dump-format.js';
 import type { Snapshot } from './snapshot.js';
 import { inParallel } from './import.js';
+import { copyPrivateFile, makePrivateDir, writePrivateFile } from './private-files.js';
 
 /** Progress callback: a phase, items done, items in all. */
 export type Progress = (phase: string, done: number, total: number) => void;
 
-/** Fails unless `dir` is absent or empty; creates it. */
+/** Fails unless `dir` is absent or empty; creates it, mode 0700 (it will hold password hashes). */
 export async function ensureEmptyDir(dir: string): Promise<void> {
   const existing = await readdir(dir).catch(() => undefined);
   if (existing && existing.length > 0) throw new Error(`${dir} is not empty`);
-  await mkdir(dir, { recursive: true });
+  await makePrivateDir(dir);
 }
 
 async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
@@ -39,17 +41,17 @@ export async function exportDump(snap: Snapshot, out: string, opts: { hardLinks?
   const entries = snap.changelog.entries();
   opts.progress?.('state', 0, entries.length);
   const state = entries.map(([k, v]) => stateLine(k, v)).join('');
-  await writeFile(join(out, 'state.jsonl'), state);
+  await writePrivateFile(join(out, 'state.jsonl'), state);
   opts.progress?.('state', entries.length, entries.length);
   const blobs = blobsNamedByState(entries);
-  await mkdir(join(out, 'files'));
+  await makePrivateDir(join(out, 'files'));
   const files: Record<string, number> = {};
   let done = 0;
   await inParallel([...blobs].sort(), 8, async (sha) => {
     const src = snap.files.pathFor(sha);
     const dst = join(out, 'files', sha);
-    if (opts.hardLinks) await link(src, dst).catch(() => copyFile(src, dst));
-    else await copyFile(src, dst).catch((err: Error) => {
+    if (opts.hardLinks) await link(src, dst).catch(() => copyPrivateFile(src, dst));
+    else await copyPrivateFile(src, dst).catch((err: Error) => {
       throw new Error(`file ${sha} named by the state is missing from the file store: ${err.message}`);
     });
     const got = await hashFile(dst);
@@ -69,6 +71,6 @@ export async function exportDump(snap: Snapshot, out: string, opts: { hardLinks?
     // sorted, whatever order the parallel copies finished in
     files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
-  await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  await writePrivateFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }
