@@ -73,8 +73,10 @@ export function createForwarder(deps: ForwardDeps): Forward {
     b.requests++;
     const abort = new AbortController();
     b.pending.add(abort);
+    let answerStarted = false;
     const onClose = (): void => {
-      if (!res.writableFinished) abort.abort(Object.assign(new Error('the client went away'), { code: CLIENT_WENT_AWAY }));
+      // the client left (or was answered by the server itself, e.g. 408 for a stalled body) before the node's answer started
+      if (!answerStarted) abort.abort(Object.assign(new Error('the client went away'), { code: CLIENT_WENT_AWAY }));
     };
     res.once('close', onClose);
     let outcome = 'pipe' as ForwardOutcome | 'pipe' | 'buffer';
@@ -111,10 +113,12 @@ export function createForwarder(deps: ForwardDeps): Forward {
           if (statusCode >= 400 && Number(firstValue(up['content-length']) ?? Infinity) < REASON_BODY_MAX_BYTES) {
             // keep the message in the reason phrase (twine prints it; undici does not pass it on)
             outcome = 'buffer';
+            answerStarted = true;
             delete out['content-length'];
             buffered = out;
             return collect(collected);
           }
+          answerStarted = true;
           res.writeHead(statusCode, out);
           return res;
         },
