@@ -9,7 +9,8 @@
  * registered in its backend's `pending` set until its answer starts, so `BackendPool.markDown`
  * cancels it when the backend goes down (failed health checks: a hung master is down within
  * about 2.5 s) — a read is then retried, a write answered 504. A write the master neither answers
- * nor takes body bytes of for `WRITE_TIMEOUTS.stallMs` is answered 504 too. A client that goes
+ * nor takes body bytes of for `WRITE_TIMEOUTS.stallMs` (60 s) while passing its checks is answered
+ * 504 too. A client that goes
  * away cancels its exchange; that counts against nobody.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -43,16 +43,18 @@ export const RETRY_POLICY = {
 } as const;
 
 /**
- * Timeouts of a write forwarded to the master (an upload, a login, an index change), ms. undici's
- * `headersTimeout` runs from the moment the request went out and is re-armed whenever the master
- * stops taking body bytes (its socket buffer full) and when the body is complete; it fires only
- * while the master is not taking bytes or after the whole body was sent. So `stallMs` bounds both
- * the wait for the answer after a small request and an upload the master stopped reading — progress
- * resets it, total time does not (a slow client's upload is never cut here).
+ * Timeouts of a write forwarded to the master (an upload, a login, an index change), ms. A hung
+ * master (SIGSTOP, a frozen VM) fails its health checks and is marked down in about 2.5 s
+ * (`DEFAULT_HEALTH_POLICY`): its in-flight writes are then answered 504 at once. The check is the
+ * liveness signal, so a big upload whose commit takes the master a while after the body (hashing,
+ * fsync of 1 GiB) is not cut while the master answers its checks. Besides: undici's `headersTimeout`
+ * runs from the moment the request went out and is re-armed whenever the master stops taking body
+ * bytes and when the body is complete; it fires only while the master takes no bytes or after the
+ * whole body was sent — progress resets it, total time does not (a slow client is never cut here).
  */
 export const WRITE_TIMEOUTS = {
-  /** No answer this long after the body was sent, or no body byte taken for this long: 504. */
-  stallMs: 5_000,
+  /** No answer this long after the body was sent, or no body byte taken for this long, while the master passes its checks: 504. */
+  stallMs: 60_000,
   /** The answer's body (small JSON) idle this long: the exchange is cut. */
   answerIdleMs: 30_000,
 } as const;

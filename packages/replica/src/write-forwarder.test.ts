@@ -31,13 +31,13 @@ async function listen(handler: RequestListener): Promise<string> {
 }
 
 /** A replica front that forwards every write to `masterUrl` with a stall timeout of `stallMs`. */
-async function replicaFront(masterUrl: string, stallMs: number): Promise<string> {
+async function replicaFront(masterUrl: string, stallMs: number, uploadStallMs = stallMs): Promise<string> {
   const changelog = await Changelog.openInMemory();
   const master = new MasterClient({ masterUrl, replicaTokens: replicaTokenSigner(new Uint8Array(32)), replicaId: 'r1', replicaUrl: 'http://127.0.0.1:1' });
   closers.push(() => master.close());
   const log = pino({ level: 'silent' });
   const app = express();
-  app.use(handle(createWriteForwarder({ changelog, master, log, via: 'wheelhouse-replica-r1', stallMs })));
+  app.use(handle(createWriteForwarder({ changelog, master, log, via: 'wheelhouse-replica-r1', stallMs, uploadStallMs })));
   app.use(createErrorHandler(log));
   return listen(app);
 }
@@ -60,6 +60,16 @@ test('an upload the master stops reading is answered 504 after the stall timeout
   const res = await request(`${url}/root/dev/`, { method: 'POST', body: big }).catch((e: Error) => e);
   assert.ok(!(res instanceof Error), String(res));
   assert.equal(res.statusCode, 504, await res.body.text());
+});
+
+test('after a big body the master gets the longer upload stall time to commit: a committed upload is answered 200', async () => {
+  const masterUrl = await listen((req, res) => {
+    req.resume();
+    req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":"committed"}'), 800));
+  });
+  const url = await replicaFront(masterUrl, 300, 3_000);
+  const res = await request(`${url}/root/dev/`, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024, 1) });
+  assert.equal(res.statusCode, 200, await res.body.text());
 });
 
 test('a slow but moving upload is not cut: pauses longer than the stall timeout while the client sends', async () => {

@@ -38,10 +38,22 @@ export interface ForwarderOptions {
   outsideUrl?: string;
   /** No answer this long after the body was sent, or no body byte taken this long: 504, ms (default {@link WRITE_STALL_MS}). */
   stallMs?: number;
+  /** The same for a body over 1 MiB (or of unknown length), ms (default {@link UPLOAD_STALL_MS}). */
+  uploadStallMs?: number;
 }
 
-/** Default stall timeout of a forwarded write, ms (the proxy's `WRITE_TIMEOUTS.stallMs`, docs/operations.md). */
+/**
+ * Default stall timeout of a forwarded write, ms (docs/operations.md, "Timeouts"): a hung master
+ * fails a small write within it.
+ */
 export const WRITE_STALL_MS = 5_000;
+/**
+ * Stall timeout of an upload (a body over {@link UPLOAD_BYTES}), ms: after a big body the master may
+ * need a while to commit (hashing, fsync), and a committed upload must not be reported as failed.
+ */
+export const UPLOAD_STALL_MS = 30_000;
+/** A request body above this many bytes is an upload, bytes. */
+const UPLOAD_BYTES = 1024 * 1024;
 /** The master's answer body (small JSON) idle this long cuts the exchange, ms. */
 const ANSWER_IDLE_MS = 30_000;
 /** undici's codes for a master that took no bytes / sent no answer in time. */
@@ -60,7 +72,8 @@ function copyRequestHeaders(headers: IncomingHttpHeaders): Record<string, string
 /** Builds the express handler that forwards a write (see module doc). */
 export function createWriteForwarder(opts: ForwarderOptions) {
   const waitMs = opts.waitMs ?? 30_000;
-  const stallMs = opts.stallMs ?? WRITE_STALL_MS;
+  const smallStallMs = opts.stallMs ?? WRITE_STALL_MS;
+  const uploadStallMs = opts.uploadStallMs ?? UPLOAD_STALL_MS;
   return async (req: Request, res: Response): Promise<void> => {
     const via = String(req.headers.via ?? '');
     if (via.split(',').some((hop) => hop.trim().endsWith(opts.via))) {
@@ -75,6 +88,7 @@ export function createWriteForwarder(opts: ForwarderOptions) {
     // undici destroys a body stream it fails to send: give it a pass-through, never the client's
     // socket, so a failed forward can still answer the client
     const body = hasBody ? req.pipe(new PassThrough()) : null;
+    const stallMs = hasBody && !(Number(length) <= UPLOAD_BYTES) ? uploadStallMs : smallStallMs;
     const abort = new AbortController();
     const onClose = (): void => {
       if (!res.writableFinished) abort.abort(new Error('the client went away'));
