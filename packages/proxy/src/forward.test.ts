@@ -156,7 +156,7 @@ test('an upload the master stops reading is answered 504 after the stall timeout
   });
   const { pool, master } = poolOf(backend);
   const f = await front(master, pool, 0, 300);
-  const big = Buffer.alloc(64 * 1024 * 1024, 1);
+  const big = Buffer.alloc(24 * 1024 * 1024, 1);
   const pending = rawRequest(`${f.url}/root/dev/`, 'POST', big.toString('latin1'), { 'content-length': String(big.length) }).catch((e: Error) => ({ statusCode: -1, body: e.message }));
   await seen;
   const res = await pending;
