@@ -11,6 +11,8 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   EFORBIDDEN: 403,
   ENOTFOUND: 404,
   ENOTACCEPTABLE: 406,
+  // a request body paused longer than the server's idle limit (node-server.ts)
+  EREQUESTTIMEOUT: 408,
   ECONFLICT: 409,
   // core's PayloadTooLargeError and changelog's TooLargeError (a stored file over its limit)
   ETOOLARGE: 413,

@@ -5,10 +5,24 @@
  * (`push-method.ts`), listening that reports the bound port and a loopback-reachable URL, an
  * optional `<datadir>/node.json` (`node-file.ts`) while listening, and a close that also ends
  * idle keep-alive connections.
+ *
+ * Timeouts are set deliberately (docs/operations.md, "Timeouts"): a request's headers must arrive
+ * within `headersTimeout` (60 s, Node's default, against slowloris); a request body is limited by
+ * inactivity, not total time — no byte for `requestIdleMs` (default 60 s) answers 408 and closes
+ * the connection — so a 1 GiB upload at any steady rate goes through (Node's default 300 s
+ * `requestTimeout` cut uploads slower than ~3.6 MB/s; it is off). Once the whole body arrived no
+ * timeout of this server fires, so a committed upload is always answered by its handler.
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { acceptPushMethod } from './push-method.js';
 import { removeNodeFile, writeNodeFile, type NodeFile } from './node-file.js';
+import { NodeError } from './error-status.js';
+import { answerError } from './respond.js';
+
+/** Time a request's headers may take to arrive, ms (Node's default; slowloris protection). */
+export const HEADERS_TIMEOUT_MS = 60_000;
+/** Default longest pause in a request body, ms. */
+export const REQUEST_IDLE_MS = 60_000;
 
 /** Options of {@link createNodeServer}. */
 export interface NodeServerOptions {
@@ -21,6 +35,8 @@ export interface NodeServerOptions {
   acceptPush?: boolean;
   /** Write `<datadir>/node.json` while listening (master and replica; not the proxy). */
   nodeFile?: { datadir: string; role: NodeFile['role'] };
+  /** Longest pause in a request body before 408, ms (default {@link REQUEST_IDLE_MS}). */
+  requestIdleMs?: number;
 }
 
 /** Where a node listens. */
@@ -51,8 +67,14 @@ export function httpUrl(host: string, port: number): string {
 
 /** Builds a node's server (see module doc). */
 export function createNodeServer(opts: NodeServerOptions): NodeServer {
-  const server = createServer(opts.handler);
+  const idleMs = opts.requestIdleMs ?? REQUEST_IDLE_MS;
+  const server = createServer((req, res) => {
+    watchBodyIdle(req, res, idleMs);
+    opts.handler(req, res);
+  });
   server.keepAliveTimeout = 65_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = 0;
   if (opts.acceptPush !== false) acceptPushMethod(server);
   return {
     server,
@@ -77,4 +99,36 @@ export function createNodeServer(opts: NodeServerOptions): NodeServer {
       });
     },
   };
+}
+
+/**
+ * Arms the body inactivity timeout of one request that has a body: the socket's idle timer runs
+ * until the body is complete (or the answer finished); when it fires first, 408 and the connection
+ * is closed. Never fires once the whole body was received.
+ */
+function watchBodyIdle(req: IncomingMessage, res: ServerResponse, idleMs: number): void {
+  const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody || idleMs <= 0) return;
+  const socket = req.socket;
+  const disarm = (): void => {
+    socket.setTimeout(0);
+    req.off('timeout', onIdle);
+    res.off('timeout', onIdle);
+  };
+  const onIdle = (): void => {
+    disarm();
+    if (req.complete) return;
+    res.setHeader('Connection', 'close');
+    answerError(res, new NodeError('EREQUESTTIMEOUT', `no byte of the request body arrived for ${idleMs} ms: the request was dropped and nothing was stored`));
+    res.once('finish', () => socket.destroy());
+    if (res.headersSent && !res.writableFinished) socket.destroy();
+  };
+  socket.setTimeout(idleMs);
+  // on both: with a listener on either, node does not destroy the socket itself (e.g. once the body
+  // is complete but not yet read to its end — a committed upload must still get its answer)
+  req.on('timeout', onIdle);
+  res.on('timeout', onIdle);
+  req.once('end', disarm);
+  res.once('finish', disarm);
+  res.once('close', disarm);
 }

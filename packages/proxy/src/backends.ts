@@ -45,7 +45,10 @@ export class Backend {
   lastCheck = 0;
   /** Requests sent to this backend since start. */
   requests = 0;
-  /** Aborts of in-flight requests that have not sent a byte to their client yet (cut when the backend goes down). */
+  /**
+   * Aborts of in-flight requests (reads and writes) whose answer has not started yet: cut when the
+   * backend goes down — a read is then retried, a write answered 504 (its outcome unknown).
+   */
   readonly pending = new Set<AbortController>();
 
   constructor(
@@ -119,7 +122,7 @@ export class BackendPool {
   noteVerdict(b: Backend, verdict: EjectionVerdict, now = Date.now()): void {
     if (verdict === 'down') this.markDown(b);
     else if (verdict === 'failure') this.noteFailure(b, now);
-    else this.noteSuccess(b);
+    else if (verdict === 'success') this.noteSuccess(b);
   }
 
   /** Records a failed request; may eject the backend. Returns true if ejected. */
@@ -161,8 +164,8 @@ export class BackendPool {
 
   /**
    * Takes a backend out of rotation at once (failed checks, or a refused connection) and cancels
-   * its in-flight requests that have not answered yet, so reads are retried elsewhere instead of
-   * waiting for a host that vanished.
+   * its in-flight requests that have not answered yet, so reads are retried elsewhere and writes
+   * answered 504 instead of waiting for a host that vanished or hung (SIGSTOP).
    */
   markDown(b: Backend): void {
     b.up = false;

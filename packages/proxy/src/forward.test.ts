@@ -28,9 +28,12 @@ async function listen(handler: RequestListener): Promise<string> {
 }
 
 /** A front server that forwards every request to `backend` as attempt `attempt` and records the outcome. */
-async function front(backend: Backend, pool: BackendPool, attempt = 0) {
+async function front(backend: Backend, pool: BackendPool, attempt = 0, writeStallMs?: number) {
   const outcomes: ForwardOutcome[] = [];
-  const forward = createForwarder({ pool, dispatcher: agent, metrics: createProxyMetrics(pool.backends), log: pino({ level: 'silent' }), viaToken: 'wheelhouse-proxy-t', outsideUrl: undefined, listenAddress: '127.0.0.1:0' });
+  const forward = createForwarder({
+    pool, dispatcher: agent, metrics: createProxyMetrics(pool.backends), log: pino({ level: 'silent' }), viaToken: 'wheelhouse-proxy-t', outsideUrl: undefined, listenAddress: '127.0.0.1:0',
+    ...(writeStallMs ? { writeStallMs } : {}),
+  });
   const url = await listen((req: IncomingMessage, res: ServerResponse) => {
     void forward(backend, req, res, attempt).then((o) => {
       outcomes.push(o);
@@ -84,20 +87,150 @@ test('an answer streams back without hop-by-hop headers; the backend sees Via an
   assert.deepEqual(f.outcomes, ['done']);
 });
 
-test('a read answered 503 sends nothing to the client and is retryable; the failure counts against the backend', async () => {
-  const backend = await listen((_req, res) => res.writeHead(503).end('busy'));
+test('a read answered 503 sends nothing to the client and is retryable; on the last attempt the node\'s 503 goes to the client unchanged; neither counts against it', async () => {
+  const text = JSON.stringify({ message: 'the project list page is not on this node yet' });
+  const backend = await listen((_req, res) => res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text));
   const { pool, replica } = poolOf('http://127.0.0.1:9', backend);
   const f = await front(replica, pool);
   const res = await request(`${f.url}/x`, { dispatcher: agent });
   await res.body.dump();
   assert.equal(res.statusCode, 299);
   assert.equal(res.headers['x-outcome'], 'retry');
-  assert.equal(replica.requestFails, 1);
+  assert.equal(replica.requestFails, 0);
   const last = await front(replica, pool, 1);
-  const res2 = await request(`${last.url}/x`, { dispatcher: agent });
-  await res2.body.dump();
-  assert.equal(res2.headers['x-outcome'], 'exhausted');
+  const res2 = await rawRequest(`${last.url}/x`, 'GET');
+  assert.equal(res2.statusCode, 503);
+  assert.equal(res2.body, text);
+  assert.deepEqual(last.outcomes, ['done']);
 });
+
+// issue 11: a replica's deliberate 502 for a failing mirror upstream ejected it, and the client got
+// the proxy's "no backend can serve this read now" instead of the node's message
+test("a node's 502 for a failing mirror upstream reaches the client unchanged and never counts against it", async () => {
+  const text = JSON.stringify({ message: 'upstream https://pypi.example/simple/ is failing: 500' });
+  const backend = await listen((_req, res) => res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text));
+  const { pool, replica } = poolOf('http://127.0.0.1:9', backend);
+  const f = await front(replica, pool);
+  for (let i = 0; i < 5; i++) {
+    const res = await rawRequest(`${f.url}/mirror/+simple/x/`, 'GET');
+    assert.equal(res.statusCode, 502);
+    assert.equal(res.body, text);
+    assert.equal(res.statusMessage, 'upstream https://pypi.example/simple/ is failing: 500');
+  }
+  assert.equal(replica.requestFails, 0);
+  assert.equal(replica.ejections, 0);
+  assert.equal(replica.up, true);
+});
+
+test('500 answers to writes never eject the master', async () => {
+  const backend = await listen((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"boom"}'));
+  });
+  const { pool, master } = poolOf(backend);
+  const f = await front(master, pool);
+  for (let i = 0; i < 4; i++) assert.equal((await rawRequest(`${f.url}/root/dev/`, 'POST', 'x')).statusCode, 500);
+  assert.equal(master.ejections, 0);
+  assert.ok(pool.pickWrite(), 'the master still takes writes');
+});
+
+test('a write to a master that never answers (hung) is answered 504 after the stall timeout and counts as a failure', async () => {
+  const backend = await listen((req) => req.resume()); // reads the body, never answers
+  const { pool, master } = poolOf(backend);
+  const f = await front(master, pool, 0, 300);
+  const t0 = Date.now();
+  const res = await rawRequest(`${f.url}/root/dev/`, 'POST', 'small');
+  const took = Date.now() - t0;
+  assert.equal(res.statusCode, 504);
+  assert.match(res.body, /stopped answering \(no progress for 300 ms\).*may or may not have been committed/);
+  assert.ok(took < 5_000, `answered in ${took} ms`);
+  assert.equal(master.requestFails, 1);
+});
+
+test('an upload the master stops reading is answered 504 after the stall timeout', async () => {
+  let arrived: () => void = () => {};
+  const seen = new Promise<void>((r) => (arrived = r));
+  const backend = await listen((req) => {
+    arrived();
+    req.pause(); // takes no more bytes
+  });
+  const { pool, master } = poolOf(backend);
+  const f = await front(master, pool, 0, 300);
+  const big = Buffer.alloc(24 * 1024 * 1024, 1);
+  const pending = rawRequest(`${f.url}/root/dev/`, 'POST', big.toString('latin1'), { 'content-length': String(big.length) }).catch((e: Error) => ({ statusCode: -1, body: e.message }));
+  await seen;
+  const res = await pending;
+  assert.equal(res.statusCode, 504, res.body);
+});
+
+test('a slow client whose pauses are longer than the stall timeout is not cut: progress, not total time', async () => {
+  const backend = await listen((req, res) => {
+    let n = 0;
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => res.writeHead(200).end(String(n)));
+  });
+  const { pool, master } = poolOf(backend);
+  const f = await front(master, pool, 0, 300);
+  const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+    const req = httpRequest(`${f.url}/root/dev/`, { method: 'POST', headers: { 'content-length': '4' } }, (r) => {
+      let b = '';
+      r.on('data', (c: Buffer) => (b += c.toString()));
+      r.on('end', () => resolve({ code: r.statusCode ?? 0, body: b }));
+    });
+    req.on('error', reject);
+    void (async () => {
+      for (let i = 0; i < 4; i++) {
+        req.write('x');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      req.end();
+    })();
+  });
+  assert.deepEqual(status, { code: 200, body: '4' });
+});
+
+test('an in-flight write to a master marked down (failed health checks) is answered 504', async () => {
+  let arrived: () => void = () => {};
+  const inFlight = new Promise<void>((r) => (arrived = r));
+  const backend = await listen((req) => {
+    req.resume();
+    arrived();
+  });
+  const { pool, master } = poolOf(backend);
+  const f = await front(master, pool);
+  const pending = rawRequest(`${f.url}/root/dev/`, 'POST', 'x');
+  await inFlight;
+  pool.markDown(master);
+  const res = await pending;
+  assert.equal(res.statusCode, 504);
+  assert.match(res.body, /its health checks failed/);
+});
+
+test('a client that goes away mid-upload counts against nobody', async () => {
+  let arrived: () => void = () => {};
+  const inFlight = new Promise<void>((r) => (arrived = r));
+  const backend = await listen((req) => {
+    req.resume();
+    arrived();
+  });
+  const { pool, master } = poolOf(backend);
+  const f = await front(master, pool);
+  const req = httpRequest(`${f.url}/root/dev/`, { method: 'POST', headers: { 'content-length': '100' } });
+  req.on('error', () => undefined);
+  req.write('x');
+  await inFlight;
+  req.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  await waitUntil(() => master.outstanding === 0);
+  assert.equal(master.requestFails, 0);
+  assert.equal(master.up, true);
+  assert.deepEqual(f.outcomes, ['done']);
+});
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(cond());
+}
 
 test('an in-flight read to a backend that goes down is cancelled and retryable', async () => {
   let arrived: () => void = () => {};

@@ -4,9 +4,14 @@
  * stays flat for any size) and its answer back. Headers are rewritten on the way
  * (`forward-headers.ts`); the serial an answer carries feeds read-your-writes; every result
  * before the first byte to the client goes through the ejection rule; a retryable failure
- * (`retryDecision`) sends nothing to the client and leaves the next step to the caller. An
- * in-flight read is registered in its backend's `pending` set, so `BackendPool.markDown` cancels
- * it when the backend goes down — it is then retried.
+ * (`retryDecision`) sends nothing to the client and leaves the next step to the caller. A node's
+ * answer — any status — goes to the client with its body unchanged. An in-flight request is
+ * registered in its backend's `pending` set until its answer starts, so `BackendPool.markDown`
+ * cancels it when the backend goes down (failed health checks: a hung master is down within
+ * about 2.5 s) — a read is then retried, a write answered 504. A write the master neither answers
+ * nor takes body bytes of for `WRITE_TIMEOUTS.stallMs` (60 s) while passing its checks is answered
+ * 504 too. A client that goes
+ * away cancels its exchange; that counts against nobody.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
@@ -17,13 +22,13 @@ import { errorCodeOf, type BackendResult } from './backend-result.js';
 import { ejectionVerdict } from './ejection-rule.js';
 import { backendRequestHeaders, clientResponseHeaders, firstValue, requestHasBody, type HeaderMap } from './forward-headers.js';
 import { answerError, toReasonPhrase } from '@wheelhouse/http';
-import { backendFailed, masterDown } from './json-answer.js';
-import { BACKEND_WENT_DOWN, RETRY_POLICY } from './policy.js';
+import { backendFailed, masterDown, masterStalled } from './json-answer.js';
+import { BACKEND_WENT_DOWN, CLIENT_WENT_AWAY, RETRY_POLICY, WRITE_TIMEOUTS } from './policy.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import { serialFromHeaders } from './read-your-writes.js';
 import { retryDecision } from './retry-decision.js';
 
-/** Headers and body timeout of writes (uploads of large files), and body timeout of reads, ms. */
+/** Body timeout of reads (the answer's body idle while the client takes it), ms. */
 const SLOW_EXCHANGE_MS = 600_000;
 /** Error answers with a body under this many bytes are buffered to lift their JSON `message` into the reason phrase. */
 const REASON_BODY_MAX_BYTES = 65_536;
@@ -51,11 +56,14 @@ export interface ForwardDeps {
   outsideUrl: string | undefined;
   /** `host:port` the proxy listens on, for `X-outside-url` without a `Host`. */
   listenAddress: string;
+  /** A write's stall timeout, ms (default `WRITE_TIMEOUTS.stallMs`; tests shorten it). */
+  writeStallMs?: number;
 }
 
 /** Builds the forwarder (see module doc). */
 export function createForwarder(deps: ForwardDeps): Forward {
   const { pool, dispatcher, metrics, log } = deps;
+  const stallMs = deps.writeStallMs ?? WRITE_TIMEOUTS.stallMs;
   return async (b, req, res, attempt) => {
     const method = req.method ?? 'GET';
     const isRead = isReadMethod(method);
@@ -65,7 +73,13 @@ export function createForwarder(deps: ForwardDeps): Forward {
     b.outstanding++;
     b.requests++;
     const abort = new AbortController();
-    if (isRead) b.pending.add(abort);
+    b.pending.add(abort);
+    let answerStarted = false;
+    const onClose = (): void => {
+      // the client left (or was answered by the server itself, e.g. 408 for a stalled body) before the node's answer started
+      if (!answerStarted) abort.abort(Object.assign(new Error('the client went away'), { code: CLIENT_WENT_AWAY }));
+    };
+    res.once('close', onClose);
     let outcome = 'pipe' as ForwardOutcome | 'pipe' | 'buffer';
     let status = 0;
     const collected: Buffer[] = [];
@@ -79,8 +93,8 @@ export function createForwarder(deps: ForwardDeps): Forward {
           headers,
           body,
           signal: abort.signal,
-          headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : SLOW_EXCHANGE_MS,
-          bodyTimeout: SLOW_EXCHANGE_MS,
+          headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : stallMs,
+          bodyTimeout: isRead ? SLOW_EXCHANGE_MS : WRITE_TIMEOUTS.answerIdleMs,
         },
         ({ statusCode, headers: up }) => {
           b.pending.delete(abort);
@@ -100,19 +114,26 @@ export function createForwarder(deps: ForwardDeps): Forward {
           if (statusCode >= 400 && Number(firstValue(up['content-length']) ?? Infinity) < REASON_BODY_MAX_BYTES) {
             // keep the message in the reason phrase (twine prints it; undici does not pass it on)
             outcome = 'buffer';
+            answerStarted = true;
             delete out['content-length'];
             buffered = out;
             return collect(collected);
           }
+          answerStarted = true;
           res.writeHead(statusCode, out);
           return res;
         },
       );
     } catch (err) {
       b.pending.delete(abort);
-      const code = abort.signal.aborted ? BACKEND_WENT_DOWN : errorCodeOf(err);
+      const code = abort.signal.aborted ? ((abort.signal.reason as { code?: string } | undefined)?.code ?? BACKEND_WENT_DOWN) : errorCodeOf(err);
       const result: BackendResult = { errorCode: code };
       const decision = retryDecision({ method, result, bytesSent: res.headersSent, attempt });
+      if (code === CLIENT_WENT_AWAY) {
+        if (body) req.unpipe(body);
+        res.destroy();
+        return 'done';
+      }
       if (res.headersSent) {
         // the body broke after it started: nothing can be retried or answered any more
         res.destroy();
@@ -128,10 +149,14 @@ export function createForwarder(deps: ForwardDeps): Forward {
         // the write never reached the master: the same clear answer as when it is known to be down
         metrics.rejected.inc({ kind: 'write' });
         answerError(res, masterDown());
+      } else if (!isRead && (code === 'UND_ERR_HEADERS_TIMEOUT' || code === BACKEND_WENT_DOWN)) {
+        answerError(res, masterStalled(b.name, b.url, code === BACKEND_WENT_DOWN ? 'its health checks failed' : `no progress for ${stallMs} ms`));
       } else answerError(res, backendFailed(b.name, b.url, code));
       return 'done';
     } finally {
       b.outstanding--;
+      b.pending.delete(abort);
+      res.off('close', onClose);
     }
     if (outcome === 'retry' || outcome === 'exhausted') return outcome;
     if (outcome === 'buffer') answerBuffered(res, status, buffered, Buffer.concat(collected));

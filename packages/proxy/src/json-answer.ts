@@ -23,6 +23,18 @@ export function backendFailed(name: string, url: string, code: string): NodeErro
   return new NodeError('EBADGATEWAY', `backend ${name} (${url}) failed: ${code}`);
 }
 
+/**
+ * 504 for a write the master stopped answering (hung: SIGSTOP, a stalled disk) before its answer
+ * started: the write may or may not have been committed. `why`: what showed it.
+ */
+export function masterStalled(name: string, url: string, why: string): NodeError {
+  return new NodeError(
+    'EGATEWAYTIMEOUT',
+    `backend ${name} (${url}) stopped answering (${why}) before answering this write: it may or may not have been committed; check before retrying`,
+    { 'Retry-After': '10' },
+  );
+}
+
 /** 508 when a request already passed through this proxy (`Via`, STYLE #10). */
 export function requestLoop(viaToken: string): NodeError {
   return new NodeError('ELOOP', `request loop: already passed through ${viaToken}`);

@@ -11,12 +11,19 @@
  */
 export const BACKEND_WENT_DOWN = 'ABORTED_BACKEND_DOWN';
 
+/** The code of an exchange the proxy cut because its client went away (closed before its request was complete). */
+export const CLIENT_WENT_AWAY = 'ABORTED_CLIENT_GONE';
+
 /** When a request may go to a second backend. Writes never do. */
 export const RETRY_POLICY = {
   /** Only reads: a retried upload could commit twice. */
   methods: new Set(['GET', 'HEAD']),
-  /** Statuses that mean "this backend cannot answer now", retried when no byte reached the client. */
-  statuses: new Set([502, 503, 504]),
+  /**
+   * Statuses that mean "this node cannot serve this now", retried elsewhere when no byte reached the
+   * client; the last attempt's answer goes to the client unchanged. Only 503: a 502 or 504 is a
+   * node's deliberate gateway answer (a failing mirror upstream) and reaches the client as it is.
+   */
+  statuses: new Set([503]),
   /** Connection errors (undici / Node codes, and the proxy's own `BACKEND_WENT_DOWN`) that are retried. */
   errorCodes: new Set([
     'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET',
@@ -26,8 +33,30 @@ export const RETRY_POLICY = {
   maxRetries: 1,
   /** A read whose backend sends no response headers within this time is retried elsewhere, ms. */
   readHeadersTimeoutMs: 10_000,
+  /**
+   * Transport failures of the exchange with the node itself: what passive ejection counts
+   * (`ejection-rule.ts`), besides `notConnected`.
+   */
+  transportFailures: new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']),
   /** Errors that prove a request never reached the backend (a write may then be answered 503). */
   notConnected: new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']),
+} as const;
+
+/**
+ * Timeouts of a write forwarded to the master (an upload, a login, an index change), ms. A hung
+ * master (SIGSTOP, a frozen VM) fails its health checks and is marked down in about 2.5 s
+ * (`DEFAULT_HEALTH_POLICY`): its in-flight writes are then answered 504 at once. The check is the
+ * liveness signal, so a big upload whose commit takes the master a while after the body (hashing,
+ * fsync of 1 GiB) is not cut while the master answers its checks. Besides: undici's `headersTimeout`
+ * runs from the moment the request went out and is re-armed whenever the master stops taking body
+ * bytes and when the body is complete; it fires only while the master takes no bytes or after the
+ * whole body was sent — progress resets it, total time does not (a slow client is never cut here).
+ */
+export const WRITE_TIMEOUTS = {
+  /** No answer this long after the body was sent, or no body byte taken for this long, while the master passes its checks: 504. */
+  stallMs: 60_000,
+  /** The answer's body (small JSON) idle this long: the exchange is cut. */
+  answerIdleMs: 30_000,
 } as const;
 
 /** Health checking and ejection numbers (all times in ms). */

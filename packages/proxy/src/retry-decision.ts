@@ -3,7 +3,9 @@
  * A request is retried only when its method is in `RETRY_POLICY.methods` (reads: a retried upload
  * could commit twice), no byte has reached the client yet, and the backend answered one of
  * `RETRY_POLICY.statuses` or failed with one of `RETRY_POLICY.errorCodes`; at most
- * `RETRY_POLICY.maxRetries` further backends are tried.
+ * `RETRY_POLICY.maxRetries` further backends are tried. When the attempts are spent, a node's answer
+ * (its 503 with its own message) goes to the client unchanged; only a transport failure leaves the
+ * proxy to answer itself.
  */
 import type { BackendResult } from './backend-result.js';
 import { RETRY_POLICY } from './policy.js';
@@ -13,7 +15,7 @@ import { RETRY_POLICY } from './policy.js';
  *   is answered by the proxy (502, or 503 for a write that never reached the master), or the
  *   connection is cut when bytes already went out.
  * - `retry`: drop this attempt and try another backend.
- * - `exhausted`: retryable, but the attempts are spent; the proxy answers 503 itself.
+ * - `exhausted`: a retryable transport failure, but the attempts are spent; the proxy answers 503 itself.
  */
 export type RetryDecision = 'answer' | 'retry' | 'exhausted';
 
@@ -32,7 +34,8 @@ export interface AttemptOutcome {
 /** Decides what follows an attempt (see module doc). Pure. */
 export function retryDecision(o: AttemptOutcome): RetryDecision {
   if (o.bytesSent || !RETRY_POLICY.methods.has(o.method)) return 'answer';
-  const retryable = 'status' in o.result ? RETRY_POLICY.statuses.has(o.result.status) : RETRY_POLICY.errorCodes.has(o.result.errorCode);
-  if (!retryable) return 'answer';
-  return o.attempt < RETRY_POLICY.maxRetries ? 'retry' : 'exhausted';
+  const more = o.attempt < RETRY_POLICY.maxRetries;
+  if ('status' in o.result) return more && RETRY_POLICY.statuses.has(o.result.status) ? 'retry' : 'answer';
+  if (!RETRY_POLICY.errorCodes.has(o.result.errorCode)) return 'answer';
+  return more ? 'retry' : 'exhausted';
 }

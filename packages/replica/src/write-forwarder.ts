@@ -4,7 +4,11 @@
  * its own head reached the serial the master committed (`X-Devpi-Serial`), so a client that
  * uploads through a replica can install from it at once (read-your-writes). Past a bounded wait:
  * 504 saying the write committed at serial N on the master. Master unreachable: 503 saying so
- * (devpi answers 500). A request that already passed through this replica (`Via`) is refused (508).
+ * (devpi answers 500). A hung master (SIGSTOP, a stalled disk) — no answer within `stallMs` after
+ * the body was sent, or no body byte taken for `stallMs` (undici's `headersTimeout` is re-armed by
+ * progress, see the proxy's `WRITE_TIMEOUTS`) — is answered 504 saying the write may or may not have
+ * been committed. A client that goes away cancels the forwarded exchange. A request that already
+ * passed through this replica (`Via`) is refused (508).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { PassThrough } from 'node:stream';
@@ -32,7 +36,28 @@ export interface ForwarderOptions {
   waitMs?: number;
   /** Configured outside URL of the replica (else from the request). */
   outsideUrl?: string;
+  /** No answer this long after the body was sent, or no body byte taken this long: 504, ms (default {@link WRITE_STALL_MS}). */
+  stallMs?: number;
+  /** The same for a body over 1 MiB (or of unknown length), ms (default {@link UPLOAD_STALL_MS}). */
+  uploadStallMs?: number;
 }
+
+/**
+ * Default stall timeout of a forwarded write, ms (docs/operations.md, "Timeouts"): a hung master
+ * fails a small write within it.
+ */
+export const WRITE_STALL_MS = 5_000;
+/**
+ * Stall timeout of an upload (a body over {@link UPLOAD_BYTES}), ms: after a big body the master may
+ * need a while to commit (hashing, fsync), and a committed upload must not be reported as failed.
+ */
+export const UPLOAD_STALL_MS = 30_000;
+/** A request body above this many bytes is an upload, bytes. */
+const UPLOAD_BYTES = 1024 * 1024;
+/** The master's answer body (small JSON) idle this long cuts the exchange, ms. */
+const ANSWER_IDLE_MS = 30_000;
+/** undici's codes for a master that took no bytes / sent no answer in time. */
+const STALLED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 function copyRequestHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -47,6 +72,8 @@ function copyRequestHeaders(headers: IncomingHttpHeaders): Record<string, string
 /** Builds the express handler that forwards a write (see module doc). */
 export function createWriteForwarder(opts: ForwarderOptions) {
   const waitMs = opts.waitMs ?? 30_000;
+  const smallStallMs = opts.stallMs ?? WRITE_STALL_MS;
+  const uploadStallMs = opts.uploadStallMs ?? UPLOAD_STALL_MS;
   return async (req: Request, res: Response): Promise<void> => {
     const via = String(req.headers.via ?? '');
     if (via.split(',').some((hop) => hop.trim().endsWith(opts.via))) {
@@ -64,24 +91,45 @@ export function createWriteForwarder(opts: ForwarderOptions) {
     // undici destroys a body stream it fails to send: give it a pass-through, never the client's
     // socket, so a failed forward can still answer the client
     const body = hasBody ? req.pipe(new PassThrough()) : null;
+    const stallMs = hasBody && !(Number(length) <= UPLOAD_BYTES) ? uploadStallMs : smallStallMs;
+    const abort = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) abort.abort(new Error('the client went away'));
+    };
+    res.once('close', onClose);
     let upstream;
+    let answer: Buffer;
     try {
       upstream = await request(opts.master.opts.masterUrl + req.originalUrl, {
         dispatcher: opts.master.agent,
         method: req.method as 'POST',
         headers,
         body,
-        headersTimeout: 300_000,
-        bodyTimeout: 300_000,
+        signal: abort.signal,
+        headersTimeout: stallMs,
+        bodyTimeout: ANSWER_IDLE_MS,
       });
+      answer = Buffer.from(await upstream.body.arrayBuffer());
     } catch (err) {
       if (body) req.unpipe(body);
       req.resume();
-      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      if (abort.signal.aborted) {
+        res.destroy();
+        return;
+      }
+      const e = err as { code?: string; cause?: { code?: string }; message: string };
+      const code = e.cause?.code ?? e.code ?? e.message;
+      if (STALLED.has(code)) {
+        opts.log.warn({ err: code, url: req.originalUrl }, 'write forwarding failed: the master stopped answering');
+        throw new GatewayTimeoutError(
+          `the master at ${opts.master.opts.masterUrl} stopped answering (no progress for ${stallMs} ms): the write may or may not have been committed; check before retrying. Installs from this replica keep working`,
+        );
+      }
       opts.log.warn({ err: code, url: req.originalUrl }, 'write forwarding failed: master unreachable');
       throw new ServiceUnavailableError(`the master at ${opts.master.opts.masterUrl} is unreachable (${code}): writes are unavailable until it is back; installs from this replica keep working`, 5);
+    } finally {
+      res.off('close', onClose);
     }
-    const answer = Buffer.from(await upstream.body.arrayBuffer());
     const serialHeader = upstream.headers['x-devpi-serial'];
     const serial = Number(Array.isArray(serialHeader) ? serialHeader[0] : serialHeader);
     if (upstream.statusCode < 400 && Number.isSafeInteger(serial) && serial > opts.changelog.head) {
