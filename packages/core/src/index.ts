@@ -5,6 +5,8 @@ export * from './versions.js';
 export * from './acl.js';
 export * from './validation.js';
 export * from './wheel-metadata.js';
+export * from './wheel-check.js';
+export * from './zip-check.js';
 export * from './model/records.js';
 export {
   formatKey,
@@ -25,6 +27,7 @@ export {
 export { entrypathFor, parseEntrypath, parseStage, siblingEntrypath, splitStage, stageOfEntrypath, stagePath, type Entrypath } from './model/stage-paths.js';
 export { blobsNamedBy, blobsNamedByState } from './model/named-blobs.js';
 export * from './model/state.js';
+export * from './model/field-limits.js';
 export * from './model/users.js';
 export * from './model/indexes.js';
 export * from './model/releases.js';
