@@ -5,7 +5,7 @@
  * format spec, PEP 427/491). pip refuses a wheel that disagrees ("inconsistent version"), so the
  * index refuses it at upload (400), naming what differs.
  */
-import { valid } from '@renovatebot/pep440';
+import { compare, valid } from '@renovatebot/pep440';
 import { BadRequestError } from './errors.js';
 import { normalizeProjectName } from './names.js';
 
@@ -18,10 +18,10 @@ export function metadataNameVersion(metadata: Buffer): { name: string; version: 
   return { name: header('Name'), version: header('Version') };
 }
 
+/** Equal as PEP 440 versions (`1.0` = `1.0.0`, `1.0-1` = `1.0.post1`), or the same string. */
 function sameVersion(a: string, b: string): boolean {
   if (a === b) return true;
-  const na = valid(a);
-  return na !== null && na === valid(b);
+  return valid(a) !== null && valid(b) !== null && compare(a, b) === 0;
 }
 
 /**
