@@ -104,3 +104,9 @@ test('restrictUserCreation: anonymous 401, a user 403, root 201', async () => {
   await assert.rejects(putUser(deps, 'newbie', { password: 'p' }, 'ina'), (e: unknown) => (e as { code?: string }).code === 'EFORBIDDEN' && /only root/.test((e as Error).message));
   assert.equal((await putUser(deps, 'newbie', { password: 'p' }, 'root')).status, 201);
 });
+
+test('a multipart body cut before its closing boundary is 400 and the process lives (busboy errors the file stream)', async () => {
+  const { contentType, body } = multipartBody([[':action', 'file_upload'], ['name', 'okpkg'], ['version', '3.0']], { filename: 'okpkg-3.0.tar.gz', content: Buffer.from('x'.repeat(1000)) });
+  await refused('/ina/dev/', { method: 'POST', headers: auth, body: new Blob([body.subarray(0, body.length - 20)], { type: contentType }) }, 400, /Unexpected end of form/);
+  assert.equal((await fetch(`${m.url}/+api`)).status, 200);
+});

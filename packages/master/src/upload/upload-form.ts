@@ -78,6 +78,9 @@ export function parseUploadForm(req: IncomingMessage, files: FileStore, opts: Up
       else fields.set(name, [value]);
     });
     bb.on('file', (name, stream, info) => {
+      // a form cut short errors the part's stream as well as busboy: busboy's 'error' answers it,
+      // and a stream error without a listener would kill the process
+      stream.on('error', () => undefined);
       if (name !== 'content' || staging || failed) {
         stream.resume();
         return;
