@@ -74,7 +74,8 @@ function corpus(fileUrl: string): BadInput[] {
     { name: 'truncated UTF-8 %-sequence in a project', method: 'GET', path: '/alice/dev/okpkg%E0%A4%A', status: 400 },
     { name: 'bad %-encoding in a release file path', method: 'GET', path: '/alice/dev/+f/%zz/abc/okpkg-1.0.tar.gz' },
     { name: 'encoded dot segments in a file path', method: 'GET', path: '/alice/dev/+f/%2e%2e/%2e%2e/secret.whl' },
-    { name: 'unknown project simple page', method: 'GET', path: '/alice/dev/+simple/no-such-project/', status: 404 },
+    { name: 'unknown project simple page', method: 'GET', path: '/alice/dev/+simple/no-such-project/', headers: { Accept: 'application/vnd.pypi.simple.v1+json' }, status: 404 },
+    { name: 'simple page asking for JSON only (PEP 691 has no application/json)', method: 'GET', path: '/alice/dev/+simple/okpkg/', headers: { Accept: 'application/json' }, status: 406 },
     { name: 'unknown user', method: 'GET', path: '/no-such-user', status: 404 },
     { name: 'unknown index', method: 'GET', path: '/alice/no-such-index', status: 404 },
     { name: 'unknown release file', method: 'GET', path: '/alice/dev/+f/abc/def0123456789/okpkg-9.9.tar.gz', status: 404 },
@@ -119,7 +120,7 @@ function corpus(fileUrl: string): BadInput[] {
     { name: 'wheel of another project', method: 'POST', path: '/alice/dev/', ...upload('okpkg', '2.0', 'okpkg-2.0-py3-none-any.whl', otherWheel.content), status: 400, message: /otherpkg-2\.0\.dist-info/ },
     { name: 'wheel that is not a zip', method: 'POST', path: '/alice/dev/', ...upload('okpkg', '2.0', 'okpkg-2.0-py3-none-any.whl', sdist), status: 400 },
     { name: 'description of 5 MB', method: 'POST', path: '/alice/dev/', ...upload('okpkg', '2.0', 'okpkg-2.0.tar.gz', sdist, { description: 'd'.repeat(5 * 1024 * 1024) }), status: 413, message: /"description" is larger than 1048576 bytes/ },
-    { name: 'summary of 600 characters', method: 'POST', path: '/alice/dev/', ...upload('okpkg', '2.0', 'okpkg-2.0.tar.gz', sdist, { summary: 's'.repeat(600) }), status: 400 },
+    { name: 'summary of 600 characters', method: 'POST', path: '/alice/dev/', ...(() => { const b = legacyUploadBody({ name: 'okpkg', version: '2.0', filename: 'okpkg-2.0.tar.gz', content: sdist, summary: 's'.repeat(600) }); return { headers: { ...ALICE_AUTH, 'Content-Type': b.contentType }, body: b.body }; })(), status: 400, message: /"summary" is 600 characters long; the limit is 512/ },
     { name: '600 form fields', method: 'POST', path: '/alice/dev/', ...upload('okpkg', '2.0', 'okpkg-2.0.tar.gz', sdist, many), status: 413, message: /more than 500 fields/ },
     { name: 'doc upload that is not a zip', method: 'POST', path: '/alice/dev/', ...(() => { const f = form([[':action', 'doc_upload'], ['name', 'okpkg'], ['version', '1.0']], 'okpkg-1.0.doc.zip', sdist); return { headers: { ...ALICE_AUTH, ...f.headers }, body: f.body }; })(), status: 400, message: /not a readable zip/ },
     { name: 'form without :action', method: 'POST', path: '/alice/dev/', ...(() => { const f = form([['name', 'okpkg'], ['version', '2.0']], 'okpkg-2.0.tar.gz', sdist); return { headers: { ...ALICE_AUTH, ...f.headers }, body: f.body }; })(), status: 400 },
@@ -214,15 +215,17 @@ test('every bad input gets a 4xx with a JSON message from master, replica and pr
         else if (typeof message !== 'string' || message.trim() === '' || !/json/.test(res.contentType)) failures.push(`${where} — no JSON message`);
         else if (input.message && !input.message.test(message)) failures.push(`${where} — message does not match ${String(input.message)}`);
       }
+      const now = await master.api.statusSerial();
+      if (now !== serial) failures.push(`${input.name}: the master's serial moved from ${serial} to ${now}`);
     }
   } finally {
     rss.stop();
   }
   t.diagnostic(`RSS while the corpus ran: ${rss.describe()}`);
   for (const node of [master, replicaA, replicaB, proxy]) assert.ok(node.running, `${node.name} died`);
+  assert.deepEqual(failures, [], `${failures.length} of ${inputs.length * 3} answers were wrong:\n${failures.join('\n')}`);
   assert.equal(await master.api.statusSerial(), serial, 'the master committed something');
   assert.equal(await replicaA.api.statusSerial(), serial, 'the replica moved');
-  assert.deepEqual(failures, [], `${failures.length} of ${inputs.length * 3} answers were wrong:\n${failures.join('\n')}`);
   for (const node of [master, replicaA, proxy]) {
     assert.ok(rss.growthBytes(node.name) < CORPUS_RSS_GROWTH_BOUND, `${node.name} RSS grew by ${rss.growthBytes(node.name)} bytes`);
   }
