@@ -1,10 +1,12 @@
 /** The index model and the read HTTP API shared by every node. */
 export { BadGatewayError, BadRequestError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
-export { normalizeProjectName, parseFileName, wheelEscape } from './names.js';
+export { assertValidProjectName, normalizeProjectName, parseFileName, wheelEscape } from './names.js';
 export { aclAllows } from './acl.js';
 export { ajv, compileChecker } from './validation.js';
-export { readWheelMetadata } from './wheel-metadata.js';
+export { readWheelMetadata, readWheelMetadataEntry } from './wheel-metadata.js';
 export { type FileEntry, type LogEntry, type MirrorConfig, type MirrorLink, type MirrorListRecord, type MirrorProjectRecord, type ReleaseLink, type ReleaseMetadata, type ReleaseRecord, type StageConfig, type UserRecord } from './model/records.js';
+export { checkWheelMetadata } from './wheel-check.js';
+export { assertReadableZip } from './zip-check.js';
 export {
   formatKey,
   keyKind,
@@ -21,12 +23,12 @@ export {
   type StorageKey,
   type UserKey,
 } from './model/keys.js';
-export { entrypathFor, parseEntrypath, parseStage, siblingEntrypath, splitStage, stageOfEntrypath, stagePath, type Entrypath } from './model/stage-paths.js';
+export { entrypathFor, siblingEntrypath, splitStage, stagePath } from './model/stage-paths.js';
 export { blobsNamedBy, blobsNamedByState } from './model/named-blobs.js';
 export { type StateReader } from './model/state.js';
 export { checkUserCreateBody, checkUserPatchBody, createUser, deleteUser, listIndexNames, listUserNames, modifyUser, userView } from './model/users.js';
 export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, modifyIndex, requireIndex, requireStage } from './model/indexes.js';
-export { attachFile, attachToxResult, deleteFile, deleteProject, deleteVersion, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, validateReleaseFile } from './model/releases.js';
+export { attachFile, attachToxResult, checkReleaseMetadataLimits, deleteFile, deleteProject, deleteVersion, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, validateNewRelease, validateReleaseFile } from './model/releases.js';
 export { checkPushBody, pushRelease } from './model/push.js';
 export { getMirrorProject } from './model/mirrors.js';
 export { hashPassword } from './auth/passwords.js';
@@ -36,11 +38,8 @@ export { clientAddress } from './auth/client-address.js';
 export { type SimpleFormat } from './http/negotiate.js';
 export { escapeHtml } from './http/html.js';
 export { encodePath, type PageSource, SimplePages } from './http/simple-pages.js';
-export { createFastPath, type FastPath, type FastPathDeps } from './http/fast-path.js';
-export { routeRead, normalizePlus, type ReadRoute } from './http/read-route.js';
-export { answerSimple, canonicalRedirect, sendPage, type SimplePageDeps, type SimpleRequest } from './http/simple-page-response.js';
-export { answerReleaseFile, findFileTarget, type BlobPaths, type FileTarget, type ReleaseFileDeps } from './http/release-file-response.js';
-export { findMirrorFile, type MirrorFileTarget } from './http/mirror-file-route.js';
+export { assertJsonDepth, assertMaxBytes, FIELD_LIMITS } from './model/field-limits.js';
+export { createFastPath } from './http/fast-path.js';
 export { type MirrorAccess, type PrepareOutcome } from './http/mirror-access.js';
 export { mirrorListBody } from './http/mirror-list-body.js';
 export { streamWhileStoring } from './http/stream-while-storing.js';

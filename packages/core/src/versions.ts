@@ -39,3 +39,8 @@ export function samePep440(a: string, b: string): boolean {
   const na = valid(a);
   return na !== null && na === valid(b);
 }
+
+/** True when `v` is a PEP 440 version (`1.0`, `2.0rc1`, `1!1.0.post2.dev3+local`). */
+export function isPep440(v: string): boolean {
+  return valid(v) !== null;
+}

@@ -46,6 +46,8 @@ export interface MasterConfig {
   syncCommits: boolean;
   /** Mirror indexes serve only what is cached; upstream is never contacted. */
   offline?: boolean;
+  /** Only root may create users (`PUT /{user}`); default false: anyone may register, as in devpi. */
+  restrictUserCreation?: boolean;
   /** Timeout of one upstream request of a mirror, ms (default 5,000). */
   mirrorTimeoutMs?: number;
   /** Logger; default pino at info level to stdout. */
@@ -137,7 +139,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
   app.use(feed.router);
   app.use(createWebRouter({ state: changelog, files, status, role: 'master', ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createReadApi({ state: changelog, pages, auth, status, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
-  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes }));
+  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 

@@ -9,7 +9,10 @@ import express, { type Router } from 'express';
 import type { Changelog, FileStore } from '@wheelhouse/changelog';
 import {
   BadRequestError,
+  FIELD_LIMITS,
   ForbiddenError,
+  assertJsonDepth,
+  assertMaxBytes,
   aclAllows,
   attachToxResult,
   handle,
@@ -33,7 +36,8 @@ export interface UploadRoutesDeps {
 
 /**
  * Stores a test result `body` (any JSON) for the release file at `forEntrypath` (`{user}/{index}/+f/…`)
- * by `who`: 200 `toxresultpath`; 400 for a mirror index or no body, 403 when the index's
+ * by `who`: 200 `toxresultpath`; 400 for a mirror index, no body or one nested too deep, 413 over
+ * `FIELD_LIMITS.toxResultBytes` as JSON, 409 when the file has `FIELD_LIMITS.toxResultsPerFile`, 403 when the index's
  * `acl_toxresult_upload` does not let `who` upload, 404 unknown index or release file.
  */
 export async function uploadToxResult(
@@ -47,8 +51,11 @@ export async function uploadToxResult(
     throw new ForbiddenError('No permission to upload tox results. You can use the devpi test --no-upload option to skip the upload.');
   }
   if (body === undefined) throw new BadRequestError('a test result must be a JSON body');
+  assertJsonDepth('the test result', body);
+  const bytes = Buffer.from(JSON.stringify(body));
+  assertMaxBytes('test result', bytes.length, FIELD_LIMITS.toxResultBytes);
   const forEntrypath = `${at.user}/${at.index}/+f/${at.path}`;
-  const blob = await deps.files.putBytes(Buffer.from(JSON.stringify(body)));
+  const blob = await deps.files.putBytes(bytes);
   const { serial, result } = await deps.changelog.write((tx) => attachToxResult(tx, forEntrypath, blob, who ?? null));
   return { status: 200, envelope: { type: 'toxresultpath', result: `${result.entrypath}#sha256=${result.sha256}` }, serial };
 }

@@ -19,7 +19,7 @@ describe('user routes', () => {
     assert.equal(ok.serial, null, 'a login commits nothing');
     const token = (ok.envelope.result as { password: string }).password;
     assert.equal(await auth.check({ user: 'alice', secret: token }), 'alice');
-    await assertRefused(changelog, login({ changelog, auth }, { user: 'alice', password: 'nope' }), 401, /could not be authenticated/);
+    await assertRefused(changelog, login({ changelog, auth }, { user: 'alice', password: 'nope' }), 401, /wrong password for user alice/);
   });
 
   test('login: wrong passwords from one address reach 429 with Retry-After; a password change revokes the old token', async () => {

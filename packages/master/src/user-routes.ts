@@ -1,6 +1,7 @@
 /**
  * Login and users (devpi §1.3–1.4): `POST /+login` (a login token for user and password, valid
- * 36,000 s), `PUT /{user}` (create: 201; anyone may register, as in devpi), `PATCH /{user}` (change
+ * 36,000 s), `PUT /{user}` (create: 201; anyone may register, as in devpi, unless the master's
+ * `restrict-user-creation` setting keeps it to root), `PATCH /{user}` (change
  * profile or password: the user or root; a new password answers a new token) and `DELETE /{user}`
  * (the user or root; refused for root and for users with a non-volatile index).
  */
@@ -8,6 +9,7 @@ import express, { type Router } from 'express';
 import type { Changelog } from '@wheelhouse/changelog';
 import {
   BadRequestError,
+  ForbiddenError,
   UnauthorizedError,
   checkUserCreateBody,
   checkUserPatchBody,
@@ -32,6 +34,8 @@ import { jsonBody, sendWrite, type WriteAnswer } from './write-answer.js';
 export interface UserRoutesDeps {
   changelog: Changelog;
   auth: Authenticator;
+  /** Only root may create users (devpi's `--restrict-modify` idea); default anyone may register. */
+  restrictUserCreation?: boolean;
 }
 
 const checkLoginBody = compileChecker<{ user: string; password: string }>(
@@ -52,7 +56,7 @@ const checkLoginBody = compileChecker<{ user: string; password: string }>(
 export async function login(deps: UserRoutesDeps, body: unknown, address = ''): Promise<WriteAnswer> {
   const creds = checkLoginBody(body);
   const user = await deps.auth.check({ user: creds.user, secret: creds.password }, address);
-  if (!user) throw new UnauthorizedError(`user '${creds.user}' could not be authenticated`);
+  if (!user) throw new UnauthorizedError(deps.auth.failureMessage({ user: creds.user, secret: creds.password }) ?? `user '${creds.user}' could not be authenticated`);
   return {
     status: 200,
     envelope: { type: 'proxyauth', result: { password: deps.auth.issueToken(user), expiration: LOGIN_EXPIRATION_SECONDS }, message: 'login successful' },
@@ -60,8 +64,15 @@ export async function login(deps: UserRoutesDeps, body: unknown, address = ''): 
   };
 }
 
-/** `PUT /{user}`: 201 `userconfig`; 400 without password (or hash) or with unknown keys, 409 exists. */
-export async function putUser(deps: Pick<UserRoutesDeps, 'changelog'>, user: string, body: unknown): Promise<WriteAnswer> {
+/**
+ * `PUT /{user}` by `who`: 201 `userconfig`; 400 without password (or hash), with unknown keys or a
+ * field over its limit, 409 exists. With `restrictUserCreation` only root may: 401 anonymous, 403 others.
+ */
+export async function putUser(deps: Pick<UserRoutesDeps, 'changelog' | 'restrictUserCreation'>, user: string, body: unknown, who?: string): Promise<WriteAnswer> {
+  if (deps.restrictUserCreation) {
+    if (who === undefined) throw new UnauthorizedError('authentication required: only root may create users on this server');
+    if (who !== 'root') throw new ForbiddenError(`user '${who}' may not create users: only root may on this server`);
+  }
   const input = checkUserCreateBody(body);
   if (input.password === undefined && input.pwhash === undefined) throw new BadRequestError('password needs to be set');
   const { password, ...fields } = input;
@@ -98,7 +109,9 @@ export function userRoutes(deps: UserRoutesDeps): Router {
   router.post('/\\+login', jsonBody, handle(async (req, res) => {
     sendWrite(res, await login(deps, req.body, clientAddress(req.headers, req.socket.remoteAddress)));
   }));
-  router.put('/:user{/}', jsonBody, handle(async (req, res) => sendWrite(res, await putUser(deps, param(req, 'user'), req.body))));
+  router.put('/:user{/}', jsonBody, handle(async (req, res) => {
+    sendWrite(res, await putUser(deps, param(req, 'user'), req.body, await principalOf(deps.auth, req)));
+  }));
   router.patch('/:user{/}', jsonBody, handle(async (req, res) => {
     sendWrite(res, await patchUser(deps, await principalOf(deps.auth, req), param(req, 'user'), req.body));
   }));

@@ -3,8 +3,9 @@
  * and how it is sent: devpi's JSON envelope with the status, and the serial of the commit in
  * `X-Devpi-Serial` (absent when nothing was committed). Also the JSON body parser of the write API.
  */
-import express, { type Response } from 'express';
-import { sendJson, type Envelope } from '@wheelhouse/http';
+import express, { type RequestHandler, type Response } from 'express';
+import { PayloadTooLargeError, assertJsonDepth } from '@wheelhouse/core';
+import { isBodyParserError, sendJson, type Envelope } from '@wheelhouse/http';
 
 /** A write's answer: HTTP status, envelope, and the serial of its commit (null: nothing committed). */
 export interface WriteAnswer {
@@ -13,8 +14,33 @@ export interface WriteAnswer {
   serial: number | null;
 }
 
-/** JSON bodies: parsed whatever the Content-Type says (devpi-client and curl users omit it); 10 MB at most. */
-export const jsonBody = express.json({ type: () => true, strict: false, limit: '10mb' });
+/** Largest JSON body of the write API, bytes (a test result's own limit is 1 MiB; configs are far smaller). */
+export const JSON_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
+const parseJson = express.json({ type: () => true, strict: false, limit: JSON_BODY_LIMIT_BYTES });
+
+/**
+ * JSON bodies: parsed whatever the Content-Type says (devpi-client and curl users omit it); at most
+ * {@link JSON_BODY_LIMIT_BYTES} (413 naming the limit) and `FIELD_LIMITS.jsonDepth` levels deep (400),
+ * so no body can overflow the stack of whatever walks it later (`JSON.stringify`, ajv).
+ */
+export const jsonBody: RequestHandler = (req, res, next) => {
+  parseJson(req, res, (err?: unknown) => {
+    if (err) {
+      if (isBodyParserError(err) && err.type === 'entity.too.large') {
+        next(new PayloadTooLargeError(`the JSON body is larger than ${JSON_BODY_LIMIT_BYTES} bytes, the limit`));
+      } else next(err);
+      return;
+    }
+    try {
+      assertJsonDepth('the JSON body', req.body);
+    } catch (depthErr) {
+      next(depthErr);
+      return;
+    }
+    next();
+  });
+};
 
 /** Sets `X-Devpi-Serial` when a commit happened. */
 function setSerial(res: Response, serial: number | null): void {

@@ -97,8 +97,17 @@ describe('users', () => {
     assert.deepEqual((anon.json['result'] as { authstatus: unknown }).authstatus, ['noauth', '', []]);
     const wrong = await call('POST', '/+login', { body: { user: 'erin', password: 'nope' } });
     assert.equal(wrong.status, 401);
-    assert.match(String(wrong.json['message']), /could not be authenticated/);
-    assert.equal((await call('POST', '/+login', { body: { user: 'ghost', password: 'x' } })).status, 401);
+    assert.equal(wrong.json['message'], 'wrong password for user erin');
+    const ghost = await call('POST', '/+login', { body: { user: 'ghost', password: 'x' } });
+    assert.equal(ghost.status, 401);
+    assert.match(String(ghost.json['message']), /could not be authenticated/);
+    // a write with a wrong password says so, and keeps twine's WWW-Authenticate challenge
+    const patched = await call('PATCH', '/erin', { body: { title: 't' }, headers: { Authorization: `Basic ${Buffer.from('erin:nope').toString('base64')}` } });
+    assert.equal(patched.status, 401);
+    assert.equal(patched.json['message'], 'wrong password for user erin');
+    assert.match(String(patched.headers.get('www-authenticate')), /Basic/);
+    const anonPatch = await call('PATCH', '/erin', { body: { title: 't' } });
+    assert.equal(anonPatch.json['message'], 'authentication required');
     assert.equal((await call('POST', '/+login', { body: { user: 'erin' } })).status, 400);
     // root's password from init
     await login('root', 'rootpw');

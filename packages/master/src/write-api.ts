@@ -22,6 +22,8 @@ export interface WriteApiDeps {
   auth: Authenticator;
   /** Largest release file accepted, bytes. */
   maxFileBytes: number;
+  /** Only root may create users (master setting `restrict-user-creation`). */
+  restrictUserCreation?: boolean;
 }
 
 /** Builds the write router (see module doc). */

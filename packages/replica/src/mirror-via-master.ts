@@ -95,6 +95,17 @@ export class MirrorViaMaster implements MirrorAccess {
     return work;
   }
 
+  /** The master's own `message` of an error answer (devpi's JSON), passed on as is; else `the master answered N`. */
+  private static masterMessage(status: number, text: string): string {
+    try {
+      const message = (JSON.parse(text) as { message?: unknown }).message;
+      if (typeof message === 'string' && message) return message;
+    } catch {
+      // not JSON
+    }
+    return `the master answered ${status}`;
+  }
+
   /** An error for a failed answer of the master: its 404 stays a 404, anything else is a bad gateway. */
   private static masterError(status: number, message: string): Error {
     return status === 404 ? new NotFoundError(message) : new BadGatewayError(message);
@@ -110,7 +121,7 @@ export class MirrorViaMaster implements MirrorAccess {
     }
     if (upstream.statusCode !== 200) {
       const text = await upstream.body.text().catch(() => '');
-      throw MirrorViaMaster.masterError(upstream.statusCode, `${filename}: the master answered ${upstream.statusCode}: ${text.slice(0, 200)}`);
+      throw MirrorViaMaster.masterError(upstream.statusCode, `${filename}: ${MirrorViaMaster.masterMessage(upstream.statusCode, text)}`);
     }
     const length = Number(upstream.headers['content-length']);
     const meta = { etag: `"${expect.sha256}"`, contentType: contentTypeFor(filename), caching: 'immutable' as const };
@@ -161,7 +172,7 @@ export class MirrorViaMaster implements MirrorAccess {
     }
     if (up.statusCode !== 200) {
       const text = await up.body.text().catch(() => '');
-      throw MirrorViaMaster.masterError(up.statusCode, text.slice(0, 300));
+      throw MirrorViaMaster.masterError(up.statusCode, MirrorViaMaster.masterMessage(up.statusCode, text));
     }
     const etag = up.headers['etag'];
     const modified = Date.parse(String(up.headers['last-modified'] ?? ''));

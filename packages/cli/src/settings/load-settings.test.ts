@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { loadSettings, type SettingsSources } from './load-settings.js';
+import { masterConfig } from './node-configs.js';
 import { SettingsError } from './settings-error.js';
 import type { Role } from './role-schemas.js';
 
@@ -28,8 +30,16 @@ test('master: the defaults, given only --datadir', () => {
     'max-file-bytes': 1024 ** 3,
     'sync-commits': true,
     offline: false,
+    'restrict-user-creation': false,
     'log-level': 'info',
   });
+});
+
+test('master: --restrict-user-creation reaches the master config', () => {
+  const s = loadSettings('master', flags({ datadir: 'D', 'restrict-user-creation': true }));
+  assert.equal(s['restrict-user-creation'], true);
+  assert.equal(masterConfig(s, pino({ level: 'silent' })).restrictUserCreation, true);
+  assert.equal(masterConfig(loadSettings('master', flags({ datadir: 'D' })), pino({ level: 'silent' })).restrictUserCreation, undefined);
 });
 
 test("master: the README's and docker-compose's invocations", () => {

@@ -19,6 +19,7 @@ export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
     syncCommits: s['sync-commits'],
     logger,
     ...(s.offline ? { offline: true } : {}),
+    ...(s['restrict-user-creation'] ? { restrictUserCreation: true } : {}),
     ...(s['secret-file'] !== undefined ? { secretFile: s['secret-file'] } : {}),
     ...(s['outside-url'] !== undefined ? { outsideUrl: s['outside-url'] } : {}),
     ...(s['mirror-timeout'] !== undefined ? { mirrorTimeoutMs: s['mirror-timeout'] } : {}),

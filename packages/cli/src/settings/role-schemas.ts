@@ -36,6 +36,7 @@ export const masterSettingsSchema = Type.Object(
     'max-file-bytes': Type.Integer({ minimum: 1, default: 1024 ** 3, description: 'largest release file accepted: bytes, or 512MiB, 2GB' }),
     'sync-commits': Type.Boolean({ default: true, description: 'fsync every commit' }),
     offline: Type.Boolean({ default: false, description: 'mirror indexes serve only what is cached; upstream is never contacted' }),
+    'restrict-user-creation': Type.Boolean({ default: false, description: 'only root may create users (devpi --restrict-modify idea); default anyone may register' }),
     'mirror-timeout': Type.Optional(Type.Integer({ minimum: 1, description: 'timeout of one upstream request of a mirror: ms, or 5s (default 5s)' })),
     'log-level': logLevel,
   },

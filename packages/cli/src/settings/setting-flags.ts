@@ -29,6 +29,7 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'max-file-bytes': { kind: 'size', value: '<size>' },
   'sync-commits': { kind: 'boolean', negated: true },
   offline: { kind: 'boolean' },
+  'restrict-user-creation': { kind: 'boolean' },
   'mirror-timeout': { kind: 'duration', value: '<duration>' },
   'log-level': { kind: 'string', value: '<level>' },
   'master-url': { kind: 'string', value: '<url>' },

@@ -86,6 +86,17 @@ export class Authenticator {
     return this.tokens.issue(name, ttlSeconds, Date.now(), tokenBinding(user));
   }
 
+  /**
+   * Why credentials that {@link check} refused were refused, for the 401 message: `wrong password
+   * for user alice` (or, for a login token, `login token for user alice is invalid or expired`)
+   * when the user exists; undefined for an unknown user (the generic message stays).
+   */
+  failureMessage(creds: Credentials): string | undefined {
+    if (!getUser(this.state, creds.user)) return undefined;
+    if (/^wh1\.[^.]*\.[^.]*$/.test(creds.secret)) return `login token for user ${creds.user} is invalid or expired`;
+    return `wrong password for user ${creds.user}`;
+  }
+
   /** The authenticated principal of a request (undefined = anonymous); `peer`: the socket's remote address. */
   async principal(headers: IncomingHttpHeaders, peer?: string): Promise<Principal> {
     const creds = parseCredentials(headers);

@@ -6,8 +6,25 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { sendError } from '@wheelhouse/http';
+import { BadRequestError, UnauthorizedError } from '../errors.js';
+import { requestContext } from './request-log.js';
+
+/**
+ * The error a client is answered for `err`: a URL segment that is not valid percent-encoding
+ * (express's router throws a URIError while decoding route parameters) is the client's fault, 400;
+ * a 401 for refused credentials of an existing user says why (`wrong password for user alice`,
+ * keeping `WWW-Authenticate` so twine's retry with credentials works as before).
+ */
+export function clientError(err: unknown, req: Request): unknown {
+  if (err instanceof URIError) return new BadRequestError(`invalid percent-encoding in the URL path ${JSON.stringify(req.path.slice(0, 200))}`);
+  if (err instanceof UnauthorizedError) {
+    const why = requestContext(req).authFailure;
+    if (why !== undefined) return new UnauthorizedError(why);
+  }
+  return err;
+}
 
 /** The final express error middleware (see module doc). */
 export function createErrorHandler(log: Logger) {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => sendError(log, req, res, err);
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => sendError(log, req, res, clientError(err, req));
 }

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 /** Per-request fields other layers fill in (the authenticated user). */
 export interface RequestContext {
   user?: string;
+  /** Credentials were sent but refused: why (`wrong password for user alice`), for a 401's message. */
+  authFailure?: string;
   /** true once credentials were checked (user stays undefined for anonymous) */
   resolved?: boolean;
 }

@@ -4,7 +4,8 @@
  * reserved user/index segments refused at the router, and the authenticated user once per request.
  */
 import type { NextFunction, Request, Response, Router } from 'express';
-import type { Authenticator } from '../auth/authenticator.js';
+import { parseCredentials, type Authenticator } from '../auth/authenticator.js';
+import { clientAddress } from '../auth/client-address.js';
 import { isValidUserOrIndexName } from '../names.js';
 import { requestContext } from './request-log.js';
 
@@ -33,12 +34,21 @@ export function validSegments(router: Router): void {
   }
 }
 
-/** Resolves the authenticated user once per request (stored in the request context); undefined = anonymous. */
+/**
+ * Resolves the authenticated user once per request (stored in the request context); undefined =
+ * anonymous. Refused credentials of an existing user leave the reason in the context (`authFailure`),
+ * which the error handler puts into a 401's message.
+ */
 export async function principalOf(auth: Authenticator, req: Request): Promise<string | undefined> {
   const ctx = requestContext(req);
   if (!ctx.resolved) {
-    const user = await auth.principal(req.headers, req.socket.remoteAddress);
+    const creds = parseCredentials(req.headers);
+    const user = creds ? await auth.check(creds, clientAddress(req.headers, req.socket.remoteAddress)) : undefined;
     if (user !== undefined) ctx.user = user;
+    else if (creds) {
+      const why = auth.failureMessage(creds);
+      if (why !== undefined) ctx.authFailure = why;
+    }
     ctx.resolved = true;
   }
   return ctx.user;

@@ -1,14 +1,18 @@
-/** JSON views of users (devpi §1.4): `GET /` (every user's `userconfig`) and `GET /{user}` (404 unknown). */
+/**
+ * JSON views of users (devpi §1.4): `GET /` (every user's `userconfig` without its large fields —
+ * `description`, `custom_data`, also of its indexes — so the list stays small) and `GET /{user}`
+ * (the whole record; 404 unknown).
+ */
 import express, { type Router } from 'express';
-import { listUserNames, userView } from '../model/users.js';
+import { listUserNames, userListEntry, userView } from '../model/users.js';
 import type { StateReader } from '../model/state.js';
 import { sendJson } from '@wheelhouse/http';
 import { param, validSegments } from './routing.js';
 
-/** devpi's `list:userconfig` result: user name → public user view. */
+/** devpi's `list:userconfig` result: user name → public user view without large fields ({@link userListEntry}). */
 export function userList(state: StateReader): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  for (const name of listUserNames(state)) result[name] = userView(state, name);
+  for (const name of listUserNames(state)) result[name] = userListEntry(state, name);
   return result;
 }
 

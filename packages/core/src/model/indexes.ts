@@ -7,6 +7,7 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '.
 import { normalizeAclEntry } from '../acl.js';
 import { isValidUserOrIndexName, normalizeProjectName } from '../names.js';
 import { compileChecker } from '../validation.js';
+import { FIELD_LIMITS, assertJsonBytes, assertMaxLength } from './field-limits.js';
 import type { IndexConfig, MirrorConfig, ReleaseRecord, StageConfig } from './records.js';
 import { keys, lastSegment } from './keys.js';
 import { parseStage, splitStage } from './stage-paths.js';
@@ -160,8 +161,29 @@ function normalizeList(key: ListKey, items: string[], state: StateReader, self: 
   return [...new Set(out)];
 }
 
+/**
+ * Checks {@link FIELD_LIMITS} on index input (PUT, PATCH object or list form): 400 for a `title`,
+ * `description`, `mirror_url` or `mirror_web_url_fmt` too long or a list key with too many entries,
+ * 413 for `custom_data` too large as JSON.
+ */
+export function checkIndexInputLimits(input: IndexConfigInput): void {
+  for (const [key, limit] of [['title', FIELD_LIMITS.title], ['description', FIELD_LIMITS.description], ['mirror_url', 2048], ['mirror_web_url_fmt', 2048]] as const) {
+    const v = input[key];
+    if (typeof v === 'string') assertMaxLength(key, v, limit);
+  }
+  for (const key of LIST_KEYS) {
+    const v = input[key];
+    const n = v === undefined ? 0 : typeof v === 'string' ? v.split(',').length : v.length;
+    if (n > FIELD_LIMITS.indexListEntries) throw new BadRequestError(`"${key}" has ${n} entries; the limit is ${FIELD_LIMITS.indexListEntries}`);
+    if (Array.isArray(v)) v.forEach((item) => assertMaxLength(key, item, 256));
+    else if (typeof v === 'string') assertMaxLength(key, v, 256 * FIELD_LIMITS.indexListEntries);
+  }
+  assertJsonBytes('custom_data', input.custom_data, FIELD_LIMITS.customDataBytes);
+}
+
 /** Applies validated input to a config; string forms are coerced; throws 400 on a bad value. */
 function applyInput(cfg: IndexConfig, input: IndexConfigInput, state: StateReader, self: string): void {
+  checkIndexInputLimits(input);
   const misplaced = (cfg.type === 'stage' ? MIRROR_ONLY : STAGE_ONLY).filter((k) => input[k] !== undefined);
   if (misplaced.length) throw new BadRequestError(`invalid index config: ${misplaced.map((k) => `'${k}'`).join(', ')} not allowed for ${cfg.type} indexes`);
   if (cfg.type === 'mirror') {

@@ -6,7 +6,8 @@
  */
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { assertSafeFileName, assertValidProjectName, normalizeProjectName, parseFileName, wheelEscape } from '../names.js';
-import { sortVersions, latestVersion, samePep440 } from '../versions.js';
+import { sortVersions, latestVersion, samePep440, isPep440 } from '../versions.js';
+import { FIELD_LIMITS, assertMaxBytes, assertMaxLength, utf8Bytes } from './field-limits.js';
 import {
   logTime,
   type FileEntry,
@@ -79,14 +80,47 @@ export interface NewFile {
 export type AttachOutcome = 'created' | 'overwritten' | 'identical';
 
 /**
- * Checks what devpi checks on `file_upload` (400 each): a valid project name, a version, a safe file
- * name with an allowed extension that belongs to this project and contains the version.
+ * Checks the name and version of a new upload or registration (400 each): a valid project name of
+ * at most {@link FIELD_LIMITS}.projectName characters, a PEP 440 version of at most
+ * {@link FIELD_LIMITS}.version characters. Only new uploads are checked: devpi accepted legacy
+ * (non-PEP 440) versions, and those already stored (or pushed, or imported) stay readable.
  */
-export function validateReleaseFile(name: string, version: string, filename: string): void {
+export function validateNewRelease(name: string, version: string): void {
   if (!name) throw new BadRequestError('missing "name" in the upload form');
+  assertMaxLength('name', name, FIELD_LIMITS.projectName);
   assertValidProjectName(name);
   if (!version) throw new BadRequestError('missing "version" in the upload form');
-  if (/[<>%#"/\\\s]/.test(version)) throw new BadRequestError(`invalid version '${version}'`);
+  assertMaxLength('version', version, FIELD_LIMITS.version);
+  if (/[<>%#"/\\\s]/.test(version) || !isPep440(version)) {
+    throw new BadRequestError(`invalid version '${version}': it must be a PEP 440 version (such as 1.0, 2.1.0rc1, 1.0.post1)`);
+  }
+}
+
+/**
+ * Checks {@link FIELD_LIMITS} on release metadata from an upload form: `description` over
+ * {@link FIELD_LIMITS}.releaseDescriptionBytes → 413; `summary` and other scalar fields too long,
+ * or a list field with too many entries → 400. Each message names the field and the limit.
+ */
+export function checkReleaseMetadataLimits(meta: ReleaseMetadata): void {
+  for (const [key, value] of Object.entries(meta)) {
+    if (key === 'name' || key === 'version') continue;
+    if (Array.isArray(value)) {
+      if (value.length > FIELD_LIMITS.releaseListEntries) {
+        throw new BadRequestError(`"${key}" has ${value.length} entries; the limit is ${FIELD_LIMITS.releaseListEntries}`);
+      }
+      for (const v of value) assertMaxLength(key, v, FIELD_LIMITS.releaseField);
+    } else if (key === 'description') assertMaxBytes(key, utf8Bytes(value), FIELD_LIMITS.releaseDescriptionBytes);
+    else assertMaxLength(key, value, key === 'summary' ? FIELD_LIMITS.summary : FIELD_LIMITS.releaseField);
+  }
+}
+
+/**
+ * Checks what devpi checks on `file_upload` (400 each), plus {@link validateNewRelease}: a valid
+ * project name, a PEP 440 version, a safe file name with an allowed extension that belongs to this
+ * project and contains the version.
+ */
+export function validateReleaseFile(name: string, version: string, filename: string): void {
+  validateNewRelease(name, version);
   assertSafeFileName(filename);
   const parsed = parseFileName(filename);
   if (!parsed || normalizeProjectName(parsed.name) !== normalizeProjectName(name)) {
@@ -220,6 +254,9 @@ export function attachToxResult(
   const record = structuredClone(tx.get<ReleaseRecord>(key)!) as ReleaseRecord;
   const basename = lastSegment(forEntrypath);
   const n = record.links.filter((l) => l.for_entrypath === forEntrypath).length;
+  if (n >= FIELD_LIMITS.toxResultsPerFile) {
+    throw new ConflictError(`${basename} already has ${n} test results; the limit is ${FIELD_LIMITS.toxResultsPerFile} per release file`);
+  }
   const stamp = new Date(tx.at).toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const filename = `${basename}.toxresult-${stamp}-${n}`;
   const link: ReleaseLink = {

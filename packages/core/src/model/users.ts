@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { isValidUserOrIndexName } from '../names.js';
 import { compileChecker } from '../validation.js';
+import { FIELD_LIMITS, assertJsonBytes } from './field-limits.js';
 import { isoSeconds, type IndexConfig, type UserRecord } from './records.js';
 import { keys, lastSegment } from './keys.js';
 import type { StateReader, WriteTx } from './state.js';
@@ -27,22 +28,20 @@ export interface UserCreateBody {
 export type UserPatchBody = UserCreateBody & { indexes?: unknown; username?: unknown; created?: unknown; modified?: unknown };
 
 const userFields = {
-  password: { type: 'string' },
-  pwhash: { type: 'string', pattern: '^\\$argon2(id|i|d)\\$' },
-  email: { type: ['string', 'null'] },
-  title: { type: ['string', 'null'] },
-  description: { type: ['string', 'null'] },
+  password: { type: 'string', maxLength: FIELD_LIMITS.password },
+  pwhash: { type: 'string', pattern: '^\\$argon2(id|i|d)\\$', maxLength: 512 },
+  email: { type: ['string', 'null'], maxLength: FIELD_LIMITS.title },
+  title: { type: ['string', 'null'], maxLength: FIELD_LIMITS.title },
+  description: { type: ['string', 'null'], maxLength: FIELD_LIMITS.description },
   custom_data: {},
 } as const;
 
-/** Validates a `PUT /{user}` body (400 naming unknown keys and bad values). */
-export const checkUserCreateBody = compileChecker<UserCreateBody>(
+const checkCreate = compileChecker<UserCreateBody>(
   { type: 'object', properties: userFields, additionalProperties: false },
   'invalid user config',
 );
 
-/** Validates a `PATCH /{user}` body. */
-export const checkUserPatchBody = compileChecker<UserPatchBody>(
+const checkPatch = compileChecker<UserPatchBody>(
   {
     type: 'object',
     properties: { ...userFields, indexes: {}, username: {}, created: {}, modified: {} },
@@ -50,6 +49,23 @@ export const checkUserPatchBody = compileChecker<UserPatchBody>(
   },
   'Unknown keys in user config or bad values',
 );
+
+/**
+ * Validates a `PUT /{user}` body: 400 naming unknown keys, bad values and strings over
+ * {@link FIELD_LIMITS}; 413 for `custom_data` over {@link FIELD_LIMITS}.customDataBytes as JSON.
+ */
+export function checkUserCreateBody(data: unknown): UserCreateBody {
+  const body = checkCreate(data);
+  assertJsonBytes('custom_data', body.custom_data, FIELD_LIMITS.customDataBytes);
+  return body;
+}
+
+/** Validates a `PATCH /{user}` body (the limits of {@link checkUserCreateBody}). */
+export function checkUserPatchBody(data: unknown): UserPatchBody {
+  const body = checkPatch(data);
+  assertJsonBytes('custom_data', body.custom_data, FIELD_LIMITS.customDataBytes);
+  return body;
+}
 
 /** The user record, or undefined. */
 export function getUser(state: StateReader, name: string): UserRecord | undefined {
@@ -71,6 +87,21 @@ export function listUserNames(state: StateReader): string[] {
 /** Index names of a user, sorted. */
 export function listIndexNames(state: StateReader, user: string): string[] {
   return state.children(keys.indexesOf(user)).map(lastSegment);
+}
+
+/**
+ * The entry of a user in the `GET /` list: the public view without the fields that may be large
+ * (`description`, `custom_data`, and those of each index), so the list stays small however many
+ * users there are (the full record is `GET /{user}`).
+ */
+export function userListEntry(state: StateReader, name: string): Record<string, unknown> {
+  const { description: _d, custom_data: _c, indexes, ...rest } = userView(state, name) as Record<string, unknown> & { indexes: Record<string, IndexConfig> };
+  const slim: Record<string, unknown> = {};
+  for (const [ix, cfg] of Object.entries(indexes)) {
+    const { description: _id, custom_data: _ic, ...ixRest } = cfg as unknown as Record<string, unknown>;
+    slim[ix] = ixRest;
+  }
+  return { ...rest, indexes: slim };
 }
 
 /** devpi's public userconfig: the record without `pwhash`, plus `indexes: {name: ixconfig}`. */

@@ -14,11 +14,16 @@ import {
   NotFoundError,
   UnauthorizedError,
   aclAllows,
+  assertReadableZip,
+  assertValidProjectName,
   attachFile,
   latestStageVersion,
   normalizeProjectName,
-  readWheelMetadata,
+  checkReleaseMetadataLimits,
+  checkWheelMetadata,
+  readWheelMetadataEntry,
   registerRelease,
+  validateNewRelease,
   requireIndex,
   splitStage,
   validateReleaseFile,
@@ -101,9 +106,10 @@ export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Re
   }
 }
 
+/** A registration's metadata: a valid name and PEP 440 version, and every field within its limit. */
 function validateMeta(meta: ReleaseMetadata): void {
-  if (!meta.name) throw new BadRequestError('missing "name" in the upload form');
-  if (!meta.version) throw new BadRequestError('missing "version" in the upload form');
+  validateNewRelease(meta.name, meta.version);
+  checkReleaseMetadataLimits(meta);
 }
 
 async function fileUpload(deps: UploadDeps, form: UploadForm, stage: string, who: string | undefined): Promise<{ serial: number | null; message: string }> {
@@ -111,8 +117,13 @@ async function fileUpload(deps: UploadDeps, form: UploadForm, stage: string, who
   if (!form.file) throw new BadRequestError('the upload form has no "content" file');
   const { filename, staged } = form.file;
   validateReleaseFile(meta.name, meta.version, filename);
+  checkReleaseMetadataLimits(meta);
   let metadataBytes: Buffer | undefined;
-  if (/\.whl$/i.test(filename)) metadataBytes = await readWheelMetadata(staged.path, meta.name);
+  if (/\.whl$/i.test(filename)) {
+    const entry = await readWheelMetadataEntry(staged.path, meta.name);
+    checkWheelMetadata(filename, meta, entry.bytes, entry.distInfo);
+    metadataBytes = entry.bytes;
+  }
   const metadataSha256 = metadataBytes ? createHash('sha256').update(metadataBytes).digest('hex') : undefined;
   const { serial, result } = await deps.changelog.write(async (tx) => {
     const outcome = attachFile(
@@ -138,11 +149,15 @@ async function docUpload(deps: UploadDeps, form: UploadForm, stage: string, who:
   if (!name) throw new BadRequestError('missing "name" in the doc upload form');
   if (!form.file) throw new BadRequestError('the doc upload form has no "content" file');
   const { staged } = form.file;
+  assertValidProjectName(name);
+  const version = field(form, 'version');
+  if (version) validateNewRelease(name, version);
+  await assertReadableZip(staged.path, form.file.filename);
   const project = normalizeProjectName(name);
   const { serial } = await deps.changelog.write(async (tx) => {
-    const version = field(form, 'version') || latestStageVersion(tx, stage, project);
-    const filename = `${project}-${version}.doc.zip`;
-    const outcome = attachFile(tx, stage, { name, version }, { filename, sha256: staged.sha256, size: staged.size }, 'doczip', who ?? null);
+    const docVersion = version || latestStageVersion(tx, stage, project);
+    const filename = `${project}-${docVersion}.doc.zip`;
+    const outcome = attachFile(tx, stage, { name, version: docVersion }, { filename, sha256: staged.sha256, size: staged.size }, 'doczip', who ?? null);
     if (outcome !== 'identical') await staged.commit();
   });
   return { serial, message: '' };

@@ -8,8 +8,15 @@
  */
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
-import { BadRequestError, PayloadTooLargeError } from '@wheelhouse/core';
+import { BadRequestError, FIELD_LIMITS, PayloadTooLargeError } from '@wheelhouse/core';
 import { TooLargeError, IntegrityError, type FileStore, type StagedFile } from '@wheelhouse/changelog';
+
+/**
+ * Limits of one upload form (busboy's): a field's value, bytes (the largest metadata field's limit,
+ * `description`'s; smaller fields are checked after parsing), and counts of fields, files and parts.
+ * twine sends about 25 fields; `classifiers` and `requires_dist` repeat, so a few hundred is ample.
+ */
+export const FORM_LIMITS = { fieldBytes: FIELD_LIMITS.releaseDescriptionBytes, fields: 500, files: 5, parts: 600 } as const;
 
 /** The parsed form: repeated fields keep every value. */
 export interface UploadForm {
@@ -43,7 +50,7 @@ export function parseUploadForm(req: IncomingMessage, files: FileStore, opts: Up
     let failed = false;
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, preservePath: true, limits: { fieldSize: 4 * 1024 * 1024, fields: 500, files: 5, parts: 600 } });
+      bb = busboy({ headers: req.headers, preservePath: true, limits: { fieldSize: FORM_LIMITS.fieldBytes, fields: FORM_LIMITS.fields, files: FORM_LIMITS.files, parts: FORM_LIMITS.parts } });
     } catch (err) {
       reject(new BadRequestError(`invalid upload form: ${(err as Error).message}`));
       return;
@@ -56,12 +63,24 @@ export function parseUploadForm(req: IncomingMessage, files: FileStore, opts: Up
       staging?.then((s) => s.staged.discard()).catch(() => undefined);
       reject(err);
     };
-    bb.on('field', (name, value) => {
+    bb.on('field', (name, value, info) => {
+      if (failed) return;
+      if (info.nameTruncated || name.length > 256) {
+        fail(new BadRequestError(`a form field name is longer than 256 characters`));
+        return;
+      }
+      if (info.valueTruncated) {
+        fail(new PayloadTooLargeError(`form field "${name}" is larger than ${FORM_LIMITS.fieldBytes} bytes, the limit of a form field`));
+        return;
+      }
       const list = fields.get(name);
       if (list) list.push(value);
       else fields.set(name, [value]);
     });
     bb.on('file', (name, stream, info) => {
+      // a form cut short errors the part's stream as well as busboy: busboy's 'error' answers it,
+      // and a stream error without a listener would kill the process
+      stream.on('error', () => undefined);
       if (name !== 'content' || staging || failed) {
         stream.resume();
         return;
@@ -85,6 +104,9 @@ export function parseUploadForm(req: IncomingMessage, files: FileStore, opts: Up
         else fail(new BadRequestError(`upload of ${filename} failed: ${(err as Error).message}`));
       });
     });
+    bb.on('fieldsLimit', () => fail(new PayloadTooLargeError(`the upload form has more than ${FORM_LIMITS.fields} fields (the limit)`)));
+    bb.on('partsLimit', () => fail(new PayloadTooLargeError(`the upload form has more than ${FORM_LIMITS.parts} parts (the limit)`)));
+    bb.on('filesLimit', () => fail(new PayloadTooLargeError(`the upload form has more than ${FORM_LIMITS.files} files (the limit)`)));
     bb.on('error', (err: Error) => fail(new BadRequestError(`invalid or truncated upload form: ${err.message}`)));
     bb.on('close', () => {
       if (failed) return;
