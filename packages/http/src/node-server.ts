@@ -110,10 +110,15 @@ function watchBodyIdle(req: IncomingMessage, res: ServerResponse, idleMs: number
   const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
   if (!hasBody || idleMs <= 0) return;
   const socket = req.socket;
-  const disarm = (): void => {
-    socket.setTimeout(0);
+  const unlisten = (): void => {
     req.off('timeout', onIdle);
     res.off('timeout', onIdle);
+  };
+  // once the body is complete the idle timer goes; after the answer finished, node's own
+  // keep-alive timer owns the socket, so the listeners go but the timer is left alone
+  const disarm = (): void => {
+    if (!res.writableFinished) socket.setTimeout(0);
+    unlisten();
   };
   const onIdle = (): void => {
     disarm();
@@ -129,6 +134,6 @@ function watchBodyIdle(req: IncomingMessage, res: ServerResponse, idleMs: number
   req.on('timeout', onIdle);
   res.on('timeout', onIdle);
   req.once('end', disarm);
-  res.once('finish', disarm);
-  res.once('close', disarm);
+  res.once('finish', unlisten);
+  res.once('close', unlisten);
 }
