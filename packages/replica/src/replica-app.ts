@@ -138,6 +138,8 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
     { name: 'wheelhouse_replication_fatal', help: '1 when replication stopped for good (e.g. master UUID changed)', value: () => (current.tailer.state.fatal ? 1 : 0) },
     { name: 'wheelhouse_replication_records_applied', help: 'records applied since start', value: () => current.tailer.state.applied },
     { name: 'wheelhouse_replication_building_next', help: '1 while the state of a new master is built beside the served one', value: () => (next ? 1 : 0) },
+    { name: 'wheelhouse_storage_failures', help: 'failed storage writes since start (changelog batches of the served state, file-store writes)', value: () => current.changelog.storageHealth().failures + files.failures },
+    { name: 'wheelhouse_storage_writes_refused', help: '1 while a storage failure keeps the served changelog from applying records', value: () => (current.changelog.storageHealth().state === 'ok' ? 0 : 1) },
     { name: 'wheelhouse_file_queue_length', help: 'files waiting to be replicated', value: () => current.replicator.stats().queued },
     { name: 'wheelhouse_files_failed', help: 'files whose replication failed and will be retried', value: () => current.replicator.stats().failed.length },
   ]);
