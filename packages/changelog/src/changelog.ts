@@ -13,7 +13,7 @@ import {
   bytesText, metaKey, recordKey, serialOfRecordKey, stateKey, textBytes,
 } from './db-layout.js';
 import {
-  NotInitialisedError, SerialGapError, StorageFailedError, StoreClosedError, StoreCorruptError, storageError,
+  DataDirInUseError, NotInitialisedError, SerialGapError, StorageFailedError, StoreClosedError, StoreCorruptError, storageError,
 } from './errors.js';
 import { ExclusiveQueue } from './exclusive-queue.js';
 import {
@@ -128,7 +128,14 @@ export class Changelog {
     const create = opts.create ?? false;
     if (!create && !(await hasLevelFiles(opts.location))) throw new NotInitialisedError(opts.location);
     if (create) await mkdir(opts.location, { recursive: true });
-    const db = await openDiskStore(opts.location, create);
+    let db: LevelStore;
+    try {
+      db = await openDiskStore(opts.location, create);
+    } catch (err) {
+      // LevelDB's own "Database failed to open" is not a message for people
+      if (isLockedError(err)) throw new DataDirInUseError(opts.location, undefined);
+      throw err;
+    }
     return Changelog.load(db, {
       location: opts.location, create, sync: opts.sync ?? true, uuid: opts.uuid, recoveryIntervalMs: opts.recoveryIntervalMs,
       reopen: () => openDiskStore(opts.location, false),

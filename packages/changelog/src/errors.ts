@@ -143,3 +143,17 @@ export function storageError(location: string, what: string, err: unknown): Stor
   }
   return new StorageFailedError(location, `storage write failed at ${location}: ${what} (${detail}); nothing was committed`, { cause: err });
 }
+
+/** Another live process holds the data directory (its lock file, or LevelDB's LOCK). Code 'EDATADIRINUSE'. */
+export class DataDirInUseError extends ChangelogError {
+  /** The data directory (or database directory) that is in use. */
+  readonly datadir: string;
+  /** The pid holding it, when known. */
+  readonly pid: number | undefined;
+
+  constructor(datadir: string, pid: number | undefined) {
+    super('EDATADIRINUSE', pid === undefined ? `data directory ${datadir} is in use by another process` : `data directory ${datadir} is in use by process ${pid}`);
+    this.datadir = datadir;
+    this.pid = pid;
+  }
+}

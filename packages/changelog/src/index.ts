@@ -5,8 +5,9 @@ export type { LevelOperation, LevelStore } from './level-store.js';
 export type { Transaction } from './transaction.js';
 export { decodeRecord, encodeRecord } from './record-codec.js';
 export { FileStore, StagedFile, type PutOptions } from './file-store.js';
+export { LOCK_FILE, lockDataDir, type DataDirLock } from './datadir-lock.js';
 export type { PlainData } from './plain-data.js';
 export {
-  ChangelogError, DiskFullError, IntegrityError, NotInitialisedError, RecordFormatError,
+  ChangelogError, DataDirInUseError, DiskFullError, IntegrityError, NotInitialisedError, RecordFormatError,
   SerialGapError, StorageFailedError, StoreClosedError, StoreCorruptError, TooLargeError, isDiskFull, storageError,
 } from './errors.js';

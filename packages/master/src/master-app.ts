@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import express from 'express';
 import { pino, type Logger } from 'pino';
-import { Changelog, FileStore } from '@wheelhouse/changelog';
+import { Changelog, FileStore, lockDataDir } from '@wheelhouse/changelog';
 import {
   Authenticator,
   NotFoundError,
@@ -81,8 +81,21 @@ export async function readSecret(path: string): Promise<Buffer> {
   return secret;
 }
 
-/** Builds a master from its config (see module doc). Throws NotInitialisedError for a datadir `init` did not make. */
+/**
+ * Builds a master from its config (see module doc). Throws NotInitialisedError for a datadir `init`
+ * did not make, DataDirInUseError when another live process holds the datadir's lock.
+ */
 export async function createMasterApp(config: MasterConfig): Promise<MasterApp> {
+  const lock = lockDataDir(config.datadir);
+  try {
+    return await buildMasterApp(config, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Promise<MasterApp> {
   const log = config.logger ?? pino({ level: 'info' });
   const paths = datadirPaths(config.datadir);
   const changelog = await Changelog.open({ location: paths.db, sync: config.syncCommits });
@@ -172,6 +185,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
       await http.close();
       pages.close();
       await changelog.close();
+      releaseLock();
     },
   };
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { FileStore, type ChangeRecord } from '@wheelhouse/changelog';
+import { FileStore, lockDataDir, type ChangeRecord } from '@wheelhouse/changelog';
 import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, type PageSource } from '@wheelhouse/core';
 import { createNodeServer, httpUrl } from '@wheelhouse/http';
 import { MasterClient, type FileReplicator, type Tailer } from '@wheelhouse/replication';
@@ -78,6 +78,16 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
   });
   if (secret.length < 32) throw new Error(`secret file ${config.secretFile} must hold at least 32 bytes`);
   await mkdir(config.datadir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(config.datadir);
+  try {
+    return await buildReplicaApp(config, log, masterUrl, secret, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: string, secret: Buffer, releaseLock: () => void): Promise<ReplicaApp> {
   const files = new FileStore(join(config.datadir, 'files'));
   await files.cleanTemp();
   const idPath = join(config.datadir, 'replica-id');
@@ -213,6 +223,7 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
       await next?.close();
       await current.close();
       await master.close();
+      releaseLock();
     },
   };
 }
