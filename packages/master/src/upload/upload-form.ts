@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { BadRequestError, PayloadTooLargeError } from '@wheelhouse/core';
-import { TooLargeError, IntegrityError, type FileStore, type StagedFile } from '@wheelhouse/changelog';
+import { StorageFailedError, TooLargeError, IntegrityError, type FileStore, type StagedFile } from '@wheelhouse/changelog';
 
 /** The parsed form: repeated fields keep every value. */
 export interface UploadForm {
@@ -82,6 +82,8 @@ export function parseUploadForm(req: IncomingMessage, files: FileStore, opts: Up
         stream.resume();
         if (err instanceof TooLargeError) fail(new PayloadTooLargeError(`${filename}: file larger than ${opts.maxFileBytes} bytes`));
         else if (err instanceof IntegrityError) fail(new BadRequestError(`${filename}: sha256_digest does not match the uploaded content`));
+        // a full or failing disk is the node's fault (507/503), not the client's
+        else if (err instanceof StorageFailedError) fail(err);
         else fail(new BadRequestError(`upload of ${filename} failed: ${(err as Error).message}`));
       });
     });
