@@ -75,19 +75,20 @@ before(async () => {
 }, { timeout: 120_000 });
 
 after(async () => {
+  await cluster.stopAll();
+  for (const dir of mounts) if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
   await cluster.cleanup();
-  for (const dir of mounts) spawnSync('umount', ['-l', dir]);
 });
 
 function createIndex(node: WheelhouseProcess, name: string): Promise<ApiResponse> {
   return node.api.as(ROOT).put(`/root/${name}`, { bases: [] });
 }
 
-function waitReady(node: WheelhouseProcess, timeoutMs = 30_000): Promise<void> {
-  return waitFor(
+async function waitReady(node: WheelhouseProcess, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
     async () => {
       const res = await node.api.get('/+ready');
-      return res.status === 200 ? undefined : notYet(describeResponse(res));
+      return res.status === 200 ? true : notYet(describeResponse(res));
     },
     { what: `${node.name} to be ready again`, timeoutMs, intervalMs: 200 },
   );
@@ -180,14 +181,22 @@ test('a full disk refuses writes with 507 and loses or reuses no serial, on mast
   // the replica's disk fills: it stops applying; master writes go on; freed, it catches up without a gap
   await waitConverged(m, [r], 60_000);
   const replicaFiller = fillDisk(replicaDir);
-  for (const name of ['c1', 'c2', 'c3']) ack(name, await createIndex(m, name));
-  await waitFor(
-    async () => {
-      const res = await r.api.get('/+ready');
-      return res.status === 503 ? undefined : notYet(`replica /+ready: ${describeResponse(res)}`);
-    },
-    { what: 'the replica to report its storage failure', timeoutMs: 30_000, intervalMs: 200 },
-  );
+  // master writes go on until the replica's apply hits its full disk (its log may have room for a few)
+  let replicaRefused = false;
+  for (let i = 0; i < 300 && !replicaRefused; i++) {
+    ack(`c${i}`, await m.api.as(ROOT).put(`/root/c${i}`, { bases: [], title: 'y'.repeat(4_000) }));
+    replicaRefused = await waitFor(
+      async () => {
+        const [ready, status] = await Promise.all([r.api.get('/+ready'), r.status()]);
+        if (ready.status === 503 && (status['storage'] as { state?: string } | undefined)?.state !== 'ok') return true;
+        return status['serial'] === acknowledged.get(`c${i}`) ? false : notYet(`replica at ${String(status['serial'])}`);
+      },
+      { what: `the replica to apply c${i} or report its storage failure`, timeoutMs: 30_000, intervalMs: 50 },
+    );
+  }
+  assert.ok(replicaRefused, 'the replica never reported its full disk');
+  const replicaStorage = (await r.status())['storage'];
+  t.diagnostic(`replica storage while full: ${JSON.stringify(replicaStorage)}`);
   rmSync(replicaFiller);
   await waitConverged(m, [r], 60_000);
 
