@@ -3,8 +3,8 @@
  * machine, each its own process (so one can die without the others), started from one data
  * directory (`<datadir>/master`, `<datadir>/replica`; the master's is initialised with index
  * `root/dev` on first run). Prints the one URL to give pip and twine; a crashed node is restarted,
- * unless it crashed `CRASH_LIMIT` times within `CRASH_WINDOW_MS` (a node that cannot start: its
- * data directory in use, its port taken): then the cluster stops with that node's last stderr line
+ * unless it crashed `CRASH_LIMIT` times in a row, each within `CRASH_WINDOW_MS` of its start (a node
+ * that cannot start: its data directory in use, its port taken): then the cluster stops with that node's last stderr line
  * as the reason and exit status 1. Ctrl-C stops all three cleanly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,24 +36,26 @@ export async function ensureMasterDatadir(datadir: string): Promise<boolean> {
   return true;
 }
 
-/** Crashes of one node within CRASH_WINDOW_MS after which the cluster gives up. */
+/** Fast crashes in a row of one node after which the cluster gives up. */
 export const CRASH_LIMIT = 3;
-/** Window of CRASH_LIMIT, ms. */
+/** A crash this soon after the node's start (ms) is fast: it did not really run. */
 export const CRASH_WINDOW_MS = 30_000;
 
-/** Counts a node's crashes: `crashed(now)` says whether to give up (CRASH_LIMIT within CRASH_WINDOW_MS). */
+/**
+ * Counts a node's fast crashes in a row (each within CRASH_WINDOW_MS of its own start, so a slow
+ * machine's slow start-ups still count); a crash after a longer run starts the count afresh.
+ */
 export class CrashLoop {
-  private readonly times: number[] = [];
+  private fast = 0;
   constructor(
     private readonly limit = CRASH_LIMIT,
     private readonly windowMs = CRASH_WINDOW_MS,
   ) {}
 
-  /** Records a crash at `now` (ms); true when the node crashed `limit` times within the window. */
-  crashed(now: number): boolean {
-    this.times.push(now);
-    while (this.times.length && this.times[0]! <= now - this.windowMs) this.times.shift();
-    return this.times.length >= this.limit;
+  /** Records a crash at `now` of a run started at `startedAt` (ms); true when it is the `limit`th fast crash in a row. */
+  crashed(startedAt: number, now: number): boolean {
+    this.fast = now - startedAt < this.windowMs ? this.fast + 1 : 0;
+    return this.fast >= this.limit;
   }
 }
 
@@ -113,6 +115,7 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
     const child = spawn(process.execPath, [opts.entry, ...node.args, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'pipe'] });
     node.child = child;
     const lastLine = new LastLine();
+    const startedAt = Date.now();
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
       lastLine.push(chunk);
@@ -121,9 +124,9 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
     child.on('exit', (code, signal) => {
       if (stopping) return;
       node.crashes ??= new CrashLoop();
-      if (node.crashes.crashed(Date.now())) {
+      if (node.crashes.crashed(startedAt, Date.now())) {
         const reason = lastLine.value || `exit ${signal ?? code}`;
-        process.stderr.write(`cluster: giving up: ${node.name} crashed ${CRASH_LIMIT} times within ${CRASH_WINDOW_MS / 1000} s; last error: ${reason}\n`);
+        process.stderr.write(`cluster: giving up: ${node.name} crashed ${CRASH_LIMIT} times in a row within ${CRASH_WINDOW_MS / 1000} s of starting; last error: ${reason}\n`);
         stop(1);
         return;
       }
@@ -147,7 +150,8 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
   process.on('SIGTERM', () => stop());
   for (const node of nodes) {
     start(node);
-    await waitReady(node.url, 30_000);
+    // long enough for the crash loop to decide first (it exits the process when it gives up)
+    await waitReady(node.url, 180_000);
   }
   process.stderr.write(
     [
