@@ -12,13 +12,16 @@ import {
   HEAD_KEY, META_PREFIX_LENGTH, META_RANGE, RECORD_RANGE, STATE_PREFIX_LENGTH, STATE_RANGE, UUID_KEY,
   bytesText, metaKey, recordKey, serialOfRecordKey, stateKey, textBytes,
 } from './db-layout.js';
-import { NotInitialisedError, SerialGapError, StoreClosedError, StoreCorruptError } from './errors.js';
+import {
+  DataDirInUseError, NotInitialisedError, SerialGapError, StorageFailedError, StoreClosedError, StoreCorruptError, storageError,
+} from './errors.js';
 import { ExclusiveQueue } from './exclusive-queue.js';
 import {
   type LevelOperation, type LevelStore, hasLevelFiles, isLockedError, openDiskStore, openMemoryStore,
 } from './level-store.js';
 import { decodeRecord, decodeValue, encodeRecord, encodeValue } from './record-codec.js';
 import { SerialWaiters } from './serial-waiters.js';
+import { reconcileWithDisk } from './storage-check.js';
 import { digestState } from './state-digest.js';
 import { PendingTransaction, type Transaction } from './transaction.js';
 
@@ -32,6 +35,11 @@ export interface OpenOptions {
   sync?: boolean;
   /** UUID of a store being created (restore of a backup keeps its UUID); default random. */
   uuid?: string;
+  /**
+   * After a failed batch, ms between automatic attempts to reopen the database and verify it
+   * (see `recover`). Default 2,000; 0: only on an explicit `recover()` or the next write.
+   */
+  recoveryIntervalMs?: number;
 }
 
 interface LoadOptions {
@@ -39,6 +47,35 @@ interface LoadOptions {
   create: boolean;
   sync: boolean;
   uuid?: string | undefined;
+  recoveryIntervalMs?: number | undefined;
+  /** Opens the same database again (after a failed batch); undefined: the store cannot recover by itself. */
+  reopen?: (() => Promise<LevelStore>) | undefined;
+}
+
+/**
+ * Health of the store's writes (`/+status`, `/+ready`, metrics):
+ * `ok` — writes are accepted; `failed` — a batch failed and writes are refused until the database
+ * was reopened and verified (automatic, every `recoveryIntervalMs`); `stopped` — the disk does not
+ * hold what was acknowledged, writes stay refused until an operator acts (docs/operations.md).
+ */
+export interface StorageHealth {
+  state: 'ok' | 'failed' | 'stopped';
+  /** Failed storage writes (batches) since the store was opened. */
+  failures: number;
+  /** Successful recoveries (reopen + verify) since the store was opened. */
+  recoveries: number;
+  /** While not ok: the error code (`EDISKFULL`, `ESTORAGE`), its message and when it began (ISO 8601). */
+  code?: string;
+  message?: string;
+  since?: string;
+}
+
+interface Fault {
+  error: StorageFailedError;
+  since: number;
+  final: boolean;
+  /** When recovery was last tried (ms since epoch); writes try it at most once a second. */
+  lastAttempt: number;
 }
 
 /** A listener called after each commit/apply. */
@@ -51,8 +88,17 @@ export type CommitListener = (record: ChangeRecord) => void;
 export class Changelog {
   /** Store UUID (32 hex chars), created once with the store; a new UUID means a different history. */
   readonly uuid: string;
-  private readonly db: LevelStore;
+  /** Directory of the database (':memory:' for the twin). */
+  readonly location: string;
+  private db: LevelStore;
   private readonly sync: boolean;
+  private readonly reopen: (() => Promise<LevelStore>) | undefined;
+  private readonly recoveryIntervalMs: number;
+  private fault: Fault | undefined;
+  private dbOpen = true;
+  private failures = 0;
+  private recoveries = 0;
+  private recoveryTimer: NodeJS.Timeout | undefined;
   private readonly state: CurrentState;
   private readonly meta: Map<string, string>;
   private readonly queue = new ExclusiveQueue();
@@ -61,13 +107,16 @@ export class Changelog {
   private headSerial: number;
   private closing: Promise<void> | undefined;
 
-  private constructor(db: LevelStore, uuid: string, head: number, state: CurrentState, meta: Map<string, string>, sync: boolean) {
+  private constructor(db: LevelStore, uuid: string, head: number, state: CurrentState, meta: Map<string, string>, opts: LoadOptions) {
     this.db = db;
     this.uuid = uuid;
     this.headSerial = head;
     this.state = state;
     this.meta = meta;
-    this.sync = sync;
+    this.location = opts.location;
+    this.sync = opts.sync;
+    this.reopen = opts.reopen;
+    this.recoveryIntervalMs = opts.recoveryIntervalMs ?? 2_000;
   }
 
   /**
@@ -79,8 +128,26 @@ export class Changelog {
     const create = opts.create ?? false;
     if (!create && !(await hasLevelFiles(opts.location))) throw new NotInitialisedError(opts.location);
     if (create) await mkdir(opts.location, { recursive: true });
-    const db = await openDiskStore(opts.location, create);
-    return Changelog.load(db, { location: opts.location, create, sync: opts.sync ?? true, uuid: opts.uuid });
+    let db: LevelStore;
+    try {
+      db = await openDiskStore(opts.location, create);
+    } catch (err) {
+      // LevelDB's own "Database failed to open" is not a message for people
+      if (isLockedError(err)) throw new DataDirInUseError(opts.location, undefined);
+      throw err;
+    }
+    return Changelog.load(db, {
+      location: opts.location, create, sync: opts.sync ?? true, uuid: opts.uuid, recoveryIntervalMs: opts.recoveryIntervalMs,
+      reopen: () => openDiskStore(opts.location, false),
+    });
+  }
+
+  /**
+   * Open a changelog on a database `open` returns (called again to reopen it after a failed batch).
+   * For tests and wrappers (e.g. a store that fails batches on demand); `location` names it in messages.
+   */
+  static async openWith(open: () => Promise<LevelStore>, opts: { location: string; sync?: boolean; recoveryIntervalMs?: number }): Promise<Changelog> {
+    return Changelog.load(await open(), { location: opts.location, create: true, sync: opts.sync ?? true, recoveryIntervalMs: opts.recoveryIntervalMs, reopen: open });
   }
 
   /** Open a fresh in-memory store (memory-level) running the same code as a disk store.
@@ -126,7 +193,7 @@ export class Changelog {
       for await (const [key, value] of db.iterator(STATE_RANGE)) state.set(key.slice(STATE_PREFIX_LENGTH), decodeValue(value));
       const meta = new Map<string, string>();
       for await (const [key, value] of db.iterator(META_RANGE)) meta.set(key.slice(META_PREFIX_LENGTH), bytesText(value));
-      return new Changelog(db, bytesText(uuidBytes), head, state, meta, opts.sync);
+      return new Changelog(db, bytesText(uuidBytes), head, state, meta, opts);
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;
@@ -168,6 +235,7 @@ export class Changelog {
   write<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<{ serial: number | null; result: T }> {
     if (this.closing) return Promise.reject(new StoreClosedError());
     return this.queue.run(async () => {
+      await this.writable();
       const tx = new PendingTransaction(this.headSerial + 1, Date.now(), this.state);
       let result: T;
       try {
@@ -195,6 +263,7 @@ export class Changelog {
     const bytes = record instanceof Uint8Array ? Uint8Array.from(record) : encodeRecord(record);
     const decoded = decodeRecord(bytes);
     return this.queue.run(async () => {
+      await this.writable();
       if (decoded.serial <= this.headSerial) return false;
       if (decoded.serial !== this.headSerial + 1) throw new SerialGapError(this.headSerial + 1, decoded.serial);
       await this.commitRecords([{ bytes, record: decoded }]);
@@ -211,6 +280,7 @@ export class Changelog {
     if (this.closing) throw new StoreClosedError();
     const decoded = records.map((r) => ({ bytes: Uint8Array.from(r), record: decodeRecord(r) }));
     return this.queue.run(async () => {
+      await this.writable();
       const todo = decoded.filter((d) => d.record.serial > this.headSerial);
       let expected = this.headSerial + 1;
       for (const d of todo) {
@@ -235,8 +305,9 @@ export class Changelog {
         operations.push(value === null ? { type: 'del', key: stateKey(key) } : { type: 'put', key: stateKey(key), value: encodeValue(value) });
       }
     }
-    operations.push({ type: 'put', key: HEAD_KEY, value: textBytes(String(list[list.length - 1]!.record.serial)) });
-    await this.db.batch(operations, { sync: this.sync });
+    const last = list[list.length - 1]!.record.serial;
+    operations.push({ type: 'put', key: HEAD_KEY, value: textBytes(String(last)) });
+    await this.storeBatch(operations, list.length === 1 ? `commit of serial ${last}` : `commit of serials ${list[0]!.record.serial}..${last}`);
     for (const { record } of list) {
       for (const { key, value } of record.changes) {
         if (value === null) this.state.delete(key);
@@ -262,6 +333,7 @@ export class Changelog {
   async *changesSince(since: number): AsyncIterable<EncodedRecord> {
     if (!Number.isSafeInteger(since)) throw new RangeError(`since must be an integer serial, got ${since}`);
     if (this.closing) throw new StoreClosedError();
+    if (!this.dbOpen) throw this.fault!.error;
     const from = Math.max(0, since);
     const to = this.headSerial;
     if (from > to) return;
@@ -273,6 +345,7 @@ export class Changelog {
   /** The stored record with this serial, or undefined when there is none. Do not modify the bytes. */
   async getRecord(serial: number): Promise<EncodedRecord | undefined> {
     if (this.closing) throw new StoreClosedError();
+    if (!this.dbOpen) throw this.fault!.error;
     if (!Number.isSafeInteger(serial) || serial < 0 || serial > this.headSerial) return undefined;
     const bytes = await this.db.get(recordKey(serial));
     return bytes === undefined ? undefined : { serial, bytes };
@@ -307,7 +380,8 @@ export class Changelog {
   setMeta(name: string, value: string): Promise<void> {
     if (this.closing) return Promise.reject(new StoreClosedError());
     return this.queue.run(async () => {
-      await this.db.batch([{ type: 'put', key: metaKey(name), value: textBytes(value) }], { sync: this.sync });
+      await this.writable();
+      await this.storeBatch([{ type: 'put', key: metaKey(name), value: textBytes(value) }], `metadata ${name}`);
       this.meta.set(name, value);
     });
   }
@@ -340,6 +414,83 @@ export class Changelog {
     return digestState(replayed);
   }
 
+  /** Health of the store's writes (see StorageHealth). */
+  storageHealth(): StorageHealth {
+    const base = { failures: this.failures, recoveries: this.recoveries };
+    if (!this.fault) return { state: 'ok', ...base };
+    const { error, since, final } = this.fault;
+    return { state: final ? 'stopped' : 'failed', ...base, code: error.code, message: error.message, since: new Date(since).toISOString() };
+  }
+
+  /**
+   * After a failed batch: close the database, open it again and reconcile it with what was
+   * acknowledged (storage-check.ts); resolves true when writes are accepted again. Runs
+   * automatically every `recoveryIntervalMs` and before the next write; no-op (true) when healthy.
+   * Queued behind pending writes. Never rejects (a failed attempt stays in storageHealth()).
+   */
+  recover(): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
+    return this.queue.run(() => this.tryRecover());
+  }
+
+  /** Caller holds the queue: throws the fault's error unless the store is (or could be made) healthy. */
+  private async writable(): Promise<void> {
+    const fault = this.fault;
+    if (fault && (Date.now() - fault.lastAttempt < 1_000 || !(await this.tryRecover()))) throw fault.error;
+  }
+
+  /** The one place batches are written: a failure puts the store into the fault state and rejects with StorageFailedError/DiskFullError. */
+  private async storeBatch(operations: LevelOperation[], what: string): Promise<void> {
+    try {
+      await this.db.batch(operations, { sync: this.sync });
+    } catch (err) {
+      this.failures++;
+      this.fault = { error: storageError(this.location, what, err), since: Date.now(), final: this.reopen === undefined, lastAttempt: 0 };
+      if (this.reopen && this.recoveryIntervalMs > 0 && !this.recoveryTimer) {
+        this.recoveryTimer = setInterval(() => void this.recover(), this.recoveryIntervalMs);
+        this.recoveryTimer.unref();
+      }
+      throw this.fault.error;
+    }
+  }
+
+  private async tryRecover(): Promise<boolean> {
+    const fault = this.fault;
+    if (!fault) return true;
+    if (fault.final || !this.reopen || this.closing) return false;
+    fault.lastAttempt = Date.now();
+    if (this.dbOpen) {
+      this.dbOpen = false;
+      await this.db.close().catch(() => undefined);
+    }
+    let db: LevelStore;
+    try {
+      db = await this.reopen();
+    } catch (err) {
+      fault.error = storageError(this.location, 'reopening the database after a failed write', err);
+      return false;
+    }
+    this.db = db;
+    this.dbOpen = true;
+    try {
+      const outcome = await reconcileWithDisk(db, this.sync, { head: this.headSerial, state: this.state, meta: this.meta });
+      if (!outcome.ok) {
+        fault.final = outcome.final;
+        fault.error = new StorageFailedError(this.location, `storage at ${this.location} failed and cannot resume: ${outcome.reason} (first error: ${fault.error.message})`);
+        return false;
+      }
+    } catch (err) {
+      fault.error = storageError(this.location, 'verifying the database after a failed write', err);
+      return false;
+    }
+    this.fault = undefined;
+    this.recoveries++;
+    clearInterval(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+    process.emitWarning(`changelog at ${this.location}: storage recovered at serial ${this.headSerial} (reopened and verified)`, 'ChangelogStorageWarning');
+    return true;
+  }
+
   /**
    * Close the store: new calls reject with StoreClosedError, already queued writes finish,
    * pending waitForSerial calls resolve false, then the database closes. Idempotent.
@@ -348,9 +499,10 @@ export class Changelog {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.queue.idle();
+      clearInterval(this.recoveryTimer);
       this.waiters.cancelAll();
       this.listeners.clear();
-      await this.db.close();
+      if (this.dbOpen) await this.db.close();
     })();
     return this.closing;
   }

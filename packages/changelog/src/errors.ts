@@ -95,3 +95,65 @@ export class StoreClosedError extends ChangelogError {
     super('ECLOSED', 'changelog store is closed');
   }
 }
+
+/**
+ * A storage write failed (a LevelDB batch or a file-store write, fsync or rename): the commit did
+ * not happen, and the store refuses every further write until it has reopened its database and
+ * verified the head and state against the disk (fail-stop, as PostgreSQL does after a failed
+ * fsync). Code 'ESTORAGE' (503); see DiskFullError for ENOSPC.
+ */
+export class StorageFailedError extends ChangelogError {
+  /** The directory of the store that failed (the LevelDB or file-store root). */
+  readonly location: string;
+
+  constructor(location: string, message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'ESTORAGE', message, options);
+    this.location = location;
+  }
+}
+
+/** The disk holding a store is full (ENOSPC, EDQUOT): nothing was committed. Code 'EDISKFULL' (507 Insufficient Storage, RFC 4918 §11.5). */
+export class DiskFullError extends StorageFailedError {
+  constructor(location: string, message: string, options?: { cause?: unknown }) {
+    super(location, message, { ...options, code: 'EDISKFULL' });
+  }
+}
+
+/** Whether err (or one of its causes) says the disk is full: errno ENOSPC/EDQUOT, or LevelDB's "No space left on device". */
+export function isDiskFull(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EDISKFULL') return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && /no space left on device|disk quota exceeded/i.test(message)) return true;
+  }
+  return false;
+}
+
+/**
+ * The error a failed storage write is reported as: DiskFullError naming `location` for a full
+ * disk, else StorageFailedError; `what` says what was being written (e.g. "commit of serial 7").
+ * Already-wrapped errors pass through unchanged.
+ */
+export function storageError(location: string, what: string, err: unknown): StorageFailedError {
+  if (err instanceof StorageFailedError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  if (isDiskFull(err)) {
+    return new DiskFullError(location, `no space left on the disk holding ${location}: ${what} failed and nothing was committed; free space on that disk (writes resume once the store has verified itself)`, { cause: err });
+  }
+  return new StorageFailedError(location, `storage write failed at ${location}: ${what} (${detail}); nothing was committed`, { cause: err });
+}
+
+/** Another live process holds the data directory (its lock file, or LevelDB's LOCK). Code 'EDATADIRINUSE'. */
+export class DataDirInUseError extends ChangelogError {
+  /** The data directory (or database directory) that is in use. */
+  readonly datadir: string;
+  /** The pid holding it, when known. */
+  readonly pid: number | undefined;
+
+  constructor(datadir: string, pid: number | undefined) {
+    super('EDATADIRINUSE', pid === undefined ? `data directory ${datadir} is in use by another process` : `data directory ${datadir} is in use by process ${pid}`);
+    this.datadir = datadir;
+    this.pid = pid;
+  }
+}

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IntegrityError, TooLargeError } from './errors.js';
+import { IntegrityError, TooLargeError, storageError } from './errors.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -27,10 +27,29 @@ export class FileStore {
   /** Root directory. */
   readonly root: string;
   private readonly tmpDir: string;
+  private failedWrites = 0;
 
   constructor(root: string) {
     this.root = root;
     this.tmpDir = join(root, 'tmp');
+  }
+
+  /** Failed disk writes (staging, fsync, rename) since construction (a metric). */
+  get failures(): number {
+    return this.failedWrites;
+  }
+
+  /**
+   * Runs a disk write; its error becomes DiskFullError (ENOSPC, 507) or StorageFailedError (503)
+   * naming this store's root and `what`, and is counted.
+   */
+  async diskWrite<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.failedWrites++;
+      throw storageError(this.root, what, err);
+    }
   }
 
   /** Path of the file with this sha256 (lowercase hex, 64 chars). Throws TypeError on anything else. */
@@ -77,10 +96,10 @@ export class FileStore {
   async stage(source: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<StagedFile> {
     const expectedSha256 = opts.expectedSha256?.toLowerCase();
     if (expectedSha256 !== undefined) this.pathFor(expectedSha256);
-    await mkdir(this.tmpDir, { recursive: true });
+    await this.diskWrite('creating the staging directory', () => mkdir(this.tmpDir, { recursive: true }));
     const tmpPath = join(this.tmpDir, `${randomBytes(12).toString('hex')}.tmp`);
     try {
-      const handle = await open(tmpPath, 'wx');
+      const handle = await this.diskWrite('staging an upload', () => open(tmpPath, 'wx'));
       const hash = createHash('sha256');
       let size = 0;
       try {
@@ -90,11 +109,11 @@ export class FileStore {
           hash.update(chunk);
           let written = 0;
           while (written < chunk.length) {
-            const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
+            const { bytesWritten } = await this.diskWrite('staging an upload', () => handle.write(chunk, written, chunk.length - written));
             written += bytesWritten;
           }
         }
-        await handle.sync();
+        await this.diskWrite('fsync of a staged upload', () => handle.sync());
       } finally {
         await handle.close();
       }
@@ -115,8 +134,10 @@ export class FileStore {
       return;
     }
     const dir = join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4));
-    await mkdir(dir, { recursive: true });
-    await rename(tmpPath, this.pathFor(sha256));
+    await this.diskWrite(`storing file ${sha256}`, async () => {
+      await mkdir(dir, { recursive: true });
+      await rename(tmpPath, this.pathFor(sha256));
+    });
     await syncDirectory(dir);
   }
 

@@ -2,8 +2,10 @@
  * `wheelhouse cluster`: the one-command local cluster — a master, a replica and a proxy on this
  * machine, each its own process (so one can die without the others), started from one data
  * directory (`<datadir>/master`, `<datadir>/replica`; the master's is initialised with index
- * `root/dev` on first run). Prints the one URL to give pip and twine; a crashed node is restarted;
- * Ctrl-C stops all three cleanly.
+ * `root/dev` on first run). Prints the one URL to give pip and twine; a crashed node is restarted,
+ * unless it crashed `CRASH_LIMIT` times in a row, each within `CRASH_WINDOW_MS` of its start (a node
+ * that cannot start: its data directory in use, its port taken): then the cluster stops with that node's last stderr line
+ * as the reason and exit status 1. Ctrl-C stops all three cleanly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -34,6 +36,45 @@ export async function ensureMasterDatadir(datadir: string): Promise<boolean> {
   return true;
 }
 
+/** Fast crashes in a row of one node after which the cluster gives up. */
+export const CRASH_LIMIT = 3;
+/** A crash this soon after the node's start (ms) is fast: it did not really run. */
+export const CRASH_WINDOW_MS = 30_000;
+
+/**
+ * Counts a node's fast crashes in a row (each within CRASH_WINDOW_MS of its own start, so a slow
+ * machine's slow start-ups still count); a crash after a longer run starts the count afresh.
+ */
+export class CrashLoop {
+  private fast = 0;
+  constructor(
+    private readonly limit = CRASH_LIMIT,
+    private readonly windowMs = CRASH_WINDOW_MS,
+  ) {}
+
+  /** Records a crash at `now` of a run started at `startedAt` (ms); true when it is the `limit`th fast crash in a row. */
+  crashed(startedAt: number, now: number): boolean {
+    this.fast = now - startedAt < this.windowMs ? this.fast + 1 : 0;
+    return this.fast >= this.limit;
+  }
+}
+
+/** The last non-empty line of a text stream, kept as it flows (the reason a node gave when it died). */
+export class LastLine {
+  private pending = '';
+  private last = '';
+  /** Feeds a chunk of the stream. */
+  push(chunk: string): void {
+    const lines = (this.pending + chunk).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) this.last = line.trim();
+  }
+  /** The last complete non-empty line (or the unterminated rest), '' when none. */
+  get value(): string {
+    return this.pending.trim() || this.last;
+  }
+}
+
 async function waitReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -60,7 +101,7 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
   const masterUrl = url(opts.port + 1);
   const replicaUrl = url(opts.port + 2);
   const proxyUrl = url(opts.port);
-  const nodes: Array<{ name: string; args: string[]; url: string; child?: ChildProcess }> = [
+  const nodes: Array<{ name: string; args: string[]; url: string; child?: ChildProcess; crashes?: CrashLoop }> = [
     { name: 'master', url: masterUrl, args: ['master', '--datadir', masterDir, '--host', host, '--port', String(opts.port + 1), '--outside-url', proxyUrl] },
     {
       name: 'replica',
@@ -71,17 +112,46 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
   ];
   let stopping = false;
   const start = (node: (typeof nodes)[number]): void => {
-    const child = spawn(process.execPath, [opts.entry, ...node.args, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [opts.entry, ...node.args, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'pipe'] });
     node.child = child;
+    const lastLine = new LastLine();
+    const startedAt = Date.now();
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      lastLine.push(chunk);
+      process.stderr.write(chunk);
+    });
     child.on('exit', (code, signal) => {
       if (stopping) return;
+      node.crashes ??= new CrashLoop();
+      if (node.crashes.crashed(startedAt, Date.now())) {
+        const reason = lastLine.value || `exit ${signal ?? code}`;
+        process.stderr.write(`cluster: giving up: ${node.name} crashed ${CRASH_LIMIT} times in a row within ${CRASH_WINDOW_MS / 1000} s of starting; last error: ${reason}\n`);
+        stop(1);
+        return;
+      }
       process.stderr.write(`cluster: ${node.name} exited (${signal ?? code}); restarting in 1 s\n`);
       setTimeout(() => !stopping && start(node), 1_000);
     });
   };
+  const stop = (status = 0): void => {
+    if (stopping) return;
+    stopping = true;
+    const alive = nodes.map((n) => n.child).filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null);
+    let left = alive.length;
+    if (left === 0) process.exit(status);
+    for (const c of alive) {
+      c.once('exit', () => --left === 0 && process.exit(status));
+      c.kill('SIGTERM');
+    }
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGINT', () => stop());
+  process.on('SIGTERM', () => stop());
   for (const node of nodes) {
     start(node);
-    await waitReady(node.url, 30_000);
+    // long enough for the crash loop to decide first (it exits the process when it gives up)
+    await waitReady(node.url, 180_000);
   }
   process.stderr.write(
     [
@@ -93,18 +163,4 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
       '',
     ].join('\n'),
   );
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    const alive = nodes.map((n) => n.child).filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null);
-    let left = alive.length;
-    if (left === 0) process.exit(0);
-    for (const c of alive) {
-      c.once('exit', () => --left === 0 && process.exit(0));
-      c.kill('SIGTERM');
-    }
-    setTimeout(() => process.exit(1), 10_000).unref();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }

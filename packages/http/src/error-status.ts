@@ -26,6 +26,9 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   ELOOP: 508,
   // changelog: stored bytes differ from the sha256/size expected (e.g. upstream sent other bytes)
   EINTEGRITY: 502,
+  // changelog: a storage write failed (nothing committed; writes refused until the store verified itself), and the disk-full case (RFC 4918 §11.5)
+  ESTORAGE: 503,
+  EDISKFULL: 507,
 };
 
 /** An error that carries a stable code (and optionally extra response headers). */

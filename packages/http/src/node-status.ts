@@ -42,6 +42,8 @@ export type MasterStatus = {
   'outside-url': string | null;
   'password-cache-entries': number;
   'memory-rss-bytes': number;
+  /** Health of the store's writes (changelog's StorageHealth plus the file store's failed writes). */
+  storage?: { state: 'ok' | 'failed' | 'stopped'; failures: number; recoveries: number; code?: string; message?: string; since?: string; 'file-store-failures': number };
   mirrors: MirrorStatus[];
   replicas: KnownReplica[];
 };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import express from 'express';
 import { pino, type Logger } from 'pino';
-import { Changelog, FileStore } from '@wheelhouse/changelog';
+import { Changelog, FileStore, lockDataDir } from '@wheelhouse/changelog';
 import {
   Authenticator,
   NotFoundError,
@@ -83,8 +83,21 @@ export async function readSecret(path: string): Promise<Buffer> {
   return secret;
 }
 
-/** Builds a master from its config (see module doc). Throws NotInitialisedError for a datadir `init` did not make. */
+/**
+ * Builds a master from its config (see module doc). Throws NotInitialisedError for a datadir `init`
+ * did not make, DataDirInUseError when another live process holds the datadir's lock.
+ */
 export async function createMasterApp(config: MasterConfig): Promise<MasterApp> {
+  const lock = lockDataDir(config.datadir);
+  try {
+    return await buildMasterApp(config, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Promise<MasterApp> {
   const log = config.logger ?? pino({ level: 'info' });
   const paths = datadirPaths(config.datadir);
   const changelog = await Changelog.open({ location: paths.db, sync: config.syncCommits });
@@ -111,6 +124,8 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     { name: 'wheelhouse_feed_streams', help: 'open changelog streams to replicas', value: () => feed.replicas().filter((r) => r.streaming).length },
     { name: 'wheelhouse_replicas_known', help: 'replicas that polled this master since start', value: () => feed.replicas().length },
     { name: 'wheelhouse_mirrors_failing', help: 'mirror indexes whose upstream is failing or whose circuit is open', value: () => mirrors.health().filter((m) => m.state === 'failing' || m.state === 'circuit-open').length },
+    { name: 'wheelhouse_storage_failures', help: 'failed storage writes since start (changelog batches and file-store writes); each refused the write', value: () => changelog.storageHealth().failures + files.failures },
+    { name: 'wheelhouse_storage_writes_refused', help: '1 while a storage failure keeps the changelog refusing writes (see /+status storage)', value: () => (changelog.storageHealth().state === 'ok' ? 0 : 1) },
     { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
   const status = (): MasterStatus => ({
@@ -124,6 +139,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     'outside-url': config.outsideUrl ?? null,
     'password-cache-entries': auth.cache.size,
     'memory-rss-bytes': process.memoryUsage().rss,
+    storage: { ...changelog.storageHealth(), 'file-store-failures': files.failures },
     mirrors: mirrors.health(),
     replicas: feed.replicas().map((r) => ({ ...r, lastSeen: new Date(r.lastSeen).toISOString(), 'lag-serials': changelog.head - r.serial })),
   });
@@ -138,7 +154,12 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
   });
   app.use(feed.router);
   app.use(createWebRouter({ state: changelog, files, status, role: 'master', ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
-  app.use(createReadApi({ state: changelog, pages, auth, status, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  // not ready while a storage failure refuses writes (the reason is the store's message, e.g. the full disk)
+  const ready = (): { ready: boolean; reason?: string } => {
+    const health = changelog.storageHealth();
+    return health.state === 'ok' ? { ready: true } : { ready: false, reason: health.message ?? 'storage failed' };
+  };
+  app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
@@ -166,6 +187,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
       await http.close();
       pages.close();
       await changelog.close();
+      releaseLock();
     },
   };
 }

@@ -93,9 +93,15 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
       { tail: tailer.state, files: replicator.stats(), uuid: changelog.uuid, serial: changelog.head, masterUrl: ctx.masterUrl, replicaId: ctx.replicaId, startedAt, rssBytes: process.memoryUsage().rss },
       Date.now(),
     ),
+    storage: { ...changelog.storageHealth(), 'file-store-failures': files.failures },
     ...ctx.extraStatus(),
   });
-  const ready = (): Readiness => replicaReadiness(tailer.state, lagSerials(), { maxLagSerials: ctx.maxLagSerials, following: ctx.following });
+  // a storage failure stops applying (the tailer retries from head + 1 once the store verified itself): not ready meanwhile
+  const ready = (): Readiness => {
+    const health = changelog.storageHealth();
+    if (health.state !== 'ok') return { ready: false, reason: `not applying the changelog: ${health.message ?? 'storage failed'}` };
+    return replicaReadiness(tailer.state, lagSerials(), { maxLagSerials: ctx.maxLagSerials, following: ctx.following });
+  };
 
   const forward = createWriteForwarder({
     changelog,

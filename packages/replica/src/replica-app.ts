@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { FileStore, type ChangeRecord } from '@wheelhouse/changelog';
+import { FileStore, lockDataDir, type ChangeRecord } from '@wheelhouse/changelog';
 import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, type PageSource } from '@wheelhouse/core';
 import { createNodeServer, httpUrl } from '@wheelhouse/http';
 import { MasterClient, type FileReplicator, type Tailer } from '@wheelhouse/replication';
@@ -78,6 +78,16 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
   });
   if (secret.length < 32) throw new Error(`secret file ${config.secretFile} must hold at least 32 bytes`);
   await mkdir(config.datadir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(config.datadir);
+  try {
+    return await buildReplicaApp(config, log, masterUrl, secret, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: string, secret: Buffer, releaseLock: () => void): Promise<ReplicaApp> {
   const files = new FileStore(join(config.datadir, 'files'));
   await files.cleanTemp();
   const idPath = join(config.datadir, 'replica-id');
@@ -138,6 +148,8 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
     { name: 'wheelhouse_replication_fatal', help: '1 when replication stopped for good (e.g. master UUID changed)', value: () => (current.tailer.state.fatal ? 1 : 0) },
     { name: 'wheelhouse_replication_records_applied', help: 'records applied since start', value: () => current.tailer.state.applied },
     { name: 'wheelhouse_replication_building_next', help: '1 while the state of a new master is built beside the served one', value: () => (next ? 1 : 0) },
+    { name: 'wheelhouse_storage_failures', help: 'failed storage writes since start (changelog batches of the served state, file-store writes)', value: () => current.changelog.storageHealth().failures + files.failures },
+    { name: 'wheelhouse_storage_writes_refused', help: '1 while a storage failure keeps the served changelog from applying records', value: () => (current.changelog.storageHealth().state === 'ok' ? 0 : 1) },
     { name: 'wheelhouse_file_queue_length', help: 'files waiting to be replicated', value: () => current.replicator.stats().queued },
     { name: 'wheelhouse_files_failed', help: 'files whose replication failed and will be retried', value: () => current.replicator.stats().failed.length },
   ]);
@@ -211,6 +223,7 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
       await next?.close();
       await current.close();
       await master.close();
+      releaseLock();
     },
   };
 }

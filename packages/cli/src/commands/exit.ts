@@ -41,3 +41,19 @@ export function closeOnSignals(logger: Logger, close: () => Promise<void>): void
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
+
+/**
+ * Awaits a node's `listen()`; a port already in use (EADDRINUSE) or not allowed (EACCES) ends the
+ * process with one line (`wheelhouse: cannot listen on HOST:PORT: the port is in use`), exit 1,
+ * instead of a stack trace. Other errors propagate.
+ */
+export async function listenOrExit<T>(listen: () => Promise<T>, host: string, port: number): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`cannot listen on ${host}:${port}: the port is in use by another process`, 1);
+    if (code === 'EACCES') fail(`cannot listen on ${host}:${port}: permission denied`, 1);
+    throw err;
+  }
+}

@@ -2,11 +2,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { NotInitialisedError } from '@wheelhouse/changelog';
+import { DataDirInUseError, NotInitialisedError } from '@wheelhouse/changelog';
 import { createMasterApp, type MasterApp } from '@wheelhouse/master';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { masterConfig } from '../settings/node-configs.js';
-import { closeOnSignals, fail, settingsOrExit } from './exit.js';
+import { closeOnSignals, fail, listenOrExit, settingsOrExit } from './exit.js';
 import { baseUrl, masterBanner } from './master-banner.js';
 
 /** Adds the `master` command to `program`. */
@@ -21,9 +21,10 @@ export function addMasterCommand(program: Command): void {
       if (err instanceof NotInitialisedError) {
         fail(`${settings.datadir} is not a Wheelhouse data directory; create it with: wheelhouse init --datadir ${settings.datadir}`);
       }
+      if (err instanceof DataDirInUseError) fail(err.message, 1);
       fail((err as Error).message);
     }
-    const port = await app.listen();
+    const port = await listenOrExit(() => app.listen(), settings.host, settings.port);
     const url = settings['outside-url'] ?? baseUrl(settings.host, port);
     logger.info({ url, uuid: app.changelog.uuid, serial: app.changelog.head, datadir: resolve(settings.datadir) }, 'master listening');
     process.stderr.write(masterBanner(app.changelog, settings.datadir, url).join('\n') + '\n');

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { createProxy } from '@wheelhouse/proxy';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { proxyConfig } from '../settings/node-configs.js';
-import { closeOnSignals, settingsOrExit } from './exit.js';
+import { closeOnSignals, listenOrExit, settingsOrExit } from './exit.js';
 
 /** Adds the `proxy` command to `program`. */
 export function addProxyCommand(program: Command): void {
@@ -13,7 +13,7 @@ export function addProxyCommand(program: Command): void {
     const settings = settingsOrExit('proxy', cmd);
     const logger = pino({ level: settings['log-level'] });
     const proxy = createProxy(proxyConfig(settings, logger));
-    const bound = await proxy.listen();
+    const bound = await listenOrExit(() => proxy.listen(), settings.host, settings.port);
     logger.info({ port: bound, master: settings.master, replicas: settings.replica }, 'proxy listening');
     closeOnSignals(logger, () => proxy.close());
   });

@@ -2,10 +2,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { DataDirInUseError } from '@wheelhouse/changelog';
 import { createReplicaApp, type ReplicaApp } from '@wheelhouse/replica';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { replicaConfig } from '../settings/node-configs.js';
-import { closeOnSignals, fail, settingsOrExit } from './exit.js';
+import { closeOnSignals, fail, listenOrExit, settingsOrExit } from './exit.js';
 
 /** Adds the `replica` command to `program`. */
 export function addReplicaCommand(program: Command): void {
@@ -17,9 +18,9 @@ export function addReplicaCommand(program: Command): void {
     try {
       app = await createReplicaApp(replicaConfig(settings, logger));
     } catch (err) {
-      fail((err as Error).message);
+      fail((err as Error).message, err instanceof DataDirInUseError ? 1 : 2);
     }
-    const port = await app.listen();
+    const port = await listenOrExit(() => app.listen(), settings.host, settings.port);
     logger.info({ port, uuid: app.changelog.uuid, serial: app.changelog.head, master: settings['master-url'] }, 'replica listening');
     process.stderr.write(`Wheelhouse replica of ${settings['master-url']} serving ${resolve(settings.datadir)} at http://${settings.host}:${port}\n`);
     closeOnSignals(logger, () => app.close());

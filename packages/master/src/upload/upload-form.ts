@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { BadRequestError, FIELD_LIMITS, PayloadTooLargeError } from '@wheelhouse/core';
-import { TooLargeError, IntegrityError, type FileStore, type StagedFile } from '@wheelhouse/changelog';
+import { StorageFailedError, TooLargeError, IntegrityError, type FileStore, type StagedFile } from '@wheelhouse/changelog';
 
 /**
  * Limits of one upload form (busboy's): a field's value, bytes (the largest metadata field's limit,
@@ -101,6 +101,8 @@ export function parseUploadForm(req: IncomingMessage, files: FileStore, opts: Up
         stream.resume();
         if (err instanceof TooLargeError) fail(new PayloadTooLargeError(`${filename}: file larger than ${opts.maxFileBytes} bytes`));
         else if (err instanceof IntegrityError) fail(new BadRequestError(`${filename}: sha256_digest does not match the uploaded content`));
+        // a full or failing disk is the node's fault (507/503), not the client's
+        else if (err instanceof StorageFailedError) fail(err);
         else fail(new BadRequestError(`upload of ${filename} failed: ${(err as Error).message}`));
       });
     });
