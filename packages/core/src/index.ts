@@ -53,3 +53,4 @@ export * from './http/metrics.js';
 export * from './web/index.js';
 // kept for packages/replica/src/file-replicator.ts, which another change of issue 10 moves; import it from @wheelhouse/http
 export { contentTypeFor } from '@wheelhouse/http';
+export * from './gc/index.js';
