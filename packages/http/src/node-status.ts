@@ -44,6 +44,8 @@ export type MasterStatus = {
   'memory-rss-bytes': number;
   mirrors: MirrorStatus[];
   replicas: KnownReplica[];
+  /** disk usage of the store and per index, and the last garbage collection (master/src/cleanup/maintenance.ts) */
+  storage?: Record<string, unknown>;
 };
 
 /** A replica's status (`generation.ts` builds it; `building-next` while following a new master). */

@@ -22,11 +22,13 @@ import {
   createWebRouter,
   createNodeMetrics,
   logRequest,
+  BlobCollector,
 } from '@wheelhouse/core';
 import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
 import { createChangelogFeed } from '@wheelhouse/replication';
 import { MirrorService } from './mirror/mirror-service.js';
 import { createWriteApi } from './write-api.js';
+import { createMaintenance } from './cleanup/maintenance.js';
 
 /** Configuration of a master (validated by the CLI before it gets here). */
 export interface MasterConfig {
@@ -48,6 +50,14 @@ export interface MasterConfig {
   offline?: boolean;
   /** Timeout of one upstream request of a mirror, ms (default 5,000). */
   mirrorTimeoutMs?: number;
+  /** Background garbage collection every this many ms; 0 = on demand only (default 600,000). */
+  gcIntervalMs?: number;
+  /** Blobs younger than this are never collected, ms (default 3,600,000). */
+  gcGraceMs?: number;
+  /** Replicas not seen for this long no longer hold collection back, ms (default 86,400,000). */
+  gcReplicaExpiryMs?: number;
+  /** Apply retention policies every this many ms (default: never; `wheelhouse cleanup` only). */
+  cleanupIntervalMs?: number;
   /** Logger; default pino at info level to stdout. */
   logger?: Logger;
 }
@@ -63,6 +73,8 @@ export interface MasterApp {
   changelog: Changelog;
   files: FileStore;
   log: Logger;
+  /** Garbage collection of the file store (`POST /+gc`, background). */
+  gc: BlobCollector;
   /** Starts listening; resolves with the bound port. */
   listen(): Promise<number>;
   /** Stops accepting, closes connections and the changelog. */
@@ -111,6 +123,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     { name: 'wheelhouse_mirrors_failing', help: 'mirror indexes whose upstream is failing or whose circuit is open', value: () => mirrors.health().filter((m) => m.state === 'failing' || m.state === 'circuit-open').length },
     { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
+  const maintenance = createMaintenance({ changelog, files, auth, secret, log, followers: () => feed.replicas(), registry: metrics.registry, config });
   const status = (): MasterStatus => ({
     role: 'MASTER',
     uuid: changelog.uuid,
@@ -124,6 +137,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     'memory-rss-bytes': process.memoryUsage().rss,
     mirrors: mirrors.health(),
     replicas: feed.replicas().map((r) => ({ ...r, lastSeen: new Date(r.lastSeen).toISOString(), 'lag-serials': changelog.head - r.serial })),
+    storage: maintenance.storageStatus(),
   });
 
   const app = express();
@@ -137,6 +151,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
   app.use(feed.router);
   app.use(createWebRouter({ state: changelog, files, status, role: 'master', ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createReadApi({ state: changelog, pages, auth, status, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(maintenance.router);
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
@@ -159,8 +174,14 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
     changelog,
     files,
     log,
-    listen: async () => (await http.listen()).port,
+    gc: maintenance.collector,
+    listen: async () => {
+      const port = (await http.listen()).port;
+      maintenance.start();
+      return port;
+    },
     close: async () => {
+      maintenance.stop();
       await http.close();
       pages.close();
       await changelog.close();

@@ -17,6 +17,9 @@
  *   content that found the blob present touched it before the rename (seen by the check) or finds it
  *   gone and moves its own copy into place.
  *
+ * A sweep that crashed between the rename and the unlink leaves files in trash; the next run moves
+ * them back first and judges them again.
+ *
  * Runs in bounded batches (default 500 files, then the event loop is yielded) in the background
  * (`start(intervalMs)`) and on demand (`run()`); never two at once.
  */
@@ -103,6 +106,12 @@ export class BlobCollector {
     this.now = opts.now ?? Date.now;
   }
 
+  /** Blobs and bytes in the store after the last run's sweep (undefined before the first run). */
+  storeUsage(): { files: number; bytes: number } | undefined {
+    const l = this.last;
+    return l ? { files: l.storedFiles - l.freedFiles, bytes: l.storedBytes - l.freedBytes } : undefined;
+  }
+
   /** Runs one collection (or joins the one running). Rejects only on a file system error. */
   run(): Promise<GcReport> {
     this.running ??= this.runOnce().finally(() => (this.running = undefined));
@@ -133,6 +142,7 @@ export class BlobCollector {
       for (const { key, value } of r.changes) for (const sha of blobsNamedBy(key, value)) namedSince.add(sha);
     });
     try {
+      await this.recoverTrash();
       const serial = state.head;
       const named = blobsNamedByState(state.entries());
       const stored = await this.scan();
@@ -195,6 +205,18 @@ export class BlobCollector {
       return report;
     } finally {
       unlisten();
+    }
+  }
+
+  /** Moves back what a crashed sweep left in trash (it is judged again by this run). */
+  private async recoverTrash(): Promise<void> {
+    const { files } = this.opts;
+    for (const name of await listDir(join(files.root, 'trash'))) {
+      const sha = name.split('.')[0] ?? '';
+      if (!/^[0-9a-f]{64}$/.test(sha)) continue;
+      const path = files.pathFor(sha);
+      await mkdir(join(path, '..'), { recursive: true });
+      await rename(join(files.root, 'trash', name), path);
     }
   }
 
