@@ -102,12 +102,22 @@ test('a blob named by a record committed during the sweep is put back, not remov
   const shas = [];
   for (let i = 0; i < 20; i++) shas.push(await store(`blob ${i}`));
   const late = shas[19]!;
-  // the batch yield after the first blob lets this write in before the late blob is checked
-  const gc = new BlobCollector({ state: changelog, files, followers: () => [], batchSize: 1 });
-  const running = gc.run();
-  await new Promise((r) => setImmediate(r));
-  await name(late, 'p-2.0.tar.gz');
-  const report = await running;
+  // the write is let in right after the mark (the state was read); batch yields let it commit mid-run
+  let written: Promise<unknown> | undefined;
+  const state = {
+    get head() {
+      return changelog.head;
+    },
+    entries: () => {
+      const all = changelog.entries();
+      written = new Promise((r) => setImmediate(r)).then(() => name(late, 'p-2.0.tar.gz'));
+      return all;
+    },
+    onCommit: changelog.onCommit.bind(changelog),
+  };
+  const gc = new BlobCollector({ state, files, followers: () => [], batchSize: 1 });
+  const report = await gc.run();
+  await written;
   assert.equal(await files.has(late), true, 'named during the run');
   assert.equal(report.restored, 1);
   assert.equal(report.freedFiles, 19);
