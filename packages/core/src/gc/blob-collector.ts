@@ -80,6 +80,9 @@ export interface GcReport {
   ms: number;
 }
 
+/** Removals (rename, stat, unlink) run concurrently within a batch. */
+const REMOVALS_IN_FLIGHT = 8;
+
 interface Mark {
   serial: number;
   candidates: StoredBlob[];
@@ -184,17 +187,22 @@ export class BlobCollector {
         }
       }
       if (report.held !== 'followers-behind') this.previous = mark;
-      for (let i = 0; i < sweep.length; i++) {
-        const blob = sweep[i]!;
-        const outcome = await this.remove(blob, namedSince);
-        if (outcome === 'removed') {
-          report.freedFiles++;
-          report.freedBytes += blob.size;
-          this.opts.onFreed?.(blob.size);
-        } else if (outcome === 'restored') {
-          report.restored++;
-        }
-        if ((i + 1) % this.batchSize === 0) await yieldToEventLoop();
+      if (sweep.length > 0) await mkdir(join(files.root, 'trash'), { recursive: true });
+      // a few removals in flight at a time (file system latency), a yield after every batch
+      for (let i = 0; i < sweep.length; i += REMOVALS_IN_FLIGHT) {
+        const slice = sweep.slice(i, i + REMOVALS_IN_FLIGHT);
+        const outcomes = await Promise.all(slice.map((blob) => this.remove(blob, namedSince)));
+        outcomes.forEach((outcome, k) => {
+          const blob = slice[k]!;
+          if (outcome === 'removed') {
+            report.freedFiles++;
+            report.freedBytes += blob.size;
+            this.opts.onFreed?.(blob.size);
+          } else if (outcome === 'restored') {
+            report.restored++;
+          }
+        });
+        if (Math.floor((i + slice.length) / this.batchSize) > Math.floor(i / this.batchSize)) await yieldToEventLoop();
       }
       report.ms = this.now() - started;
       this.totals.files += report.freedFiles;
@@ -243,7 +251,6 @@ export class BlobCollector {
     const { files } = this.opts;
     const path = files.pathFor(blob.sha256);
     const trashDir = join(files.root, 'trash');
-    await mkdir(trashDir, { recursive: true });
     const trash = join(trashDir, `${blob.sha256}.${randomBytes(4).toString('hex')}`);
     try {
       await rename(path, trash);
