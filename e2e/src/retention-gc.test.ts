@@ -174,3 +174,24 @@ test(`cleanup keeps the newest ${KEEP} of ${DEV_VERSIONS} dev versions, gc frees
   assert.equal(pip.installed.find((i) => i.metadata.name === PROJECT)?.metadata.version, '1.1.dev30');
   process.stdout.write(`# retention-gc figures (${DEV_VERSIONS} dev versions, keep ${KEEP}):\n${Object.entries(timings).map(([k, v]) => `#   ${k}: ${v}`).join('\n')}\n`);
 }));
+
+test('a replica that is behind keeps the master from collecting blobs it may still fetch, until it caught up', { timeout: 300_000 }, root.guarded(async () => {
+  const [m, r] = nodes();
+  const wheel = buildWheel('gcbehind', '1.0', { paddingBytes: 1024 });
+  const { contentType, body } = legacyUploadBody({ name: 'gcbehind', version: '1.0', filename: wheel.filename, content: wheel.content });
+  const up = await fetch(`${m.url}/${INDEX}/`, { method: 'POST', headers: { 'Content-Type': contentType, ...authHeaders(auth) }, body });
+  assert.equal(up.status, 200, await up.text());
+  await waitConverged(m, [r], 120_000);
+  await r.stop();
+  const del = await m.api.as(auth).delete(`/${INDEX}/gcbehind/1.0`);
+  assert.equal(del.status, 200, del.text);
+  const held = await gc(m, m.secretFile);
+  assert.equal(held['held'], 'followers-behind', JSON.stringify(held));
+  assert.equal(held['freedFiles'], 0);
+  assert.ok(statSync(join(m.datadir, 'files', 'sha256', wheel.sha256.slice(0, 2), wheel.sha256.slice(2, 4), wheel.sha256)).isFile(), 'the wheel is still on the master');
+  await r.start();
+  await waitConverged(m, [r], 120_000);
+  const swept = await gc(m, m.secretFile);
+  assert.equal(swept['held'], null, JSON.stringify(swept));
+  assert.equal(swept['freedFiles'], 2, 'the wheel and its METADATA blob');
+}));
