@@ -6,7 +6,7 @@
  * under sha256/ only ever holds complete content with that hash.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError, TooLargeError, storageError } from './errors.js';
 
@@ -129,7 +129,7 @@ export class FileStore {
 
   /** Moves a staged temp file into place (internal to StagedFile.commit). */
   async adopt(tmpPath: string, sha256: string): Promise<void> {
-    if (await this.has(sha256)) {
+    if (await this.touch(sha256)) {
       await unlink(tmpPath);
       return;
     }
@@ -141,6 +141,22 @@ export class FileStore {
     await syncDirectory(dir);
   }
 
+  /**
+   * Refreshes the mtime of a stored file; false when absent. Storing content that is already here
+   * touches it, so garbage collection (which keeps files touched within its grace period and checks
+   * again after moving a file aside) never removes a file a write is about to name.
+   */
+  async touch(sha256: string): Promise<boolean> {
+    const now = new Date();
+    try {
+      await utimes(this.pathFor(sha256), now, now);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
   /** put() for content already in memory; returns at once when that content is already stored. */
   async putBytes(bytes: Uint8Array, opts: { expectedSha256?: string } = {}): Promise<{ sha256: string; size: number }> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -149,7 +165,7 @@ export class FileStore {
       this.pathFor(expected);
       throw new IntegrityError('sha256', expected, sha256);
     }
-    if (await this.has(sha256)) return { sha256, size: bytes.length };
+    if (await this.touch(sha256)) return { sha256, size: bytes.length };
     return this.put(oneChunk(bytes), { expectedSha256: sha256 });
   }
 

@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { addBackupCommands } from './commands/backup.js';
+import { addMaintenanceCommands } from './commands/maintenance.js';
 import { addClusterCommand } from './commands/cluster.js';
 import { addDumpCommands } from './commands/dump.js';
 import { addGenConfigCommand } from './commands/gen-config.js';
@@ -23,6 +24,7 @@ addProxyCommand(program);
 addReplicaCommand(program);
 addDumpCommands(program);
 addBackupCommands(program);
+addMaintenanceCommands(program);
 addGenConfigCommand(program);
 addPasswdCommand(program);
 

@@ -4,7 +4,7 @@ export { assertValidProjectName, normalizeProjectName, parseFileName, wheelEscap
 export { aclAllows } from './acl.js';
 export { ajv, compileChecker } from './validation.js';
 export { readWheelMetadata, readWheelMetadataEntry } from './wheel-metadata.js';
-export { type FileEntry, type LogEntry, type MirrorConfig, type MirrorLink, type MirrorListRecord, type MirrorProjectRecord, type ReleaseLink, type ReleaseMetadata, type ReleaseRecord, type StageConfig, type UserRecord } from './model/records.js';
+export { type FileEntry, type IndexConfig, type LogEntry, type MirrorConfig, type MirrorLink, type MirrorListRecord, type MirrorProjectRecord, type ReleaseLink, type ReleaseMetadata, type ReleaseRecord, type StageConfig, type UserRecord } from './model/records.js';
 export { checkWheelMetadata } from './wheel-check.js';
 export { assertReadableZip } from './zip-check.js';
 export {
@@ -27,8 +27,8 @@ export { entrypathFor, siblingEntrypath, splitStage, stagePath } from './model/s
 export { blobsNamedBy, blobsNamedByState } from './model/named-blobs.js';
 export { type StateReader } from './model/state.js';
 export { checkUserCreateBody, checkUserPatchBody, createUser, deleteUser, listIndexNames, listUserNames, modifyUser, userView } from './model/users.js';
-export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, modifyIndex, requireIndex, requireStage } from './model/indexes.js';
-export { attachFile, attachToxResult, checkReleaseMetadataLimits, deleteFile, deleteProject, deleteVersion, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, validateNewRelease, validateReleaseFile } from './model/releases.js';
+export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, modifyIndex, requireIndex, requireStage, stageProjectNames } from './model/indexes.js';
+export { attachFile, attachToxResult, checkReleaseMetadataLimits, deleteFile, deleteProject, deleteVersion, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, stageVersions, validateNewRelease, validateReleaseFile } from './model/releases.js';
 export { checkPushBody, pushRelease } from './model/push.js';
 export { getMirrorProject } from './model/mirrors.js';
 export { hashPassword } from './auth/passwords.js';
@@ -49,3 +49,4 @@ export { logRequest } from './http/request-log.js';
 export { createReadApi, handle, param, principalOf, validSegments } from './http/read-api.js';
 export { createNodeMetrics, type NodeMetrics } from './http/metrics.js';
 export { createWebRouter, SearchIndex } from './web/index.js';
+export { BlobCollector, CLEANUP_PRINCIPAL, type CollectedState, createGcRouter, diskUsageByIndex, type FollowerPosition, type IndexUsage, registerGcMetrics, requireOperator, takeBlobLease, versionsToRemove } from './gc/index.js';

@@ -46,6 +46,8 @@ export type MasterStatus = {
   storage?: { state: 'ok' | 'failed' | 'stopped'; failures: number; recoveries: number; code?: string; message?: string; since?: string; 'file-store-failures': number };
   mirrors: MirrorStatus[];
   replicas: KnownReplica[];
+  /** disk usage of the store and per index, and the last garbage collection (master/src/cleanup/maintenance.ts) */
+  'disk-usage'?: Record<string, unknown>;
 };
 
 /** A replica's status (`generation.ts` builds it; `building-next` while following a new master). */

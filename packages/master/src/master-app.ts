@@ -22,11 +22,13 @@ import {
   createWebRouter,
   createNodeMetrics,
   logRequest,
+  BlobCollector,
 } from '@wheelhouse/core';
 import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
 import { createChangelogFeed } from '@wheelhouse/replication';
 import { MirrorService } from './mirror/mirror-service.js';
 import { createWriteApi } from './write-api.js';
+import { createMaintenance } from './cleanup/maintenance.js';
 
 /** Configuration of a master (validated by the CLI before it gets here). */
 export interface MasterConfig {
@@ -50,6 +52,14 @@ export interface MasterConfig {
   restrictUserCreation?: boolean;
   /** Timeout of one upstream request of a mirror, ms (default 5,000). */
   mirrorTimeoutMs?: number;
+  /** Background garbage collection every this many ms; 0 = on demand only (default 600,000). */
+  gcIntervalMs?: number;
+  /** Blobs younger than this are never collected, ms (default 3,600,000). */
+  gcGraceMs?: number;
+  /** Replicas not seen for this long no longer hold collection back, ms (default 86,400,000). */
+  gcReplicaExpiryMs?: number;
+  /** Apply retention policies every this many ms (default: never; `wheelhouse cleanup` only). */
+  cleanupIntervalMs?: number;
   /** Logger; default pino at info level to stdout. */
   logger?: Logger;
 }
@@ -65,6 +75,8 @@ export interface MasterApp {
   changelog: Changelog;
   files: FileStore;
   log: Logger;
+  /** Garbage collection of the file store (`POST /+gc`, background). */
+  gc: BlobCollector;
   /** Starts listening; resolves with the bound port. */
   listen(): Promise<number>;
   /** Stops accepting, closes connections and the changelog. */
@@ -128,6 +140,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     { name: 'wheelhouse_storage_writes_refused', help: '1 while a storage failure keeps the changelog refusing writes (see /+status storage)', value: () => (changelog.storageHealth().state === 'ok' ? 0 : 1) },
     { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
+  const maintenance = createMaintenance({ changelog, files, auth, secret, log, followers: () => feed.replicas(), registry: metrics.registry, config });
   const status = (): MasterStatus => ({
     role: 'MASTER',
     uuid: changelog.uuid,
@@ -142,6 +155,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     storage: { ...changelog.storageHealth(), 'file-store-failures': files.failures },
     mirrors: mirrors.health(),
     replicas: feed.replicas().map((r) => ({ ...r, lastSeen: new Date(r.lastSeen).toISOString(), 'lag-serials': changelog.head - r.serial })),
+    'disk-usage': maintenance.storageStatus(),
   });
 
   const app = express();
@@ -160,6 +174,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     return health.state === 'ok' ? { ready: true } : { ready: false, reason: health.message ?? 'storage failed' };
   };
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(maintenance.router);
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
@@ -182,8 +197,14 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     changelog,
     files,
     log,
-    listen: async () => (await http.listen()).port,
+    gc: maintenance.collector,
+    listen: async () => {
+      const port = (await http.listen()).port;
+      maintenance.start();
+      return port;
+    },
     close: async () => {
+      maintenance.stop();
       await http.close();
       pages.close();
       await changelog.close();

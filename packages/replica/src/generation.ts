@@ -24,7 +24,7 @@ import {
   type NodeMetrics,
 } from '@wheelhouse/core';
 import { guard, setNodeHeaders, type NodeInfo, type ReplicaStatus } from '@wheelhouse/http';
-import { FileReplicator, Tailer, createChangelogFeed, type MasterClient } from '@wheelhouse/replication';
+import { FileReplicator, Tailer, createChangelogFeed, type MasterClient, type ReplicaInfo } from '@wheelhouse/replication';
 import { createWriteForwarder } from './write-forwarder.js';
 import { MirrorViaMaster } from './mirror-via-master.js';
 import { replicaLagSerials, replicaReadiness, replicaStatus, type Readiness } from './replica-status.js';
@@ -64,6 +64,8 @@ export interface Generation {
   status(): ReplicaStatus;
   ready(): { ready: boolean; reason?: string };
   lagSerials(): number;
+  /** Replicas (backups, chained replicas) tailing this generation's feed; they hold blob GC back. */
+  followers(): ReplicaInfo[];
   start(): void;
   close(): Promise<void>;
 }
@@ -154,6 +156,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     status,
     ready,
     lagSerials,
+    followers: () => feed.replicas(),
     start: () => {
       tailer.start();
       void replicator.scheduleMissing();

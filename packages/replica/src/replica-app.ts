@@ -21,6 +21,7 @@ import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, ty
 import { createNodeServer, httpUrl } from '@wheelhouse/http';
 import { MasterClient, type FileReplicator, type Tailer } from '@wheelhouse/replication';
 import { openGeneration, type Generation, type GenerationContext } from './generation.js';
+import { createReplicaGc } from './replica-gc.js';
 
 /** Configuration of a replica. */
 export interface ReplicaConfig {
@@ -45,6 +46,10 @@ export interface ReplicaConfig {
   writeWaitMs?: number;
   /** Follow a master with a new store UUID (see module doc). Default false. */
   followNewMaster?: boolean;
+  /** Background garbage collection every this many ms; 0 = on demand only (default 600,000). */
+  gcIntervalMs?: number;
+  /** Blobs younger than this are never collected, ms (default 3,600,000). */
+  gcGraceMs?: number;
   logger?: Logger;
 }
 
@@ -102,6 +107,14 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
   let current!: Generation;
   let next: Generation | undefined;
   let metrics: NodeMetrics | undefined;
+  const gc = createReplicaGc({
+    files,
+    generations: () => (next ? [current, next] : [current]),
+    secret,
+    log,
+    ...(config.gcGraceMs !== undefined ? { graceMs: config.gcGraceMs } : {}),
+    ...(config.gcIntervalMs !== undefined ? { intervalMs: config.gcIntervalMs } : {}),
+  });
   const commitListeners = new Set<(r: ChangeRecord) => void>();
   const ctx: GenerationContext = {
     files,
@@ -113,10 +126,12 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     maxLagSerials: config.maxLagSerials ?? 50,
     following: config.followNewMaster === true,
     metrics: () => metrics,
-    extraStatus: () =>
-      next
+    extraStatus: () => ({
+      'disk-usage': gc.storageStatus(),
+      ...(next
         ? { 'building-next': { uuid: next.changelog.uuid, 'master-uuid': next.tailer.state.masterUuid, serial: next.changelog.head, 'master-serial': next.tailer.state.masterSerial, 'files-queued': next.replicator.stats().queued } }
-        : {},
+        : {}),
+    }),
     ...(config.fileConcurrency ? { fileConcurrency: config.fileConcurrency } : {}),
     ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     ...(config.writeWaitMs ? { writeWaitMs: config.writeWaitMs } : {}),
@@ -153,6 +168,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     { name: 'wheelhouse_file_queue_length', help: 'files waiting to be replicated', value: () => current.replicator.stats().queued },
     { name: 'wheelhouse_files_failed', help: 'files whose replication failed and will be retried', value: () => current.replicator.stats().failed.length },
   ]);
+  gc.registerMetrics(metrics.registry);
   current = await open((await readText(join(config.datadir, 'current-db'))) ?? 'db');
 
   let closing = false;
@@ -192,7 +208,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     logRequest(log, req, res, metrics?.observeRequest);
-    current.handle(req, res);
+    if (!gc.handle(req, res)) current.handle(req, res);
   };
   const http = createNodeServer({ host: config.host, port: config.port, handler: handle, nodeFile: { datadir: config.datadir, role: 'replica' } });
   const server = http.server;
@@ -215,10 +231,12 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
       const { port } = await http.listen();
       boundUrl ||= httpUrl(config.host, port);
       current.start();
+      gc.start();
       return port;
     },
     close: async () => {
       closing = true;
+      gc.stop();
       await http.close();
       await next?.close();
       await current.close();

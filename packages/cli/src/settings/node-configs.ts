@@ -23,6 +23,10 @@ export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
     ...(s['secret-file'] !== undefined ? { secretFile: s['secret-file'] } : {}),
     ...(s['outside-url'] !== undefined ? { outsideUrl: s['outside-url'] } : {}),
     ...(s['mirror-timeout'] !== undefined ? { mirrorTimeoutMs: s['mirror-timeout'] } : {}),
+    ...(s['gc-interval'] !== undefined ? { gcIntervalMs: s['gc-interval'] } : {}),
+    ...(s['gc-grace'] !== undefined ? { gcGraceMs: s['gc-grace'] } : {}),
+    ...(s['gc-replica-expiry'] !== undefined ? { gcReplicaExpiryMs: s['gc-replica-expiry'] } : {}),
+    ...(s['cleanup-interval'] !== undefined ? { cleanupIntervalMs: s['cleanup-interval'] } : {}),
   };
 }
 
@@ -39,6 +43,8 @@ export function replicaConfig(s: ReplicaSettings, logger: Logger): ReplicaConfig
     ...(s['outside-url'] !== undefined ? { outsideUrl: s['outside-url'] } : {}),
     ...(s['max-lag-serials'] !== undefined ? { maxLagSerials: s['max-lag-serials'] } : {}),
     ...(s['write-wait'] !== undefined ? { writeWaitMs: s['write-wait'] } : {}),
+    ...(s['gc-interval'] !== undefined ? { gcIntervalMs: s['gc-interval'] } : {}),
+    ...(s['gc-grace'] !== undefined ? { gcGraceMs: s['gc-grace'] } : {}),
   };
 }
 

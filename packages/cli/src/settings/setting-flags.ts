@@ -39,6 +39,10 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   master: { kind: 'string', value: '<url>' },
   replica: { kind: 'list', value: '<url>' },
   'read-your-writes-wait': { kind: 'duration', value: '<duration>' },
+  'gc-interval': { kind: 'duration', value: '<duration>' },
+  'gc-grace': { kind: 'duration', value: '<duration>' },
+  'gc-replica-expiry': { kind: 'duration', value: '<duration>' },
+  'cleanup-interval': { kind: 'duration', value: '<duration>' },
 };
 
 /** What a server command was given on its command line. */

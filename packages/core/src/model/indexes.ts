@@ -8,6 +8,7 @@ import { normalizeAclEntry } from '../acl.js';
 import { isValidUserOrIndexName, normalizeProjectName } from '../names.js';
 import { compileChecker } from '../validation.js';
 import { FIELD_LIMITS, assertJsonBytes, assertMaxLength } from './field-limits.js';
+import { RETENTION_SCHEMA, type RetentionPolicy } from '../gc/retention.js';
 import type { IndexConfig, MirrorConfig, ReleaseRecord, StageConfig } from './records.js';
 import { keys, lastSegment } from './keys.js';
 import { parseStage, splitStage } from './stage-paths.js';
@@ -33,6 +34,7 @@ export interface IndexConfigInput {
   mirror_url?: string;
   mirror_cache_expiry?: number | string;
   mirror_web_url_fmt?: string;
+  retention?: RetentionPolicy;
 }
 
 /** Validates a JSON-object index config (PUT, or PATCH object form); 400 names unknown keys and bad values. */
@@ -54,6 +56,7 @@ export const checkIndexConfigInput = compileChecker<IndexConfigInput>(
       mirror_url: { type: 'string', pattern: '^https?://' },
       mirror_cache_expiry: { type: ['integer', 'string'] },
       mirror_web_url_fmt: { type: 'string' },
+      retention: RETENTION_SCHEMA,
     },
     additionalProperties: false,
   },
@@ -61,7 +64,7 @@ export const checkIndexConfigInput = compileChecker<IndexConfigInput>(
 );
 
 /** Keys only a stage has, and keys only a mirror has. */
-const STAGE_ONLY = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance'] as const;
+const STAGE_ONLY = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance', 'retention'] as const;
 const MIRROR_ONLY = ['mirror_url', 'mirror_cache_expiry', 'mirror_web_url_fmt'] as const;
 
 /** The bases of an index (a mirror has none). */
@@ -196,6 +199,7 @@ function applyInput(cfg: IndexConfig, input: IndexConfigInput, state: StateReade
   }
   if (input.volatile !== undefined) cfg.volatile = toBool(input.volatile, 'volatile');
   if (input.mirror_whitelist_inheritance !== undefined) cfg.mirror_whitelist_inheritance = input.mirror_whitelist_inheritance;
+  if (input.retention !== undefined) cfg.retention = { ...input.retention };
   for (const key of ['title', 'description', 'custom_data'] as const) {
     if (input[key] !== undefined) (cfg as unknown as Record<string, unknown>)[key] = input[key];
   }

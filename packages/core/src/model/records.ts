@@ -1,3 +1,4 @@
+import type { RetentionPolicy } from '../gc/retention.js';
 /**
  * The shapes stored in the changelog's current state, and the keys they live under.
  *
@@ -42,6 +43,8 @@ export interface StageConfig {
   acl_toxresult_upload: string[];
   mirror_whitelist: string[];
   mirror_whitelist_inheritance: 'intersection' | 'union';
+  /** retention policy applied by `wheelhouse cleanup` (core/src/gc/retention.ts) */
+  retention?: RetentionPolicy;
   title?: string;
   description?: string;
   custom_data?: unknown;

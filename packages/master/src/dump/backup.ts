@@ -13,6 +13,7 @@ import { link, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { Changelog, FileStore, type EncodedRecord } from '@wheelhouse/changelog';
+import { takeBlobLease } from '@wheelhouse/core';
 import { SERVER_VERSION, readNodeFile } from '@wheelhouse/http';
 import { FrameDecoder, encodeFrame } from '@wheelhouse/replication';
 import { ensureEmptyDir, type Progress } from './export.js';
@@ -47,6 +48,16 @@ async function listBlobs(filesDir: string): Promise<string[]> {
 /** Backs up `datadir` into `out` (absent or empty). */
 export async function backupDatadir(datadir: string, out: string, opts: { secretFile?: string; hardLinks?: boolean; progress?: Progress } = {}): Promise<BackupInfo> {
   await ensureEmptyDir(out);
+  // garbage collection of the node removes nothing while the backup copies (core/src/gc/leases.ts)
+  const lease = await takeBlobLease(join(datadir, 'files'), 'backup');
+  try {
+    return await backupLeased(datadir, out, opts);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function backupLeased(datadir: string, out: string, opts: { secretFile?: string; hardLinks?: boolean; progress?: Progress }): Promise<BackupInfo> {
   const framesPath = join(out, 'changelog.frames');
   const sink = createWriteStream(framesPath, { mode: PRIVATE_FILE_MODE });
   const write = (rec: EncodedRecord): Promise<void> =>

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { Changelog, FileStore, decodeRecord, type EncodedRecord } from '@wheelhouse/changelog';
 import { FrameDecoder } from '@wheelhouse/replication';
-import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner } from '@wheelhouse/core';
+import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner, takeBlobLease } from '@wheelhouse/core';
 import { readNodeFile } from '@wheelhouse/http';
 
 /** A store at one serial plus its file store. */
@@ -32,8 +32,23 @@ function isLocked(err: unknown): boolean {
   return /lock/i.test(text) || (err as { code?: string }).code === 'LEVEL_LOCKED';
 }
 
-/** Opens a snapshot of `datadir` (see module doc). Throws with a message that says what to do. */
+/**
+ * Opens a snapshot of `datadir` (see module doc). Throws with a message that says what to do.
+ * Holds a blob lease (core/src/gc/leases.ts) from before the state is read until `close()`, so the
+ * node's garbage collection removes no blob the snapshot names while it is copied.
+ */
 export async function openSnapshot(datadir: string, opts: { secretFile?: string; onRecord?: (serial: number, head: number) => void } = {}): Promise<Snapshot> {
+  const lease = await takeBlobLease(join(datadir, 'files'), 'export');
+  try {
+    const snap = await openSnapshotUnleased(datadir, opts);
+    return { ...snap, close: () => snap.close().finally(() => lease.release()) };
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
+}
+
+async function openSnapshotUnleased(datadir: string, opts: { secretFile?: string; onRecord?: (serial: number, head: number) => void }): Promise<Snapshot> {
   const files = new FileStore(join(datadir, 'files'));
   try {
     const changelog = await Changelog.open({ location: join(datadir, 'db') });
