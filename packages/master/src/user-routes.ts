@@ -69,9 +69,11 @@ export async function putUser(deps: Pick<UserRoutesDeps, 'changelog'>, user: str
 export async function patchUser(deps: UserRoutesDeps, who: string | undefined, user: string, body: unknown): Promise<WriteAnswer> {
   requireRootOrSelf(who, user);
   const { password, indexes: _i, username: _u, created: _c, modified: _m, ...fields } = checkUserPatchBody(body);
-  const pwhash = password ? await hashPassword(password) : fields.pwhash;
+  // an empty string is a password too (devpi: `devpi-init` leaves root's password empty, and
+  // `PATCH /root {"password": ""}` sets it back to that)
+  const pwhash = password !== undefined ? await hashPassword(password) : fields.pwhash;
   const { serial } = await deps.changelog.write((tx) => modifyUser(tx, user, { ...fields, ...(pwhash ? { pwhash } : {}) }));
-  if (!password) return { status: 200, envelope: { message: 'user updated' }, serial };
+  if (password === undefined) return { status: 200, envelope: { message: 'user updated' }, serial };
   return {
     status: 200,
     envelope: { type: 'userpassword', result: { password: deps.auth.tokens.issue(user), expiration: LOGIN_EXPIRATION_SECONDS }, message: 'user updated, new proxy auth' },

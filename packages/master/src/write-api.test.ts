@@ -130,6 +130,15 @@ describe('users', () => {
     assert.equal(unknown.status, 400);
   });
 
+  test('PATCH {"password": ""} sets the empty password (devpi-init leaves root so), with a new proxy auth', async () => {
+    await call('PUT', '/nina', { body: { password: 'nina-pw' } });
+    const r = await call('PATCH', '/nina', { body: { password: '' }, headers: devpiAuth('nina', 'nina-pw') });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json['type'], 'userpassword');
+    assert.equal((await call('POST', '/+login', { body: { user: 'nina', password: 'nina-pw' } })).status, 401, 'the old password no longer works');
+    await login('nina', '');
+  });
+
   test('DELETE: another user 403, self 200, then 404; root cannot be deleted; a user with a non-volatile index 403', async () => {
     await call('PUT', '/heidi', { body: { password: 'heidi-pw' } });
     await call('PUT', '/ivan', { body: { password: 'ivan-pw' } });
