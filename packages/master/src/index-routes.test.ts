@@ -21,6 +21,11 @@ describe('index routes', () => {
     await assertRefused(changelog, putIndex({ changelog }, 'bob', { user: 'alice', index: 'other' }, {}), 403);
   });
 
+  test('PUT in a missing user\'s namespace is 404 before any permission check (devpi)', async () => {
+    await assertRefused(changelog, putIndex({ changelog }, 'bob', { user: 'ghost', index: 'dev' }, {}), 404, /ghost/);
+    await assertRefused(changelog, putIndex({ changelog }, undefined, { user: 'ghost', index: 'dev' }, {}), 404);
+  });
+
   test('PATCH accepts the list form and devpi\'s envelope; a change that changes nothing with error_on_noop is 400', async () => {
     const list = await patchIndex({ changelog }, 'alice', { user: 'alice', index: 'dev' }, ['acl_upload+=bob'], false);
     assert.deepEqual((list.envelope.result as { acl_upload: string[] }).acl_upload, ['alice', 'bob']);

@@ -16,6 +16,7 @@ import {
   modifyIndex,
   param,
   principalOf,
+  requireUser,
   validSegments,
   type Authenticator,
 } from '@wheelhouse/core';
@@ -36,6 +37,7 @@ export interface IndexName {
 
 /** `PUT /{user}/{index}` by `who`: 200 `indexconfig`; 401/403, 400 bad config, 404 unknown user, 409 exists. */
 export async function putIndex(deps: Pick<IndexRoutesDeps, 'changelog'>, who: string | undefined, at: IndexName, body: unknown): Promise<WriteAnswer> {
+  requireUser(deps.changelog, at.user); // 404 before 403, as devpi (a missing or deleted user)
   requireRootOrSelf(who, at.user);
   const input = checkIndexConfigInput(body ?? {});
   const { serial, result } = await deps.changelog.write((tx) => createIndex(tx, at.user, at.index, input));

@@ -40,6 +40,17 @@ describe('user routes', () => {
     await assertRefused(changelog, patchUser({ changelog, auth }, undefined, 'alice', { title: 'B' }), 401);
   });
 
+  test('PATCH of a missing user is 404 before any permission check (devpi)', async () => {
+    await assertRefused(changelog, patchUser({ changelog, auth }, 'bob', 'ghost', { title: 'G' }), 404, /ghost/);
+  });
+
+  test('PATCH {"password": ""} sets the empty password (devpi-init leaves root so) and answers a new token', async () => {
+    const r = await patchUser({ changelog, auth }, 'bob', 'bob', { password: '' });
+    assert.equal(r.envelope.type, 'userpassword');
+    assert.equal(await auth.check({ user: 'bob', secret: 'bob-pw' }), undefined, 'the old password no longer works');
+    assert.equal(await auth.check({ user: 'bob', secret: '' }), 'bob');
+  });
+
   test('DELETE by root removes a user; root itself cannot be deleted', async () => {
     await putUser({ changelog }, 'dave', { password: 'pw' });
     const r = await removeUser({ changelog }, 'root', 'dave');

@@ -19,6 +19,7 @@ import {
   modifyUser,
   param,
   principalOf,
+  requireUser,
   userView,
   validSegments,
   LOGIN_EXPIRATION_SECONDS,
@@ -67,6 +68,7 @@ export async function putUser(deps: Pick<UserRoutesDeps, 'changelog'>, user: str
 
 /** `PATCH /{user}` by `who`: 200; 401/403 (not the user or root), 400 bad body, 404 unknown user. */
 export async function patchUser(deps: UserRoutesDeps, who: string | undefined, user: string, body: unknown): Promise<WriteAnswer> {
+  requireUser(deps.changelog, user); // 404 before 403, as devpi
   requireRootOrSelf(who, user);
   const { password, indexes: _i, username: _u, created: _c, modified: _m, ...fields } = checkUserPatchBody(body);
   // an empty string is a password too (devpi: `devpi-init` leaves root's password empty, and

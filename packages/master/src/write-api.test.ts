@@ -177,6 +177,20 @@ describe('indexes', () => {
     assert.deepEqual((get.json['result'] as Record<string, unknown>)['projects'], []);
   });
 
+  test('a missing or deleted user: PUT of an index and PATCH of the user answer 404 before any permission check (devpi)', async () => {
+    await call('PUT', '/olga', { body: { password: 'olga-pw' } });
+    const olga = devpiAuth('olga', 'olga-pw');
+    const put = await call('PUT', '/ghost/dev', { body: {}, headers: olga });
+    assert.equal(put.status, 404, put.text);
+    assert.match(String(put.json['message']), /ghost/);
+    assert.equal((await call('PUT', '/ghost/dev', { body: {} })).status, 404, 'anonymous too');
+    assert.equal((await call('PATCH', '/ghost', { body: { email: 'x' }, headers: olga })).status, 404);
+    // a user deleted while logged in: its token still names it, the index PUT says the user is gone
+    const token = await login('olga', 'olga-pw');
+    assert.equal((await call('DELETE', '/olga', { headers: olga })).status, 200);
+    assert.equal((await call('PUT', '/olga/dev', { body: {}, headers: devpiAuth('olga', token) })).status, 404);
+  });
+
   test('PATCH list form and object form over HTTP; bad ops 400', async () => {
     const auth = await userWithIndex(m, 'kim', 'dev');
     await call('PUT', '/kim/base', { body: {}, headers: auth });
