@@ -66,7 +66,7 @@ export async function putUser(deps: Pick<UserRoutesDeps, 'changelog'>, user: str
   return { status: 201, envelope: { type: 'userconfig', result: userView(deps.changelog, user) }, serial };
 }
 
-/** `PATCH /{user}` by `who`: 200; 401/403 (not the user or root), 400 bad body, 404 unknown user. */
+/** `PATCH /{user}` by `who`: 200; 404 unknown user (checked first), 403 not the user or root, 400 bad body. */
 export async function patchUser(deps: UserRoutesDeps, who: string | undefined, user: string, body: unknown): Promise<WriteAnswer> {
   requireUser(deps.changelog, user); // 404 before 403, as devpi
   requireRootOrSelf(who, user);
@@ -83,7 +83,7 @@ export async function patchUser(deps: UserRoutesDeps, who: string | undefined, u
   };
 }
 
-/** `DELETE /{user}` by `who`: 200; 401/403, 404 unknown, 403 for root or a user with a non-volatile index. */
+/** `DELETE /{user}` by `who`: 200; 403 not the user or root, 404 unknown, 403 for root or a user with a non-volatile index. */
 export async function removeUser(deps: Pick<UserRoutesDeps, 'changelog'>, who: string | undefined, user: string): Promise<WriteAnswer> {
   requireRootOrSelf(who, user);
   const { serial } = await deps.changelog.write((tx) => deleteUser(tx, user));
