@@ -193,6 +193,12 @@ describe('indexes', () => {
     assert.equal((await call('PUT', '/olga/dev', { body: {}, headers: devpiAuth('olga', token) })).status, 404);
   });
 
+  test('root/pypi as init leaves it holds exactly devpi-init\'s keys (mirror_cache_expiry implicit)', async () => {
+    const r = await call('GET', '/root/pypi?no_projects=');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(Object.keys(r.json['result'] as object).sort(), ['mirror_url', 'mirror_web_url_fmt', 'title', 'type', 'volatile']);
+  });
+
   test('PATCH list form and object form over HTTP; bad ops 400', async () => {
     const auth = await userWithIndex(m, 'kim', 'dev');
     await call('PUT', '/kim/base', { body: {}, headers: auth });

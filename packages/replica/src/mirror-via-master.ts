@@ -17,6 +17,7 @@ import {
   getIndex,
   getMirrorProject,
   keys,
+  mirrorCacheExpiry,
   mirrorListBody,
   splitStage,
   streamWhileStoring,
@@ -53,7 +54,7 @@ export class MirrorViaMaster implements MirrorAccess {
     if (cfg?.type !== 'mirror') return undefined;
     const rec = getMirrorProject(this.changelog, stage, project);
     if (rec) {
-      if (Date.now() - rec.fetched <= cfg.mirror_cache_expiry * 1000) return undefined;
+      if (Date.now() - rec.fetched <= mirrorCacheExpiry(cfg) * 1000) return undefined;
       void this.askMaster(stage, project);
       const failure = this.failures.get(`${stage}\0${project}`);
       return failure ? { stale: `the master could not be asked for a fresh page (${failure}); page cached ${new Date(rec.fetched).toISOString()}` } : undefined;

@@ -22,6 +22,8 @@ import {
   getMirrorProject,
   keys,
   listUserNames,
+  mirrorBaseUrl,
+  mirrorCacheExpiry,
   mirrorListBody,
   parseKey,
   splitStage,
@@ -93,7 +95,7 @@ export class MirrorService implements MirrorAccess {
     if (this.opts.offline) return undefined;
     const now = Date.now();
     const lastCheck = Math.max(rec?.fetched ?? 0, this.checked.get(key) ?? 0);
-    if (rec && now - lastCheck < cfg.mirror_cache_expiry * 1000) return undefined;
+    if (rec && now - lastCheck < mirrorCacheExpiry(cfg) * 1000) return undefined;
     if (!rec && (this.notFound.get(key) ?? 0) > now) return undefined;
     if (rec) {
       // stale: serve it now, refresh in the background
@@ -124,14 +126,14 @@ export class MirrorService implements MirrorAccess {
     }
     const rec = getMirrorProject(this.opts.changelog, stage, project);
     try {
-      const got = await fetchProjectPage(cfg.mirror_url, project, rec?.etag, this.timeoutMs);
+      const got = await fetchProjectPage(mirrorBaseUrl(cfg), project, rec?.etag, this.timeoutMs);
       breaker.success();
       this.lastFailure.delete(key);
       this.checked.set(key, Date.now());
       if (got.status === 'not-modified') return {};
       if (got.status === 'not-found') {
         // a project upstream lost stays cached (devpi never deletes it)
-        if (!rec) this.notFound.set(key, Date.now() + cfg.mirror_cache_expiry * 1000);
+        if (!rec) this.notFound.set(key, Date.now() + mirrorCacheExpiry(cfg) * 1000);
         return {};
       }
       // stored values come back with their keys sorted: compare canonical forms
@@ -231,7 +233,7 @@ export class MirrorService implements MirrorAccess {
     const { node, files, changelog } = this.opts;
     const cfg = this.config(stage);
     let rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
-    const stale = !rec || Date.now() - rec.fetched > cfg.mirror_cache_expiry * 1000;
+    const stale = !rec || Date.now() - rec.fetched > mirrorCacheExpiry(cfg) * 1000;
     if (stale && !this.opts.offline) {
       const work = this.refreshList(stage);
       if (!rec) {
@@ -260,7 +262,7 @@ export class MirrorService implements MirrorAccess {
       const names = new Set<string>();
       let got;
       try {
-        got = await fetchProjectList(cfg.mirror_url, this.timeoutMs, (n) => names.add(n));
+        got = await fetchProjectList(mirrorBaseUrl(cfg), this.timeoutMs, (n) => names.add(n));
         breaker.success();
       } catch (err) {
         breaker.failure((err as Error).message);
