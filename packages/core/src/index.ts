@@ -42,6 +42,7 @@ export { answerSimple, canonicalRedirect, sendPage, type SimplePageDeps, type Si
 export { answerReleaseFile, findFileTarget, type BlobPaths, type FileTarget, type ReleaseFileDeps } from './http/release-file-response.js';
 export { findMirrorFile, type MirrorFileTarget } from './http/mirror-file-route.js';
 export * from './http/mirror-access.js';
+export { mirrorExternalPath, mirrorLinkEntrypath, mirrorVersionViews, prepareMirrorPages, type MirrorVersionViews } from './http/mirror-views.js';
 export { mirrorListBody } from './http/mirror-list-body.js';
 export * from './http/stream-while-storing.js';
 export * from './http/blob-cache.js';

@@ -18,6 +18,7 @@ import {
   getMirrorProject,
   keys,
   mirrorCacheExpiry,
+  mirrorLinkEntrypath,
   mirrorListBody,
   splitStage,
   streamWhileStoring,
@@ -102,7 +103,7 @@ export class MirrorViaMaster implements MirrorAccess {
   }
 
   /** Streams a file from the master to the client while storing it; rejects while nothing was sent. */
-  private async relay(req: IncomingMessage, res: ServerResponse, path: string, filename: string, expect: { sha256: string; size?: number }): Promise<void> {
+  private async relay(req: IncomingMessage, res: ServerResponse, path: string, filename: string, expect: { sha256?: string; size?: number }): Promise<void> {
     let upstream;
     try {
       upstream = await this.master.get(path, 120_000);
@@ -111,11 +112,13 @@ export class MirrorViaMaster implements MirrorAccess {
     }
     if (upstream.statusCode !== 200) {
       const text = await upstream.body.text().catch(() => '');
-      throw MirrorViaMaster.masterError(upstream.statusCode, `${filename}: the master answered ${upstream.statusCode}: ${text.slice(0, 200)}`);
+      throw MirrorViaMaster.masterError(upstream.statusCode, `${filename}: received ${upstream.statusCode} from master: ${text.slice(0, 200)}`);
     }
     const length = Number(upstream.headers['content-length']);
-    const meta = { etag: `"${expect.sha256}"`, contentType: contentTypeFor(filename), caching: 'immutable' as const };
-    const headers = [...bodyHeaders(nodeHeaderList(this.node), meta), 'Content-Type', meta.contentType];
+    const meta = { etag: `"${expect.sha256 ?? ''}"`, contentType: contentTypeFor(filename), caching: 'immutable' as const };
+    // no ETag before the bytes are seen when upstream gave no hash
+    const head = expect.sha256 ? bodyHeaders(nodeHeaderList(this.node), meta) : [...nodeHeaderList(this.node), 'Cache-Control', 'public, max-age=31536000, immutable'];
+    const headers = [...head, 'Content-Type', meta.contentType];
     if (Number.isSafeInteger(length)) headers.push('Content-Length', String(length));
     res.writeHead(200, headers);
     try {
@@ -126,8 +129,9 @@ export class MirrorViaMaster implements MirrorAccess {
   }
 
   serveFile(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): Promise<void> {
-    const path = `/${encodePath(entrypathFor(stage, link.sha256!, link.filename))}`;
-    return this.relay(req, res, path, link.filename, { sha256: link.sha256! });
+    // a hashless link is asked for at the master's `+e/…` path (where the master stores it once fetched)
+    const path = `/${encodePath(mirrorLinkEntrypath(stage, link)).replace('/%2Be/', '/+e/')}`;
+    return this.relay(req, res, path, link.filename, link.sha256 ? { sha256: link.sha256 } : {});
   }
 
   async serveMetadata(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): Promise<void> {
