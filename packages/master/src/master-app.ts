@@ -26,6 +26,7 @@ import {
 import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
 import { createChangelogFeed } from '@wheelhouse/replication';
 import { MirrorService } from './mirror/mirror-service.js';
+import { createRefreshRoute } from './mirror/refresh-route.js';
 import { createWriteApi } from './write-api.js';
 
 /** Configuration of a master (validated by the CLI before it gets here). */
@@ -137,6 +138,7 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
   app.use(feed.router);
   app.use(createWebRouter({ state: changelog, files, status, role: 'master', ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createReadApi({ state: changelog, pages, auth, status, metrics, mirrors, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(createRefreshRoute(changelog, mirrors));
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
