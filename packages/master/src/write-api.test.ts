@@ -329,6 +329,18 @@ describe('uploads', () => {
     assert.equal(await m.app.files.has(sha256(junk)), false);
   });
 
+  test(':action=submit sent url-encoded (devpi-server pushing with --register-project) registers the version', async () => {
+    const body = new URLSearchParams({ ':action': 'submit', name: 'Registered', version: '3.1', summary: 'via form' });
+    const res = await fetch(`${m.url}/uma/dev/`, { method: 'POST', headers: auth, body });
+    assert.equal(res.status, 200, await res.text());
+    const got = await call('GET', '/uma/dev/registered/3.1');
+    assert.equal(got.status, 200, got.text);
+    assert.equal((got.json['result'] as Record<string, unknown>)['summary'], 'via form');
+    const anon = await fetch(`${m.url}/uma/dev/`, { method: 'POST', body });
+    assert.equal(anon.status, 401, 'anonymous: 401 as for any upload');
+    await anon.arrayBuffer();
+  });
+
   test('anonymous upload → 401 with WWW-Authenticate; a user not in acl_upload → 403', async () => {
     const wheel = makeWheel('anonpkg', '1.0');
     const anon = await upload('uma/dev', uploadForm('anonpkg', '1.0', wheel.filename, wheel.bytes), {});
