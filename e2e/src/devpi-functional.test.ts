@@ -48,8 +48,32 @@ function pytestCounts(output: string): Record<string, number> {
   return counts;
 }
 
+/**
+ * The one test that starts a devpi-server of its own (`test_switch_preserves_auth`), when that
+ * server, not the one under test, did not come up within devpi's fixed 60 s (conftest.py
+ * `wait_for_port`): on a loaded machine it does not. Such a run is repeated for that test alone.
+ */
+const OWN_SERVER_TEST = 'test_switch_preserves_auth';
+function ownServerTimedOut(res: RunResult): boolean {
+  const bad = res.stdout.split('\n').filter((l) => /^(FAILED|ERROR) /.test(l));
+  return bad.length === 1 && bad[0]!.includes(OWN_SERVER_TEST) && res.stdout.includes("didn't become accessible");
+}
+
+/** Runs devpi's functional tests against `url`; the run of {@link OWN_SERVER_TEST} is repeated once when its own server timed out. */
+async function runFunctional(url: string): Promise<RunResult> {
+  const res = await runPytest(url);
+  if (!ownServerTimedOut(res)) return res;
+  const again = await runPytest(url, ['-k', OWN_SERVER_TEST]);
+  const a = pytestCounts(res.stdout);
+  const b = pytestCounts(again.stdout);
+  // the first run's counts with that one test's error replaced by the repeat's outcome
+  const merged = { ...a, errors: (a['errors'] ?? 1) - 1 + (b['errors'] ?? 0), passed: (a['passed'] ?? 0) + (b['passed'] ?? 0), failed: (a['failed'] ?? 0) + (b['failed'] ?? 0) };
+  const line = `== ${Object.entries(merged).map(([k, v]) => `${v} ${k}`).join(', ')} in 0s ==`;
+  return { ...again, stdout: `${res.stdout}\n--- ${OWN_SERVER_TEST} repeated (its own devpi-server did not start in 60 s) ---\n${again.stdout}\n${line}\n` };
+}
+
 /** Runs devpi's functional tests against `url` as the README of ../shared/tools/devpi says. */
-function runFunctional(url: string): Promise<RunResult> {
+function runPytest(url: string, extra: readonly string[] = []): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${join(VENV, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
@@ -60,7 +84,7 @@ function runFunctional(url: string): Promise<RunResult> {
   delete env['PIP_FIND_LINKS'];
   // the per-test timeout is raised from tox.ini's 60 s: test_switch_preserves_auth starts a second
   // devpi-server, which takes longer than that on a loaded machine
-  return run(join(VENV, 'bin', 'python'), ['-m', 'pytest', 'testing/test_functional.py', '-p', 'no:cacheprovider', '-rfEs', '--timeout=300', '--live-url', `${url}/`], {
+  return run(join(VENV, 'bin', 'python'), ['-m', 'pytest', 'testing/test_functional.py', '-p', 'no:cacheprovider', '-rfEs', '--timeout=300', '--live-url', `${url}/`, ...extra], {
     timeoutMs: RUN_TIMEOUT_MS,
     cwd: CLIENT_DIR,
     env,
@@ -82,6 +106,7 @@ test('pytestCounts reads pytest\'s summary line', () => {
   assert.deepEqual(pytestCounts('x\n===== 55 passed, 2 skipped, 1 warning, 1 error in 185.86s (0:03:05) =====\n'), { passed: 55, skipped: 2, warnings: 1, errors: 1 });
   assert.deepEqual(pytestCounts('== 15 failed, 41 passed, 2 skipped in 32.73s =='), { failed: 15, passed: 41, skipped: 2 });
   assert.deepEqual(pytestCounts('no summary'), {});
+  assert.deepEqual(pytestCounts('== 55 passed, 2 skipped, 0 errors, 0 failed, 1 warnings in 0s =='), { passed: 55, skipped: 2, errors: 0, failed: 0, warnings: 1 });
 });
 
 // one run at a time, each on its own nodes, stopped before the next (the runs are CPU-bound)
