@@ -26,11 +26,11 @@ export {
 export { entrypathFor, siblingEntrypath, splitStage, stagePath } from './model/stage-paths.js';
 export { blobsNamedBy, blobsNamedByState } from './model/named-blobs.js';
 export { type StateReader } from './model/state.js';
-export { checkUserCreateBody, checkUserPatchBody, createUser, deleteUser, listIndexNames, listUserNames, modifyUser, userView } from './model/users.js';
-export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, modifyIndex, requireIndex, requireStage, stageProjectNames } from './model/indexes.js';
+export { checkUserCreateBody, checkUserPatchBody, createUser, deleteUser, listIndexNames, listUserNames, modifyUser, requireUser, userView } from './model/users.js';
+export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, mirrorBaseUrl, mirrorCacheExpiry, modifyIndex, requireIndex, requireStage, stageProjectNames } from './model/indexes.js';
 export { attachFile, attachToxResult, checkReleaseMetadataLimits, deleteFile, deleteProject, deleteVersion, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, stageVersions, validateNewRelease, validateReleaseFile } from './model/releases.js';
 export { checkPushBody, pushRelease } from './model/push.js';
-export { getMirrorProject } from './model/mirrors.js';
+export { getMirrorProject, mirrorPolicy } from './model/mirrors.js';
 export { hashPassword } from './auth/passwords.js';
 export { LOGIN_EXPIRATION_SECONDS, REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner, TokenSigner } from './auth/tokens.js';
 export { Authenticator } from './auth/authenticator.js';
@@ -41,6 +41,7 @@ export { encodePath, type PageSource, SimplePages } from './http/simple-pages.js
 export { assertJsonDepth, assertMaxBytes, FIELD_LIMITS } from './model/field-limits.js';
 export { createFastPath } from './http/fast-path.js';
 export { type MirrorAccess, type PrepareOutcome } from './http/mirror-access.js';
+export { mirrorLinkEntrypath } from './http/mirror-views.js';
 export { mirrorListBody } from './http/mirror-list-body.js';
 export { streamWhileStoring } from './http/stream-while-storing.js';
 export { outsideUrl } from './http/outside-url.js';

@@ -21,7 +21,7 @@ export interface DeleteTarget {
   index: string;
 }
 
-/** Deletes the file `{user}/{index}/+f/{path}` as `who`: 200; 401/403, 403 non-volatile without `force`, 404 unknown. */
+/** Deletes the file `{user}/{index}/+f/{path}` as `who`: 200; 403 no delete right (anonymous included) or non-volatile without `force`, 404 unknown. */
 export async function removeFile(deps: Pick<DeleteRoutesDeps, 'changelog'>, who: string | undefined, at: DeleteTarget & { path: string }, force: boolean): Promise<WriteAnswer> {
   requireDeleter(deps.changelog, who, at.user, at.index);
   const entrypath = `${at.user}/${at.index}/+f/${at.path}`;

@@ -12,13 +12,18 @@ before(async () => {
 after(() => changelog.close());
 
 describe('index routes', () => {
-  test('PUT by the owner creates the index; anonymous 401, another user 403', async () => {
+  test('PUT by the owner creates the index; anonymous and another user 403 (devpi)', async () => {
     const r = await putIndex({ changelog }, 'alice', { user: 'alice', index: 'staging' }, { bases: 'alice/dev' });
     assert.equal(r.status, 200);
     assert.deepEqual((r.envelope.result as { bases: string[] }).bases, ['alice/dev']);
     assert.ok(getIndex(changelog, 'alice', 'staging'));
-    await assertRefused(changelog, putIndex({ changelog }, undefined, { user: 'alice', index: 'other' }, {}), 401);
+    await assertRefused(changelog, putIndex({ changelog }, undefined, { user: 'alice', index: 'other' }, {}), 403);
     await assertRefused(changelog, putIndex({ changelog }, 'bob', { user: 'alice', index: 'other' }, {}), 403);
+  });
+
+  test('PUT in a missing user\'s namespace is 404 before any permission check (devpi)', async () => {
+    await assertRefused(changelog, putIndex({ changelog }, 'bob', { user: 'ghost', index: 'dev' }, {}), 404, /ghost/);
+    await assertRefused(changelog, putIndex({ changelog }, undefined, { user: 'ghost', index: 'dev' }, {}), 404);
   });
 
   test('PATCH accepts the list form and devpi\'s envelope; a change that changes nothing with error_on_noop is 400', async () => {

@@ -16,6 +16,7 @@ import {
   modifyIndex,
   param,
   principalOf,
+  requireUser,
   validSegments,
   type Authenticator,
 } from '@wheelhouse/core';
@@ -34,15 +35,16 @@ export interface IndexName {
   index: string;
 }
 
-/** `PUT /{user}/{index}` by `who`: 200 `indexconfig`; 401/403, 400 bad config, 404 unknown user, 409 exists. */
+/** `PUT /{user}/{index}` by `who`: 200 `indexconfig`; 404 unknown user (checked first), 403 not the user or root, 409 exists. */
 export async function putIndex(deps: Pick<IndexRoutesDeps, 'changelog'>, who: string | undefined, at: IndexName, body: unknown): Promise<WriteAnswer> {
+  requireUser(deps.changelog, at.user); // 404 before 403, as devpi (a missing or deleted user)
   requireRootOrSelf(who, at.user);
   const input = checkIndexConfigInput(body ?? {});
   const { serial, result } = await deps.changelog.write((tx) => createIndex(tx, at.user, at.index, input));
   return { status: 200, envelope: { type: 'indexconfig', result }, serial };
 }
 
-/** `PATCH /{user}/{index}` by `who`: 200 `indexconfig`; 401/403, 400 bad change (or no change with `errorOnNoop`), 404 unknown. */
+/** `PATCH /{user}/{index}` by `who`: 200 `indexconfig`; 403 not the user or root, 400 bad change (or no change with `errorOnNoop`), 404 unknown. */
 export async function patchIndex(
   deps: Pick<IndexRoutesDeps, 'changelog'>,
   who: string | undefined,
@@ -59,7 +61,7 @@ export async function patchIndex(
   return { status: 200, envelope: { type: 'indexconfig', result }, serial };
 }
 
-/** `DELETE /{user}/{index}` by `who`: 201; 401/403, 403 non-volatile, 404 unknown. */
+/** `DELETE /{user}/{index}` by `who`: 201; 403 not the user or root or non-volatile, 404 unknown. */
 export async function removeIndex(deps: Pick<IndexRoutesDeps, 'changelog'>, who: string | undefined, at: IndexName): Promise<WriteAnswer> {
   requireRootOrSelf(who, at.user);
   const { serial } = await deps.changelog.write((tx) => deleteIndex(tx, at.user, at.index));

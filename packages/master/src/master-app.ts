@@ -27,6 +27,7 @@ import {
 import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
 import { createChangelogFeed } from '@wheelhouse/replication';
 import { MirrorService } from './mirror/mirror-service.js';
+import { createRefreshRoute } from './mirror/refresh-route.js';
 import { createWriteApi } from './write-api.js';
 import { createMaintenance } from './cleanup/maintenance.js';
 
@@ -173,7 +174,8 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     const health = changelog.storageHealth();
     return health.state === 'ok' ? { ready: true } : { ready: false, reason: health.message ?? 'storage failed' };
   };
-  app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, mirrors, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(createRefreshRoute(changelog, mirrors));
   app.use(maintenance.router);
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));

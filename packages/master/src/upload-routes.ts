@@ -1,6 +1,7 @@
 /**
  * Uploads into a stage index: the legacy upload API (`POST /{user}/{index}/` as
- * `multipart/form-data` with `:action` `file_upload`, `doc_upload` or `submit`, devpi §1.9; see
+ * `multipart/form-data` with `:action` `file_upload`, `doc_upload` or `submit`, devpi §1.9, or
+ * `application/x-www-form-urlencoded` as devpi-server sends `submit` when it pushes; see
  * `upload/legacy-upload.ts`) and test results (`POST /{user}/{index}/+f/{release file path}` with
  * tox's JSON report, devpi §1.10). A POST on an index that is not a form is a push: it goes on to
  * the push routes.
@@ -68,7 +69,8 @@ export function uploadRoutes(deps: UploadRoutesDeps): Router {
     await handleLegacyUpload(deps, req, res, `${param(req, 'user')}/${param(req, 'index')}`, await principalOf(deps.auth, req));
   });
   router.post('/:user/:index{/}', (req, res, next) => {
-    if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) legacyUpload(req, res, next);
+    // a form: multipart (uploads) or url-encoded (devpi-server's `:action=submit` when it pushes to another server)
+    if (/^(multipart\/form-data|application\/x-www-form-urlencoded)/i.test(req.headers['content-type'] ?? '')) legacyUpload(req, res, next);
     else next();
   });
   router.post('/:user/:index/\\+f/*rest', jsonBody, handle(async (req, res) => {

@@ -42,12 +42,25 @@ describe('user routes', () => {
     await assertRefused(changelog, putUser({ changelog }, 'carol', { password: 'pw' }), 409);
   });
 
-  test('PATCH by the user changes the profile; by another user 403, anonymous 401', async () => {
+  test('PATCH by the user changes the profile; by another user or anonymous 403 (devpi)', async () => {
     const r = await patchUser({ changelog, auth }, 'alice', 'alice', { title: 'A' });
     assert.deepEqual(r.envelope, { message: 'user updated' });
     assert.ok(r.serial !== null);
     await assertRefused(changelog, patchUser({ changelog, auth }, 'bob', 'alice', { title: 'B' }), 403);
-    await assertRefused(changelog, patchUser({ changelog, auth }, undefined, 'alice', { title: 'B' }), 401);
+    await assertRefused(changelog, patchUser({ changelog, auth }, undefined, 'alice', { title: 'B' }), 403);
+  });
+
+  test('PATCH of a missing user is 404 before any permission check (devpi)', async () => {
+    await assertRefused(changelog, patchUser({ changelog, auth }, 'bob', 'ghost', { title: 'G' }), 404, /ghost/);
+  });
+
+  test('PATCH {"password": ""} sets the empty password (devpi-init leaves root so) and answers a new token', async () => {
+    // a user of its own: bob's logins are throttled by the guessing test above
+    await putUser({ changelog }, 'pat', { password: 'pat-pw' });
+    const r = await patchUser({ changelog, auth }, 'pat', 'pat', { password: '' });
+    assert.equal(r.envelope.type, 'userpassword');
+    assert.equal(await auth.check({ user: 'pat', secret: '' }), 'pat');
+    assert.equal(await auth.check({ user: 'pat', secret: 'pat-pw' }), undefined, 'the old password no longer works');
   });
 
   test('DELETE by root removes a user; root itself cannot be deleted', async () => {

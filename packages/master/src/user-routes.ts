@@ -22,6 +22,7 @@ import {
   modifyUser,
   param,
   principalOf,
+  requireUser,
   userView,
   validSegments,
   LOGIN_EXPIRATION_SECONDS,
@@ -81,13 +82,16 @@ export async function putUser(deps: Pick<UserRoutesDeps, 'changelog' | 'restrict
   return { status: 201, envelope: { type: 'userconfig', result: userView(deps.changelog, user) }, serial };
 }
 
-/** `PATCH /{user}` by `who`: 200; 401/403 (not the user or root), 400 bad body, 404 unknown user. */
+/** `PATCH /{user}` by `who`: 200; 404 unknown user (checked first), 403 not the user or root, 400 bad body. */
 export async function patchUser(deps: UserRoutesDeps, who: string | undefined, user: string, body: unknown): Promise<WriteAnswer> {
+  requireUser(deps.changelog, user); // 404 before 403, as devpi
   requireRootOrSelf(who, user);
   const { password, indexes: _i, username: _u, created: _c, modified: _m, ...fields } = checkUserPatchBody(body);
-  const pwhash = password ? await hashPassword(password) : fields.pwhash;
+  // an empty string is a password too (devpi: `devpi-init` leaves root's password empty, and
+  // `PATCH /root {"password": ""}` sets it back to that)
+  const pwhash = password !== undefined ? await hashPassword(password) : fields.pwhash;
   const { serial } = await deps.changelog.write((tx) => modifyUser(tx, user, { ...fields, ...(pwhash ? { pwhash } : {}) }));
-  if (!password) return { status: 200, envelope: { message: 'user updated' }, serial };
+  if (password === undefined) return { status: 200, envelope: { message: 'user updated' }, serial };
   return {
     status: 200,
     envelope: { type: 'userpassword', result: { password: deps.auth.issueToken(user), expiration: LOGIN_EXPIRATION_SECONDS }, message: 'user updated, new proxy auth' },
@@ -95,7 +99,7 @@ export async function patchUser(deps: UserRoutesDeps, who: string | undefined, u
   };
 }
 
-/** `DELETE /{user}` by `who`: 200; 401/403, 404 unknown, 403 for root or a user with a non-volatile index. */
+/** `DELETE /{user}` by `who`: 200; 403 not the user or root, 404 unknown, 403 for root or a user with a non-volatile index. */
 export async function removeUser(deps: Pick<UserRoutesDeps, 'changelog'>, who: string | undefined, user: string): Promise<WriteAnswer> {
   requireRootOrSelf(who, user);
   const { serial } = await deps.changelog.write((tx) => deleteUser(tx, user));

@@ -107,18 +107,20 @@ describe('users', () => {
     assert.equal(patched.json['message'], 'wrong password for user erin');
     assert.match(String(patched.headers.get('www-authenticate')), /Basic/);
     const anonPatch = await call('PATCH', '/erin', { body: { title: 't' } });
-    assert.equal(anonPatch.json['message'], 'authentication required');
+    // anonymous (no credentials at all): devpi's 403 for changes to a user
+    assert.equal(anonPatch.status, 403);
+    assert.equal(anonPatch.json['message'], "anonymous may not modify user 'erin'");
     assert.equal((await call('POST', '/+login', { body: { user: 'erin' } })).status, 400);
     // root's password from init
     await login('root', 'rootpw');
   });
 
-  test('PATCH: anonymous 401, another user 403, self and root 200; a new password replaces the old one', async () => {
+  test('PATCH: anonymous 403 (devpi; no WWW-Authenticate), another user 403, self and root 200; a new password replaces the old one', async () => {
     await call('PUT', '/frank', { body: { password: 'frank-pw' } });
     await call('PUT', '/grace', { body: { password: 'grace-pw' } });
     const anon = await call('PATCH', '/frank', { body: { email: 'f@example.org' } });
-    assert.equal(anon.status, 401);
-    assert.match(anon.headers.get('www-authenticate') ?? '', /^Basic/);
+    assert.equal(anon.status, 403);
+    assert.equal(anon.headers.get('www-authenticate'), null);
     assert.equal((await call('PATCH', '/frank', { body: { email: 'x' }, headers: devpiAuth('grace', 'grace-pw') })).status, 403);
     const self = await call('PATCH', '/frank', { body: { email: 'f@example.org' }, headers: basicAuth('frank', 'frank-pw') });
     assert.equal(self.status, 200, self.text);
@@ -139,11 +141,20 @@ describe('users', () => {
     assert.equal(unknown.status, 400);
   });
 
+  test('PATCH {"password": ""} sets the empty password (devpi-init leaves root so), with a new proxy auth', async () => {
+    await call('PUT', '/nina', { body: { password: 'nina-pw' } });
+    const r = await call('PATCH', '/nina', { body: { password: '' }, headers: devpiAuth('nina', 'nina-pw') });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json['type'], 'userpassword');
+    assert.equal((await call('POST', '/+login', { body: { user: 'nina', password: 'nina-pw' } })).status, 401, 'the old password no longer works');
+    await login('nina', '');
+  });
+
   test('DELETE: another user 403, self 200, then 404; root cannot be deleted; a user with a non-volatile index 403', async () => {
     await call('PUT', '/heidi', { body: { password: 'heidi-pw' } });
     await call('PUT', '/ivan', { body: { password: 'ivan-pw' } });
     assert.equal((await call('DELETE', '/heidi', { headers: devpiAuth('ivan', 'ivan-pw') })).status, 403);
-    assert.equal((await call('DELETE', '/heidi')).status, 401);
+    assert.equal((await call('DELETE', '/heidi')).status, 403, 'anonymous: 403 as devpi');
     const del = await call('DELETE', '/heidi', { headers: devpiAuth('heidi', 'heidi-pw') });
     assert.equal(del.status, 200, del.text);
     assert.equal(del.json['message'], "user 'heidi' deleted");
@@ -158,7 +169,7 @@ describe('users', () => {
 });
 
 describe('indexes', () => {
-  test('PUT 200 with the config, 409 again, 401 anonymous, 403 in another namespace', async () => {
+  test('PUT 200 with the config, 409 again, 403 anonymous (devpi) and in another namespace', async () => {
     await call('PUT', '/judy', { body: { password: 'judy-pw' } });
     await call('PUT', '/mallory', { body: { password: 'mallory-pw' } });
     const auth = devpiAuth('judy', 'judy-pw');
@@ -167,7 +178,9 @@ describe('indexes', () => {
     assert.equal(r.json['type'], 'indexconfig');
     assert.deepEqual((r.json['result'] as Record<string, unknown>)['acl_upload'], ['judy']);
     assert.equal((await call('PUT', '/judy/dev', { body: {}, headers: auth })).status, 409);
-    assert.equal((await call('PUT', '/judy/other', { body: {} })).status, 401);
+    assert.equal((await call('PUT', '/judy/other', { body: {} })).status, 403);
+    assert.equal((await call('PATCH', '/judy/dev', { body: { title: 'x' } })).status, 403);
+    assert.equal((await call('DELETE', '/judy/dev')).status, 403);
     assert.equal((await call('PUT', '/judy/other', { body: {}, headers: devpiAuth('mallory', 'mallory-pw') })).status, 403);
     const unknown = await call('PUT', '/judy/other', { body: { colour: 'red' }, headers: auth });
     assert.equal(unknown.status, 400);
@@ -175,6 +188,26 @@ describe('indexes', () => {
     const get = await call('GET', '/judy/dev');
     assert.equal(get.status, 200);
     assert.deepEqual((get.json['result'] as Record<string, unknown>)['projects'], []);
+  });
+
+  test('a missing or deleted user: PUT of an index and PATCH of the user answer 404 before any permission check (devpi)', async () => {
+    await call('PUT', '/olga', { body: { password: 'olga-pw' } });
+    const olga = devpiAuth('olga', 'olga-pw');
+    const put = await call('PUT', '/ghost/dev', { body: {}, headers: olga });
+    assert.equal(put.status, 404, put.text);
+    assert.match(String(put.json['message']), /ghost/);
+    assert.equal((await call('PUT', '/ghost/dev', { body: {} })).status, 404, 'anonymous too');
+    assert.equal((await call('PATCH', '/ghost', { body: { email: 'x' }, headers: olga })).status, 404);
+    // a user deleted while logged in: its token still names it, the index PUT says the user is gone
+    const token = await login('olga', 'olga-pw');
+    assert.equal((await call('DELETE', '/olga', { headers: olga })).status, 200);
+    assert.equal((await call('PUT', '/olga/dev', { body: {}, headers: devpiAuth('olga', token) })).status, 404);
+  });
+
+  test('root/pypi as init leaves it holds exactly devpi-init\'s keys (mirror_cache_expiry implicit)', async () => {
+    const r = await call('GET', '/root/pypi?no_projects=');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(Object.keys(r.json['result'] as object).sort(), ['mirror_url', 'mirror_web_url_fmt', 'title', 'type', 'volatile']);
   });
 
   test('PATCH list form and object form over HTTP; bad ops 400', async () => {
@@ -307,6 +340,18 @@ describe('uploads', () => {
     assert.equal(await m.app.files.has(sha256(junk)), false);
   });
 
+  test(':action=submit sent url-encoded (devpi-server pushing with --register-project) registers the version', async () => {
+    const body = new URLSearchParams({ ':action': 'submit', name: 'Registered', version: '3.1', summary: 'via form' });
+    const res = await fetch(`${m.url}/uma/dev/`, { method: 'POST', headers: auth, body });
+    assert.equal(res.status, 200, await res.text());
+    const got = await call('GET', '/uma/dev/registered/3.1');
+    assert.equal(got.status, 200, got.text);
+    assert.equal((got.json['result'] as Record<string, unknown>)['summary'], 'via form');
+    const anon = await fetch(`${m.url}/uma/dev/`, { method: 'POST', body });
+    assert.equal(anon.status, 401, 'anonymous: 401 as for any upload');
+    await anon.arrayBuffer();
+  });
+
   test('anonymous upload → 401 with WWW-Authenticate; a user not in acl_upload → 403', async () => {
     const wheel = makeWheel('anonpkg', '1.0');
     const anon = await upload('uma/dev', uploadForm('anonpkg', '1.0', wheel.filename, wheel.bytes), {});
@@ -346,7 +391,7 @@ describe('uploads', () => {
     assert.equal((await upload('uma/prod', uploadForm('gone', '1.0', wheel.filename, wheel.bytes))).status, 200);
     const d = sha256(wheel.bytes);
     const path = `/uma/prod/+f/${d.slice(0, 3)}/${d.slice(3, 16)}/${wheel.filename}`;
-    assert.equal((await call('DELETE', path)).status, 401);
+    assert.equal((await call('DELETE', path)).status, 403, 'anonymous: 403 as devpi');
     assert.equal((await call('DELETE', path, { headers: auth })).status, 403);
     assert.equal((await call('DELETE', `${path}?force`, { headers: auth })).status, 200);
     const get = await fetch(`${m.url}${path}`);

@@ -124,8 +124,9 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   });
   app.use(feed.router);
   const metrics = ctx.metrics();
+  const mirrors = new MirrorViaMaster(changelog, files, master, node, log);
   app.use(createWebRouter({ state: changelog, files, status, role: 'replica', ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
-  app.use(createReadApi({ state: changelog, pages, auth, status, ready, ...(metrics ? { metrics } : {}), ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
+  app.use(createReadApi({ state: changelog, pages, auth, status, ready, mirrors, ...(metrics ? { metrics } : {}), ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
@@ -134,7 +135,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     pages,
     blobs: files,
     node,
-    mirrors: new MirrorViaMaster(changelog, files, master, node, log),
+    mirrors,
     onMissingBlob: (req, res, entry, sha256) => {
       const filename = (req.url ?? '').split('?')[0]!.split('/').pop() ?? sha256;
       return replicator.serveMissing(req, res, entry, sha256, decodeURIComponent(filename));

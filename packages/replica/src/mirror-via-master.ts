@@ -17,6 +17,8 @@ import {
   getIndex,
   getMirrorProject,
   keys,
+  mirrorCacheExpiry,
+  mirrorLinkEntrypath,
   mirrorListBody,
   splitStage,
   streamWhileStoring,
@@ -53,7 +55,7 @@ export class MirrorViaMaster implements MirrorAccess {
     if (cfg?.type !== 'mirror') return undefined;
     const rec = getMirrorProject(this.changelog, stage, project);
     if (rec) {
-      if (Date.now() - rec.fetched <= cfg.mirror_cache_expiry * 1000) return undefined;
+      if (Date.now() - rec.fetched <= mirrorCacheExpiry(cfg) * 1000) return undefined;
       void this.askMaster(stage, project);
       const failure = this.failures.get(`${stage}\0${project}`);
       return failure ? { stale: `the master could not be asked for a fresh page (${failure}); page cached ${new Date(rec.fetched).toISOString()}` } : undefined;
@@ -112,7 +114,7 @@ export class MirrorViaMaster implements MirrorAccess {
   }
 
   /** Streams a file from the master to the client while storing it; rejects while nothing was sent. */
-  private async relay(req: IncomingMessage, res: ServerResponse, path: string, filename: string, expect: { sha256: string; size?: number }): Promise<void> {
+  private async relay(req: IncomingMessage, res: ServerResponse, path: string, filename: string, expect: { sha256?: string; size?: number }): Promise<void> {
     let upstream;
     try {
       upstream = await this.master.get(path, 120_000);
@@ -121,11 +123,13 @@ export class MirrorViaMaster implements MirrorAccess {
     }
     if (upstream.statusCode !== 200) {
       const text = await upstream.body.text().catch(() => '');
-      throw MirrorViaMaster.masterError(upstream.statusCode, `${filename}: ${MirrorViaMaster.masterMessage(upstream.statusCode, text)}`);
+      throw MirrorViaMaster.masterError(upstream.statusCode, `${filename}: received ${upstream.statusCode} from master: ${MirrorViaMaster.masterMessage(upstream.statusCode, text)}`);
     }
     const length = Number(upstream.headers['content-length']);
-    const meta = { etag: `"${expect.sha256}"`, contentType: contentTypeFor(filename), caching: 'immutable' as const };
-    const headers = [...bodyHeaders(nodeHeaderList(this.node), meta), 'Content-Type', meta.contentType];
+    const meta = { etag: `"${expect.sha256 ?? ''}"`, contentType: contentTypeFor(filename), caching: 'immutable' as const };
+    // no ETag before the bytes are seen when upstream gave no hash
+    const head = expect.sha256 ? bodyHeaders(nodeHeaderList(this.node), meta) : [...nodeHeaderList(this.node), 'Cache-Control', 'public, max-age=31536000, immutable'];
+    const headers = [...head, 'Content-Type', meta.contentType];
     if (Number.isSafeInteger(length)) headers.push('Content-Length', String(length));
     res.writeHead(200, headers);
     try {
@@ -136,8 +140,9 @@ export class MirrorViaMaster implements MirrorAccess {
   }
 
   serveFile(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): Promise<void> {
-    const path = `/${encodePath(entrypathFor(stage, link.sha256!, link.filename))}`;
-    return this.relay(req, res, path, link.filename, { sha256: link.sha256! });
+    // a hashless link is asked for at the master's `+e/…` path (where the master stores it once fetched)
+    const path = `/${encodePath(mirrorLinkEntrypath(stage, link)).replace('/%2Be/', '/+e/')}`;
+    return this.relay(req, res, path, link.filename, link.sha256 ? { sha256: link.sha256 } : {});
   }
 
   async serveMetadata(req: IncomingMessage, res: ServerResponse, stage: string, _project: string, link: MirrorLink): Promise<void> {

@@ -9,6 +9,7 @@
 import express, { type Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { indexReadRoutes } from './index-read-routes.js';
+import type { MirrorAccess } from './mirror-access.js';
 import type { NodeMetrics } from './metrics.js';
 import { projectReadRoutes } from './project-read-routes.js';
 import { serviceRoutes } from './service-routes.js';
@@ -31,6 +32,8 @@ export interface ReadApiDeps {
   ready?: () => { ready: boolean; reason?: string };
   /** Serves `/+metrics`. */
   metrics?: NodeMetrics;
+  /** Mirror access of this node: project and version JSON then include the mirrors' releases (devpi). */
+  mirrors?: MirrorAccess;
 }
 
 /** Builds the read router (see module doc). */

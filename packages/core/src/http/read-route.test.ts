@@ -23,6 +23,18 @@ test('release files and .metadata, unless JSON is asked for', () => {
   assert.equal(routeRead('GET', url, 'application/json'), undefined);
 });
 
+test('devpi\'s +e/{dir}/{file} path of a hashless mirror file is a file route; another depth is not', () => {
+  assert.deepEqual(routeRead('GET', '/root/pypi/+e/http_127.0.0.1_9_pkg/pkg-1.0.zip', undefined), {
+    kind: 'file',
+    user: 'root',
+    index: 'pypi',
+    entrypath: 'root/pypi/+e/http_127.0.0.1_9_pkg/pkg-1.0.zip',
+    filename: 'pkg-1.0.zip',
+  });
+  assert.equal(routeRead('GET', '/root/pypi/+e/a/b/pkg-1.0.zip', undefined), undefined);
+  assert.equal(routeRead('GET', '/root/pypi/+e/a/..', undefined), undefined);
+});
+
 test('everything else falls through to express', () => {
   for (const [method, url] of [
     ['POST', '/a/dev/+simple/'],

@@ -1,7 +1,8 @@
 /**
  * URL routing of the raw read path: which requests the fast path answers — GET/HEAD of a simple
  * page (`/<user>/<index>/+simple/[<project>/]`) or of a release file / `.metadata`
- * (`/<user>/<index>/+f/<h3>/<h13>/<filename>`, unless JSON is asked for: that is the read API's).
+ * (`/<user>/<index>/+f/<h3>/<h13>/<filename>`, or devpi's `/<user>/<index>/+e/<dir>/<filename>` of
+ * a mirror file upstream gave without a hash; unless JSON is asked for: that is the read API's).
  * Pure functions of method, URL and `Accept`, so they are tested without sockets.
  */
 
@@ -20,7 +21,7 @@ export type ReadRoute =
       kind: 'file';
       user: string;
       index: string;
-      /** `<user>/<index>/+f/<h3>/<h13>/<filename>` */
+      /** `<user>/<index>/+f/<h3>/<h13>/<filename>` or `<user>/<index>/+e/<dir>/<filename>` */
       entrypath: string;
       /** the last segment (a release file name, or one ending in `.metadata`) */
       filename: string;
@@ -60,10 +61,11 @@ export function routeRead(method: string | undefined, url: string, accept: strin
     }
     return undefined;
   }
-  if (segs[3] === '+f' && segs.length === 7 && (accept ?? '').indexOf('application/json') < 0) {
+  const fileSegs = segs[3] === '+f' ? 7 : segs[3] === '+e' ? 6 : 0;
+  if (segs.length === fileSegs && (accept ?? '').indexOf('application/json') < 0) {
     const parts = segs.slice(4).map(decode);
     if (parts.some((p) => p === undefined || p === '' || p === '..' || p === '.')) return undefined;
-    return { kind: 'file', user, index, entrypath: `${user}/${index}/+f/${parts.join('/')}`, filename: parts[2]! };
+    return { kind: 'file', user, index, entrypath: `${user}/${index}/${segs[3]}/${parts.join('/')}`, filename: parts[parts.length - 1]! };
   }
   return undefined;
 }

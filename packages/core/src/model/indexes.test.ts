@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Changelog } from '@wheelhouse/changelog';
 import { WheelhouseError } from '../errors.js';
 import { createUser } from './users.js';
-import { createIndex, deleteIndex, getIndex, indexView, modifyIndex, resolutionOrder } from './indexes.js';
+import { DEFAULT_MIRROR_CACHE_EXPIRY_SECONDS, createIndex, deleteIndex, getIndex, indexView, mirrorBaseUrl, mirrorCacheExpiry, modifyIndex, resolutionOrder } from './indexes.js';
 import { attachFile } from './releases.js';
 import { keys } from './keys.js';
 import { statusOf } from '@wheelhouse/http';
@@ -202,7 +202,7 @@ test('mirror indexes: defaults, mirror keys validated, stage keys refused, and m
   await cl.write((tx) => createUser(tx, 'root', {}));
   await cl.write((tx) => createUser(tx, 'alice', {}));
   const { result } = await cl.write((tx) => createIndex(tx, 'root', 'pypi', { type: 'mirror', mirror_url: 'http://127.0.0.1:9/simple', mirror_cache_expiry: '60' }));
-  assert.deepEqual(result, { type: 'mirror', volatile: true, mirror_url: 'http://127.0.0.1:9/simple/', mirror_cache_expiry: 60 });
+  assert.deepEqual(result, { type: 'mirror', volatile: true, mirror_url: 'http://127.0.0.1:9/simple', mirror_cache_expiry: 60 }, 'mirror_url as given (devpi)');
   await rejectsWith(cl.write((tx) => createIndex(tx, 'root', 'bad', { type: 'mirror', bases: ['root/pypi'] })), 400, /'bases' not allowed for mirror/);
   await rejectsWith(cl.write((tx) => createIndex(tx, 'root', 'bad', { type: 'mirror', mirror_cache_expiry: -1 })), 400, /mirror_cache_expiry/);
   await rejectsWith(cl.write((tx) => createIndex(tx, 'alice', 'bad', { mirror_url: 'http://x/' })), 400, /'mirror_url' not allowed for stage/);
@@ -210,4 +210,19 @@ test('mirror indexes: defaults, mirror keys validated, stage keys refused, and m
   await cl.write((tx) => createIndex(tx, 'alice', 'dev', { bases: ['root/pypi', 'alice/base'] }));
   assert.deepEqual(resolutionOrder(cl, 'alice/dev'), ['alice/dev', 'alice/base', 'root/pypi']);
   await rejectsWith(cl.write((tx) => modifyIndex(tx, 'root', 'pypi', ['bases+=alice/dev'])), 400, /not allowed for mirror/);
+});
+
+test('mirror config as devpi stores it: mirror_url as given, mirror_cache_expiry implicit; readers add the slash and the 1800 s default', async () => {
+  const cl = await Changelog.openInMemory();
+  await cl.write((tx) => createUser(tx, 'root', {}));
+  const { result: plain } = await cl.write((tx) => createIndex(tx, 'root', 'plain', { type: 'mirror', mirror_url: 'http://127.0.0.1:9/simple' }));
+  assert.deepEqual(plain, { type: 'mirror', volatile: true, mirror_url: 'http://127.0.0.1:9/simple' });
+  assert.ok(plain.type === 'mirror');
+  assert.equal(mirrorCacheExpiry(plain), DEFAULT_MIRROR_CACHE_EXPIRY_SECONDS);
+  assert.equal(DEFAULT_MIRROR_CACHE_EXPIRY_SECONDS, 1800);
+  assert.equal(mirrorBaseUrl(plain), 'http://127.0.0.1:9/simple/');
+  const { result: zero } = await cl.write((tx) => createIndex(tx, 'root', 'zero', { type: 'mirror', mirror_url: 'http://127.0.0.1:9/simple/', mirror_cache_expiry: 0 }));
+  assert.ok(zero.type === 'mirror');
+  assert.equal(mirrorCacheExpiry(zero), 0, 'an explicit 0 stays 0');
+  assert.equal(mirrorBaseUrl(zero), 'http://127.0.0.1:9/simple/', 'no second slash');
 });

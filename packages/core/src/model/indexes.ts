@@ -206,7 +206,7 @@ function applyInput(cfg: IndexConfig, input: IndexConfigInput, state: StateReade
 }
 
 function applyMirrorInput(cfg: MirrorConfig, input: IndexConfigInput): void {
-  if (input.mirror_url !== undefined) cfg.mirror_url = input.mirror_url.endsWith('/') ? input.mirror_url : `${input.mirror_url}/`;
+  if (input.mirror_url !== undefined) cfg.mirror_url = input.mirror_url; // as given, as devpi stores it
   if (input.mirror_cache_expiry !== undefined) {
     const n = Number(input.mirror_cache_expiry);
     if (!Number.isInteger(n) || n < 0) throw new BadRequestError(`invalid index config: mirror_cache_expiry must be whole seconds >= 0, not '${String(input.mirror_cache_expiry)}'`);
@@ -219,13 +219,25 @@ function applyMirrorInput(cfg: MirrorConfig, input: IndexConfigInput): void {
   }
 }
 
-/** Defaults of a new mirror index (devpi's, PyPI upstream). */
+/** Defaults of a new mirror index (devpi's, PyPI upstream; `mirror_cache_expiry` stays implicit, as in devpi). */
 const MIRROR_DEFAULTS: MirrorConfig = {
   type: 'mirror',
   volatile: true,
   mirror_url: 'https://pypi.org/simple/',
-  mirror_cache_expiry: 1800,
 };
+
+/** Seconds a mirror's cached page counts as fresh when its config does not say (devpi's `--mirror-cache-expiry` default). */
+export const DEFAULT_MIRROR_CACHE_EXPIRY_SECONDS = 1800;
+
+/** A mirror's cache expiry, seconds: its `mirror_cache_expiry`, else {@link DEFAULT_MIRROR_CACHE_EXPIRY_SECONDS}. */
+export function mirrorCacheExpiry(cfg: MirrorConfig): number {
+  return cfg.mirror_cache_expiry ?? DEFAULT_MIRROR_CACHE_EXPIRY_SECONDS;
+}
+
+/** A mirror's upstream simple index URL with one trailing slash (project pages are `{base}{project}/`). */
+export function mirrorBaseUrl(cfg: MirrorConfig): string {
+  return cfg.mirror_url.endsWith('/') ? cfg.mirror_url : `${cfg.mirror_url}/`;
+}
 
 /** Refuses a config whose bases lead back to the index itself (400 naming the cycle). */
 function assertNoCycle(tx: WriteTx, self: string, bases: readonly string[]): void {

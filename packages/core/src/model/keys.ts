@@ -16,7 +16,10 @@
  * `{project}` is the normalised name (names.ts); `{h3}`/`{h13}` are the first 3 and next 13 hex
  * digits of the file's sha256 (devpi's `+f` directories). No segment is empty or holds a `/`:
  * user and index names, normalised project names, versions and release file names all refuse it
- * where they enter (names.ts, `validateReleaseFile`).
+ * where they enter (names.ts, `validateReleaseFile`). A mirror file upstream linked without a hash
+ * is stored, once fetched, under devpi's `+e` path: `file/{user}/{index}/+e/{dir}/{filename}`
+ * (`mirrorExternalPath`); such a key has the `file` kind but no hash directories, so `parseKey`
+ * does not parse it (nothing that parses keys needs its fields).
  */
 
 /** A `user/{user}` key. */

@@ -59,8 +59,8 @@ export interface MirrorConfig {
   volatile: boolean;
   /** The upstream simple index, with trailing slash (default https://pypi.org/simple/). */
   mirror_url: string;
-  /** Seconds a cached project page counts as fresh (default 1800). */
-  mirror_cache_expiry: number;
+  /** Seconds a cached project page counts as fresh; absent = 1800 (devpi leaves it implicit): read it with `mirrorCacheExpiry`. */
+  mirror_cache_expiry?: number;
   /** URL pattern of a project's page upstream, `{name}` replaced: devpi's key, stored and returned as devpi does (our pages do not link to it). */
   mirror_web_url_fmt?: string;
   title?: string;

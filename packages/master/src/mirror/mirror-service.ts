@@ -22,6 +22,9 @@ import {
   getMirrorProject,
   keys,
   listUserNames,
+  mirrorBaseUrl,
+  mirrorCacheExpiry,
+  mirrorLinkEntrypath,
   mirrorListBody,
   parseKey,
   splitStage,
@@ -93,7 +96,7 @@ export class MirrorService implements MirrorAccess {
     if (this.opts.offline) return undefined;
     const now = Date.now();
     const lastCheck = Math.max(rec?.fetched ?? 0, this.checked.get(key) ?? 0);
-    if (rec && now - lastCheck < cfg.mirror_cache_expiry * 1000) return undefined;
+    if (rec && now - lastCheck < mirrorCacheExpiry(cfg) * 1000) return undefined;
     if (!rec && (this.notFound.get(key) ?? 0) > now) return undefined;
     if (rec) {
       // stale: serve it now, refresh in the background
@@ -124,14 +127,14 @@ export class MirrorService implements MirrorAccess {
     }
     const rec = getMirrorProject(this.opts.changelog, stage, project);
     try {
-      const got = await fetchProjectPage(cfg.mirror_url, project, rec?.etag, this.timeoutMs);
+      const got = await fetchProjectPage(mirrorBaseUrl(cfg), project, rec?.etag, this.timeoutMs);
       breaker.success();
       this.lastFailure.delete(key);
       this.checked.set(key, Date.now());
       if (got.status === 'not-modified') return {};
       if (got.status === 'not-found') {
         // a project upstream lost stays cached (devpi never deletes it)
-        if (!rec) this.notFound.set(key, Date.now() + cfg.mirror_cache_expiry * 1000);
+        if (!rec) this.notFound.set(key, Date.now() + mirrorCacheExpiry(cfg) * 1000);
         return {};
       }
       // stored values come back with their keys sorted: compare canonical forms
@@ -154,18 +157,19 @@ export class MirrorService implements MirrorAccess {
   /** Serves a mirror release file (see module doc); rejects with NotFoundError / BadGatewayError while nothing was sent. */
   async serveFile(req: IncomingMessage, res: ServerResponse, stage: string, project: string, link: MirrorLink): Promise<void> {
     const { files, node } = this.opts;
-    const sha256 = link.sha256!;
-    const entrypath = entrypathFor(stage, sha256, link.filename);
-    const commit = async (size: number): Promise<void> => {
-      const entry: FileEntry = { sha256, size, project, version: link.version, rel: 'releasefile', modified: Date.now() };
+    // a link upstream gave without a hash is stored under devpi's `+e/…` path once fetched, with the hash it turned out to have
+    const sha256 = link.sha256;
+    const entrypath = mirrorLinkEntrypath(stage, link);
+    const commit = async (size: number, sha: string): Promise<void> => {
+      const entry: FileEntry = { sha256: sha, size, project, version: link.version, rel: 'releasefile', modified: Date.now() };
       await this.opts.changelog.write((tx) => {
         if (!tx.get(keys.file(entrypath))) tx.set(keys.file(entrypath), entry);
       });
     };
-    const meta = { etag: `"${sha256}"`, contentType: contentTypeFor(link.filename), caching: 'immutable' as const };
-    const stored = await files.stat(sha256);
-    if (stored) {
-      await commit(stored.size).catch(() => undefined);
+    const meta = { etag: `"${sha256 ?? ''}"`, contentType: contentTypeFor(link.filename), caching: 'immutable' as const };
+    const stored = sha256 ? await files.stat(sha256) : undefined;
+    if (sha256 && stored) {
+      await commit(stored.size, sha256).catch(() => undefined);
       return sendStoredBody(req, res, nodeHeaderList(node), { ...meta, modified: Date.now(), path: files.pathFor(sha256), size: stored.size }, () => {
         throw new NotFoundError(`${link.filename} vanished`);
       });
@@ -179,16 +183,19 @@ export class MirrorService implements MirrorAccess {
     }
     if (upstream.statusCode !== 200) {
       upstream.resume();
-      const message = `upstream answered ${upstream.statusCode ?? '?'} for ${link.url}`;
+      // devpi's wording ("error 404 getting URL"), which devpi's client tests look for
+      const message = `error ${upstream.statusCode ?? '?'} getting ${link.url}`;
       throw upstream.statusCode === 404 ? new NotFoundError(message) : new BadGatewayError(message);
     }
     const size = Number(upstream.headers['content-length']);
-    const headers = [...bodyHeaders(nodeHeaderList(node), meta), 'Content-Type', meta.contentType, 'X-Accel-Buffering', 'no'];
+    // no ETag before the bytes are seen when upstream gave no hash
+    const head = sha256 ? bodyHeaders(nodeHeaderList(node), meta) : [...nodeHeaderList(node), 'Cache-Control', 'public, max-age=31536000, immutable'];
+    const headers = [...head, 'Content-Type', meta.contentType, 'X-Accel-Buffering', 'no'];
     if (Number.isSafeInteger(size)) headers.push('Content-Length', String(size));
     res.writeHead(200, headers);
     try {
-      const got = await streamWhileStoring(res, upstream, files, { sha256, ...(Number.isSafeInteger(size) ? { size } : {}) }, req.method !== 'HEAD');
-      await commit(got.size);
+      const got = await streamWhileStoring(res, upstream, files, { ...(sha256 ? { sha256 } : {}), ...(Number.isSafeInteger(size) ? { size } : {}) }, req.method !== 'HEAD');
+      await commit(got.size, got.sha256);
     } catch (err) {
       this.opts.log.warn({ file: link.filename, err: (err as Error).message }, 'mirror: file download failed verification or transfer; not stored');
     }
@@ -231,7 +238,7 @@ export class MirrorService implements MirrorAccess {
     const { node, files, changelog } = this.opts;
     const cfg = this.config(stage);
     let rec = changelog.get<MirrorListRecord>(keys.mirrorList(stage));
-    const stale = !rec || Date.now() - rec.fetched > cfg.mirror_cache_expiry * 1000;
+    const stale = !rec || Date.now() - rec.fetched > mirrorCacheExpiry(cfg) * 1000;
     if (stale && !this.opts.offline) {
       const work = this.refreshList(stage);
       if (!rec) {
@@ -260,7 +267,7 @@ export class MirrorService implements MirrorAccess {
       const names = new Set<string>();
       let got;
       try {
-        got = await fetchProjectList(cfg.mirror_url, this.timeoutMs, (n) => names.add(n));
+        got = await fetchProjectList(mirrorBaseUrl(cfg), this.timeoutMs, (n) => names.add(n));
         breaker.success();
       } catch (err) {
         breaker.failure((err as Error).message);

@@ -270,3 +270,13 @@ test('CircuitBreaker opens after maxFails consecutive failures for failTimeoutMs
   assert.equal(b.fails, 0);
   assert.equal(b.lastError, undefined);
 });
+
+test('HTML page: the file name is the href\'s unquoted last segment (devpi), and any hex sha256 fragment is kept', () => {
+  const html = '<a href="../../pkg/pkg-1%212017.4%2Bdevpi.zip#sha256=1234">pkg-1%212017.4%2Bdevpi.zip#sha256=1234</a>';
+  const { links } = parseProjectHtml(html, 'http://127.0.0.1:9/simple/pkg/', 'pkg');
+  assert.equal(links.length, 1);
+  assert.equal(links[0]!.filename, 'pkg-1!2017.4+devpi.zip');
+  assert.equal(links[0]!.version, '1!2017.4+devpi');
+  assert.equal(links[0]!.sha256, '1234');
+  assert.equal(links[0]!.url, 'http://127.0.0.1:9/pkg/pkg-1%212017.4%2Bdevpi.zip');
+});

@@ -88,6 +88,14 @@ export function parseProjectJson(text: string, pageUrl: string, project: string)
   return out;
 }
 
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
+}
+
 /** Parses a PEP 503 HTML project page (anchors with `#sha256=`, `data-requires-python`, `data-yanked`, core metadata). */
 export function parseProjectHtml(html: string, pageUrl: string, project: string): { links: MirrorLink[] } {
   const links: MirrorLink[] = [];
@@ -108,9 +116,11 @@ export function parseProjectHtml(html: string, pageUrl: string, project: string)
         const url = new URL(attrs['href'], pageUrl);
         const fragment = url.hash.slice(1);
         url.hash = '';
-        const filename = text.trim() || decodeURIComponent(url.pathname.split('/').pop() ?? '');
+        // the file name is the href's last path segment, unquoted (devpi); the anchor text may be quoted or carry the fragment
+        const filename = safeDecode(url.pathname.split('/').pop() ?? '') || text.trim();
         const extra: Partial<MirrorLink> = {};
-        const m = /^sha256=([0-9a-fA-F]{64})$/.exec(fragment);
+        // any hex digest is taken as upstream says (devpi), a short one then fails verification on download
+        const m = /^sha256=([0-9a-fA-F]+)$/.exec(fragment);
         if (m) extra.sha256 = m[1]!.toLowerCase();
         if (attrs['data-requires-python']) extra.requires_python = attrs['data-requires-python'];
         if ('data-yanked' in attrs) extra.yanked = attrs['data-yanked'] || true;

@@ -1,5 +1,5 @@
 /**
- * Streams a legacy-upload `multipart/form-data` body (what twine, setup.py and devpi-client send,
+ * Streams a legacy-upload `multipart/form-data` (or url-encoded, fields only) body (what twine, setup.py and devpi-client send,
  * devpi §1.9) with busboy: text fields are collected, the `content` file part goes straight into the
  * file store's staging area while it is hashed — never buffered whole in memory. `beforeFile`
  * runs when the file part starts (twine sends every field first), so a wrong name or version is
