@@ -46,7 +46,7 @@ export class Backend {
   /** Requests sent to this backend since start. */
   requests = 0;
   /** Aborts of in-flight requests that have not sent a byte to their client yet (cut when the backend goes down). */
-  readonly pending = new Set<AbortController>();
+  readonly pending = new Set<{ abort(reason: Error): void }>();
 
   constructor(
     /** Short name for status and admin URLs (`master`, `replica1`…). */
