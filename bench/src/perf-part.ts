@@ -16,17 +16,19 @@ import { createBenchIndex } from './index-setup.js';
 import { nginxBinary, NginxServer } from './nginx-server.js';
 import { sdist, wheel } from './release-files.js';
 import { waitInSync } from './replica-sync.js';
-import { devpiAuth, runUploads } from './upload-runner.js';
+import { MirrorUpstream } from './mirror-upstream.js';
+import { basicAuth, devpiAuth, runUploads } from './upload-runner.js';
 import { measure, wrkAvailable, type CpuProbe, type PerfLoad, type PerfOutcome } from './wrk-run.js';
 
 export const PERF_LOAD: PerfLoad = { connections: 32, durationSeconds: 5 };
 /** Before each cell: connections opened, JIT warm. */
 const WARM_UP: PerfLoad = { connections: 32, durationSeconds: 1 };
 const PROJECT = 'perfpkg';
-/** A long name: each line of the page carries it three times, so fewer uploads make the page large. */
-const BIG_PROJECT = 'bigpage-with-a-long-project-name-so-the-simple-page-grows-fast';
-/** Files of the large project: about 1 MB of PEP 503 HTML. */
-const BIG_FILES = 2_800;
+/** The large project: a page of the `root/pypi` mirror, from a local upstream (no uploads needed). */
+const BIG_PROJECT = 'bigpage';
+/** Releases of the large project on the upstream (a wheel and an sdist each): about 1 MB of PEP 503 HTML. */
+const BIG_VERSIONS = 2_600;
+const ROOT_PASSWORD = 'perf-root-password';
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json';
 
 type Column = 'nginx static' | 'master' | 'replica' | 'Wheelhouse proxy' | 'nginx proxy';
@@ -81,13 +83,26 @@ export interface PerfResults {
 
 export async function runPerfPart(cluster: BenchCluster, say: Say): Promise<string> {
   const r: PerfResults = { setup: [], notes: [], figures: [], cells: new Map(), bigPage: undefined };
+  const upstream = await MirrorUpstream.start('/dev/null', BIG_VERSIONS);
+  try {
+    return await runWithUpstream(cluster, say, r, upstream);
+  } finally {
+    await upstream.stop();
+  }
+}
+
+async function runWithUpstream(cluster: BenchCluster, say: Say, r: PerfResults, upstream: MirrorUpstream): Promise<string> {
   const nodes = cluster.nodes;
-  const master = await nodes.startMaster('perf-master', 'perf-root-password');
+  const master = await nodes.startMaster('perf-master', ROOT_PASSWORD);
+  const patch = await request(`${master.url}/root/pypi`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...basicAuth('root', ROOT_PASSWORD) }, body: JSON.stringify({ mirror_url: upstream.simpleUrl }) });
+  await patch.body.dump();
+  if (patch.statusCode !== 200) throw new Error(`PATCH /root/pypi answered ${patch.statusCode}`);
   const ix = await createBenchIndex(master.url, 'perf', 'perf-password-0123', 'dev');
   const small = [sdist(PROJECT, '1.0', 3 * 1024), wheel(PROJECT, '1.0', 4 * 1024), wheel(PROJECT, '1.1', 1_700_000)];
-  const big = Array.from({ length: BIG_FILES }, (_, i) => sdist(BIG_PROJECT, `2.${Math.floor(i / 100)}.${i % 100}`, 256));
-  say(`perf: uploading ${small.length + big.length} files to ${master.url}${ix.indexPath}`);
-  const up = await runUploads({ baseUrl: master.url, indexPath: ix.indexPath, authHeaders: devpiAuth(ix.user, ix.token), files: [...small, ...big], concurrency: 8, budgetMs: 400_000 });
+  say(`perf: uploading ${small.length} files to ${master.url}${ix.indexPath}`);
+  const up = await runUploads({ baseUrl: master.url, indexPath: ix.indexPath, authHeaders: devpiAuth(ix.user, ix.token), files: small, concurrency: 4, budgetMs: 120_000 });
+  const bigPath = `/root/pypi/+simple/${BIG_PROJECT}/`;
+  await mustGet(`${master.url}${bigPath}`, { accept: 'text/html' }); // the master fetches it from upstream once
   if (up.failed || up.skipped) r.notes.push(`perf: ${up.failed} uploads failed, ${up.skipped} skipped: ${[...up.errors.keys()].slice(0, 3).join('; ')}`);
   const replica = await nodes.startReplica('perf-replica', master, { timeoutMs: 120_000 });
   await waitInSync(master, replica, 180_000);
@@ -102,7 +117,6 @@ export async function runPerfPart(cluster: BenchCluster, say: Say): Promise<stri
     return new URL(f.url, `${replica.url}${page}`).pathname;
   };
   const [wheel5k, wheelBig] = [small[1]!, small[2]!];
-  const bigPath = `${ix.indexPath}+simple/${BIG_PROJECT}/`;
   r.figures.push(
     { name: `simple page HTML (${json.files.length} files)`, path: page, staticPath: `/simple/${PROJECT}/`, headers: { accept: 'text/html' } },
     { name: 'simple page PEP 691 JSON', path: page, staticPath: `/json/${PROJECT}/`, headers: { accept: JSON_ACCEPT } },
@@ -172,7 +186,7 @@ export async function runPerfPart(cluster: BenchCluster, say: Say): Promise<stri
     await nginx?.stop();
   }
   r.setup.push(
-    `fresh master, replica in sync, \`wheelhouse proxy\` (all --log-level warn) in front of both; project \`${PROJECT}\` (3 files), project \`${BIG_PROJECT}\` (${BIG_FILES} files); nginx ${bin ? '(Debian, 1 worker, access log off, sendfile on)' : '—'} serves the same bytes as static files and proxy_passes to the same replica with upstream keep-alive`,
+    `fresh master, replica in sync, \`wheelhouse proxy\` (all --log-level warn) in front of both; project \`${PROJECT}\` (3 files), \`root/pypi\` mirroring a local upstream, its project \`${BIG_PROJECT}\` with ${BIG_VERSIONS * 2} files; nginx ${bin ? '(Debian, 1 worker, access log off, sendfile on)' : '—'} serves the same bytes as static files and proxy_passes to the same replica with upstream keep-alive`,
     `load: ${wrkAvailable ? 'wrk' : 'autocannon (wrk not installed: `apt-get install -y wrk`)'}, 1 thread, ${PERF_LOAD.connections} keep-alive connections, ${PERF_LOAD.durationSeconds} s per cell, one cell at a time`,
     'devpi column: not measured by this part (devpi needs its own server and uploads; see ../shared/tools/devpi/)',
   );

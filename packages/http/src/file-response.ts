@@ -142,6 +142,14 @@ export function sendEncodableBody(req: IncomingMessage, res: ServerResponse, hea
   sendBody(req, res, [...head, 'Content-Encoding', coding], { ...meta, etag: encodedEtag(page.etag, coding), vary }, encodedVariant(page, coding));
 }
 
+/** Largest read of a stored body, bytes: 1 MiB reads (16 times fs's 64 KiB default) cut the per-chunk cost of large files. */
+export const MAX_READ_BYTES = 1024 * 1024;
+
+/** The read size for a body of `length` bytes: the whole body when it is small (one buffer of its size, not 64 KiB), else MAX_READ_BYTES. */
+function readSize(length: number): number {
+  return Math.max(1, Math.min(length, MAX_READ_BYTES));
+}
+
 /**
  * Streams a body from disk (never buffered). When the file cannot be opened, `onMissing` answers
  * instead, before anything was sent (a replica fetches the bytes then). Resolves when the answer is
@@ -157,7 +165,7 @@ export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: 
   }
   const { start, end } = plan;
   return new Promise<void>((resolve, reject) => {
-    const stream = createReadStream(file.path, { start, end });
+    const stream = createReadStream(file.path, { start, end, highWaterMark: readSize(end - start + 1) });
     const onClose = (): void => {
       stream.destroy();
       resolve();
