@@ -224,7 +224,7 @@ export function renderPerf(r: PerfResults): string {
   const b = r.bigPage;
   if (b) {
     const pct = (x: number | undefined): string => (x === undefined ? 'not compressed' : `${x.toLocaleString('en-US')} bytes (${((100 * x) / b.plainBytes).toFixed(1)}%)`);
-    out.push('', `Large simple page on the wire: plain ${b.plainBytes.toLocaleString('en-US')} bytes; gzip ${pct(b.gzipBytes)}; br ${pct(b.brBytes)} (goal: gzip ≤ 15%).`);
+    out.push('', `Large simple page on the wire: plain ${b.plainBytes.toLocaleString('en-US')} bytes; gzip ${pct(b.gzipBytes)}; br ${pct(b.brBytes)} (goal: gzip ≤ 15%). Each link carries a sha256 in hex (64 characters, 32 bytes of entropy no coder can remove): about ${((100 * 32 * BIG_VERSIONS * 2) / b.plainBytes).toFixed(1)}% of this page's plain size is the floor for any compression of it.`);
   }
   if (r.notes.length) out.push('', ...r.notes.map((n) => `- ${n}`));
   out.push('');
