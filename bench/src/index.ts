@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: the Wheelhouse benchmark (a program, not a test). Parts, all by default or one
- * with `--only=master|replication|proxy`:
+ * with `--only=master|replication|proxy|mirror|dump|perf`:
  * - master: a fresh master with 300 projects and 2,000 files; upload throughput with a token,
  *   twine-style and through the real twine; read throughput and latency under autocannon;
  * - replication: a replica of that master; upload-to-visible lag, the same reads on the replica,
  *   catch-up of a fresh replica on a master with 50,000 serials;
- * - proxy: the proxy's cost on the simple page, and failover time when the replica is killed.
+ * - proxy: the proxy's cost on the simple page, and failover time when the replica is killed;
+ * - perf: the issue-13 table: nginx static, master, replica, Wheelhouse proxy and nginx proxy on
+ *   simple pages, small and large wheels and a 1 MB page with gzip (wrk and nginx from Debian when
+ *   installed: `apt-get install -y nginx wrk`; a column without them is skipped with the reason).
  * Prints one markdown report (machine, date, tables, notes) and writes it to
  * bench/results/latest.md (a single part: latest-<part>.md). Exits non-zero only on bad arguments
  * or when the master cannot be started.
@@ -20,12 +23,13 @@ import { masterLoadNote, runMasterPart, type MasterResults } from './master-part
 import { runDumpPart } from './dump-bench.js';
 import { runMirrorPart } from './mirror-bench.js';
 import { nodeLogNotes } from './node-log-notes.js';
+import { runPerfPart } from './perf-part.js';
 import { emptyProxyResults, runProxyPart } from './proxy-part.js';
 import { emptyReplicationResults, runReplicationPart } from './replication-part.js';
 import { renderReport } from './results-table.js';
 import { repoRoot } from '@wheelhouse/testing';
 
-const PARTS = ['master', 'replication', 'proxy', 'mirror', 'dump'] as const;
+const PARTS = ['master', 'replication', 'proxy', 'mirror', 'dump', 'perf'] as const;
 type Part = (typeof PARTS)[number];
 const LOAD: LoadSettings = { connections: 10, durationSeconds: 10 };
 
@@ -77,6 +81,7 @@ async function main(): Promise<void> {
   const masterResults: MasterResults = { uploads: [], reads: [], twine: undefined, setup: [], notes: [] };
   const replication = emptyReplicationResults();
   const proxy = emptyProxyResults(LOAD);
+  let perfSection: string | undefined;
   const stoppedEarly = (part: string, err: unknown): void => {
     if (err instanceof ServerStartError) {
       process.stderr.write(`bench: cannot start the server: ${err.message}\n`);
@@ -108,6 +113,13 @@ async function main(): Promise<void> {
         stoppedEarly('proxy', err);
       }
     }
+    if (parts.includes('perf')) {
+      try {
+        perfSection = await runPerfPart(cluster, say);
+      } catch (err) {
+        stoppedEarly('perf', err);
+      }
+    }
   } finally {
     const master = cluster.master;
     if (master?.unexpectedExit) notes.push(`**the master died during the run (${master.unexpectedExit})**`);
@@ -136,6 +148,7 @@ async function main(): Promise<void> {
   if (parts.includes('proxy')) extraSections.push(renderProxy(proxy));
   if (parts.includes('mirror')) extraSections.push(await runMirrorPart(say, LOAD));
   if (parts.includes('dump')) extraSections.push(await runDumpPart(say));
+  if (perfSection) extraSections.push(perfSection);
 
   const report = renderReport({
     machine,

@@ -6,10 +6,14 @@
  * `mutable`: `Cache-Control: max-age=0, must-revalidate` with its ETag, so clients revalidate.
  * Both answer conditional requests with 304 (RFC 9110 §13: `If-None-Match` — `*`, lists, weak
  * tags — first, else `If-Modified-Since`), single byte ranges with 206 or 416 (§14; several ranges
- * or a malformed header: the whole body, as §14.2 allows), and HEAD without a body.
+ * or a malformed header: the whole body, as §14.2 allows), and HEAD without a body. A page held in
+ * memory of at least COMPRESS_MIN_BYTES is sent in the coding the client prefers (`br`, `gzip`;
+ * see content-coding.ts) with `Content-Encoding`, `Vary: Accept-Encoding` and the coding's own
+ * ETag; release files are always sent as stored.
  */
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { COMPRESS_MIN_BYTES, encodedEtag, encodedVariant, negotiateEncoding, type EncodableBody } from './content-coding.js';
 
 /** Caching class of a response (see module doc). */
 export type Caching = 'immutable' | 'mutable';
@@ -125,6 +129,28 @@ export function sendBody(req: IncomingMessage, res: ServerResponse, head: readon
 }
 
 /**
+ * Sends a page held in memory (see module doc): identity below COMPRESS_MIN_BYTES or when the
+ * client accepts neither `br` nor `gzip`; else that coding's variant (compressed once per `page`
+ * object), its ETag (`"<tag>-gzip"`), and `Content-Encoding`. Ranges, 304 and HEAD apply to the
+ * representation sent (RFC 9110 §8.8.3: an ETag per content coding).
+ */
+export function sendEncodableBody(req: IncomingMessage, res: ServerResponse, head: readonly string[], meta: Omit<BodyMeta, 'etag'>, page: EncodableBody): void {
+  if (page.body.length < COMPRESS_MIN_BYTES) return sendBody(req, res, head, { ...meta, etag: page.etag }, page.body);
+  const vary = meta.vary ? `${meta.vary}, Accept-Encoding` : 'Accept-Encoding';
+  const coding = negotiateEncoding(req.headers['accept-encoding']);
+  if (!coding) return sendBody(req, res, head, { ...meta, etag: page.etag, vary }, page.body);
+  sendBody(req, res, [...head, 'Content-Encoding', coding], { ...meta, etag: encodedEtag(page.etag, coding), vary }, encodedVariant(page, coding));
+}
+
+/** Largest read of a stored body, bytes: 1 MiB reads (16 times fs's 64 KiB default) cut the per-chunk cost of large files. */
+export const MAX_READ_BYTES = 1024 * 1024;
+
+/** The read size for a body of `length` bytes: the whole body when it is small (one buffer of its size, not 64 KiB), else MAX_READ_BYTES. */
+function readSize(length: number): number {
+  return Math.max(1, Math.min(length, MAX_READ_BYTES));
+}
+
+/**
  * Streams a body from disk (never buffered). When the file cannot be opened, `onMissing` answers
  * instead, before anything was sent (a replica fetches the bytes then). Resolves when the answer is
  * complete; rejects with what `onMissing` rejects with. A read error after headers went out
@@ -139,7 +165,7 @@ export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: 
   }
   const { start, end } = plan;
   return new Promise<void>((resolve, reject) => {
-    const stream = createReadStream(file.path, { start, end });
+    const stream = createReadStream(file.path, { start, end, highWaterMark: readSize(end - start + 1) });
     const onClose = (): void => {
       stream.destroy();
       resolve();

@@ -6,6 +6,7 @@ export { SERVER_VERSION, nodeHeaderList, setNodeHeaders, type NodeInfo } from '.
 export type { KnownReplica, MasterStatus, MirrorStatus, NodeStatus, ProxyBackendStatus, ProxyStatus, ReplicaStatus } from './node-status.js';
 export { ERROR_STATUS, NodeError, isBodyParserError, isMappedError, statusOf, type CodedError } from './error-status.js';
 export { answerError, publicMessage, sendError, sendJson, toReasonPhrase, type Envelope } from './respond.js';
+export { COMPRESS_MIN_BYTES, encodedEtag, encodedVariant, negotiateEncoding, type ContentCoding, type EncodableBody } from './content-coding.js';
 export { guard, type GuardOptions, type RawHandler } from './guard.js';
 export {
   bodyHeaders,
@@ -14,6 +15,7 @@ export {
   parseRange,
   planResponse,
   sendBody,
+  sendEncodableBody,
   sendStoredBody,
   type BodyMeta,
   type Caching,

@@ -57,6 +57,10 @@ export class RecordingResponse {
   get body(): string {
     return Buffer.concat(this.chunks).toString();
   }
+  /** The body as bytes (an encoded body is not text). */
+  get bodyBytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
   /** Typed as what the code under test takes. */
   get res(): ServerResponse {
     return this as unknown as ServerResponse;

@@ -35,14 +35,46 @@ export interface ClientContext {
  * `X-outside-url` set unless the client sent them, and this proxy appended to `Via`. Pure.
  */
 export function backendRequestHeaders(incoming: IncomingHttpHeaders, client: ClientContext): HeaderMap {
-  const headers = withoutHopByHop(incoming);
-  const xff = incoming['x-forwarded-for'];
-  headers['x-forwarded-for'] = xff ? `${String(xff)}, ${client.remoteAddress}` : client.remoteAddress;
-  headers['x-forwarded-proto'] ??= 'http';
-  headers['x-forwarded-host'] ??= incoming.host ?? '';
-  headers['x-outside-url'] ??= client.outsideUrl ?? `http://${incoming.host ?? client.listenAddress}`;
-  headers['via'] = incoming.via ? `${incoming.via}, 1.1 ${client.viaToken}` : `1.1 ${client.viaToken}`;
-  return headers;
+  const list = backendRequestHeaderList(incoming, client.remoteAddress, client);
+  const out: HeaderMap = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const [k, v] = [list[i]!, list[i + 1]!];
+    const had = out[k];
+    out[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
+  }
+  return out;
+}
+
+/**
+ * {@link backendRequestHeaders} as the flat `[name, value, …]` list undici sends as it is: one
+ * pass over the client's parsed headers, no intermediate object (the proxy's per-request path).
+ */
+export function backendRequestHeaderList(incoming: IncomingHttpHeaders, remoteAddress: string, client: Omit<ClientContext, 'remoteAddress'>): string[] {
+  const out: string[] = [];
+  let xff: string | undefined;
+  let via: string | undefined;
+  let proto = false;
+  let fhost = false;
+  let outside = false;
+  for (const k in incoming) {
+    const v = incoming[k];
+    if (v === undefined || HOP_BY_HOP.has(k)) continue;
+    if (k === 'x-forwarded-for') xff = String(v);
+    else if (k === 'via') via = String(v);
+    else {
+      if (k === 'x-forwarded-proto') proto = true;
+      else if (k === 'x-forwarded-host') fhost = true;
+      else if (k === 'x-outside-url') outside = true;
+      if (Array.isArray(v)) for (const one of v) out.push(k, one);
+      else out.push(k, v);
+    }
+  }
+  out.push('x-forwarded-for', xff ? `${xff}, ${remoteAddress}` : remoteAddress);
+  if (!proto) out.push('x-forwarded-proto', 'http');
+  if (!fhost) out.push('x-forwarded-host', incoming.host ?? '');
+  if (!outside) out.push('x-outside-url', client.outsideUrl ?? `http://${incoming.host ?? client.listenAddress}`);
+  out.push('via', via ? `${via}, 1.1 ${client.viaToken}` : `1.1 ${client.viaToken}`);
+  return out;
 }
 
 /** A backend's response headers for the client: without hop-by-hop ones. Pure. */

@@ -46,7 +46,9 @@ export function createRequestRouter(deps: RouteDeps): (req: IncomingMessage, res
   }
 
   return async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
     if (isAdminPath(path)) return deps.admin(req, res, path);
     if (passedThrough(req.headers, deps.viaToken)) return answerError(res, requestLoop(deps.viaToken));
     if (!isReadMethod(req.method)) {
@@ -61,7 +63,8 @@ export function createRequestRouter(deps: RouteDeps): (req: IncomingMessage, res
     }
     const tried = new Set<Backend>();
     for (let attempt = 0; ; attempt++) {
-      const b = await pickReadWaiting(tried);
+      // the common case decided without a timer or an extra promise: a backend is there at once
+      const b = pool.pickRead(pool.writeMark, tried, Date.now()) ?? (await pickReadWaiting(tried));
       if (!b) break;
       const outcome = await forward(b, req, res, attempt);
       if (outcome === 'done') return;

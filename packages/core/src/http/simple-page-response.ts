@@ -2,11 +2,12 @@
  * Answers a simple page on the raw read path (PEP 503/691): redirects to the canonical URL
  * (normalised project name, trailing slash), negotiates HTML or JSON, lets the mirrors of the
  * index's resolution order make their cached pages usable first, then sends the rendered page
- * as a mutable body (ETag, `max-age=0, must-revalidate`, 304). A page served while upstream
+ * as a mutable body (ETag, `max-age=0, must-revalidate`, 304), gzip or br encoded when the client
+ * accepts it (compressed once per cached page). A page served while upstream
  * could not be checked carries RFC 7234 §5.5.1 warn-code 110.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { nodeHeaderList, sendBody, type NodeInfo } from '@wheelhouse/http';
+import { nodeHeaderList, sendEncodableBody, type NodeInfo } from '@wheelhouse/http';
 import { BadGatewayError, NotAcceptableError, NotFoundError } from '../errors.js';
 import { getIndex } from '../model/indexes.js';
 import { mirrorPolicy } from '../model/mirrors.js';
@@ -43,7 +44,7 @@ export function canonicalRedirect(r: SimpleRequest): string | undefined {
 export function sendPage(req: IncomingMessage, res: ServerResponse, node: NodeInfo, page: RenderedPage, type: string, stale?: string): void {
   const head = nodeHeaderList(node);
   if (stale) head.push('Warning', `110 wheelhouse "Response is Stale: ${stale.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`);
-  sendBody(req, res, head, { etag: page.etag, contentType: type, caching: 'mutable', vary: 'Accept' }, page.body);
+  sendEncodableBody(req, res, head, { contentType: type, caching: 'mutable', vary: 'Accept' }, page);
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChangeRecord } from '@wheelhouse/changelog';
+import type { ContentCoding } from '@wheelhouse/http';
 import { mirrorPolicy, projectKnown, simpleFiles, simpleVersions, type SimpleFile } from '../model/mirrors.js';
 import { resolutionOrder, stageProjectNames } from '../model/indexes.js';
 import type { StateReader } from '../model/state.js';
@@ -14,10 +15,11 @@ import { parseKey } from '../model/keys.js';
 import { escapeHtml } from './html.js';
 import type { SimpleFormat } from './negotiate.js';
 
-/** A rendered page: body bytes and a strong ETag. */
+/** A rendered page: body bytes, a strong ETag, and its gzip/br variants once a request wanted them (http's EncodableBody). */
 export interface RenderedPage {
   body: Buffer;
   etag: string;
+  encoded?: Partial<Record<ContentCoding, Buffer>>;
 }
 
 /** What the page cache needs from the changelog. */
