@@ -136,8 +136,8 @@ function corpus(fileUrl: string): BadInput[] {
     { name: 'upload to an unknown index', method: 'POST', path: '/alice/nothing/', ...upload('okpkg', '2.0', 'okpkg-2.0.tar.gz', sdist), status: 404 },
     { name: 'upload whose file name belongs to another project', method: 'POST', path: '/alice/dev/', ...upload('okpkg', '2.0', 'other-2.0.tar.gz', sdist), status: 400 },
     // headers
-    { name: 'Authorization that is not base64', method: 'PATCH', path: '/alice/dev', headers: { Authorization: 'Basic !!!***', 'Content-Type': 'application/json' }, body: json({ title: 'x' }), status: 401 },
-    { name: 'X-Devpi-Auth garbage', method: 'PATCH', path: '/alice/dev', headers: { 'X-Devpi-Auth': 'garbage', 'Content-Type': 'application/json' }, body: json({ title: 'x' }), status: 401 },
+    { name: 'Authorization that is not base64', method: 'PATCH', path: '/alice/dev', headers: { Authorization: 'Basic !!!***', 'Content-Type': 'application/json' }, body: json({ title: 'x' }), status: 403 },
+    { name: 'X-Devpi-Auth garbage', method: 'PATCH', path: '/alice/dev', headers: { 'X-Devpi-Auth': 'garbage', 'Content-Type': 'application/json' }, body: json({ title: 'x' }), status: 403 },
     { name: 'X-Devpi-Auth with a wrong password', method: 'PATCH', path: '/alice', headers: { 'X-Devpi-Auth': Buffer.from('alice:nope').toString('base64') }, body: json({ title: 'x' }), status: 401, message: /^wrong password for user alice$/ },
     { name: 'another user patching alice', method: 'PATCH', path: '/alice', headers: { ...basic('root', 'wrong-root-pw') }, body: json({ title: 'x' }), status: 401 },
     // methods

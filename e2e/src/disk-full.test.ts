@@ -128,10 +128,11 @@ test('a full disk refuses writes with 507 and loses or reuses no serial, on mast
   const filler = fillDisk(masterDir);
   // LevelDB's log may still have room in its last page: write until the disk refuses (bounded)
   let patch: ApiResponse | undefined;
+  // descriptions carry the bulk (a title is limited to 256 characters, a description to 64 KiB)
   let lastTitle = '';
   for (let i = 0; i < 2_000; i++) {
-    const title = `written on a full disk ${i} ${'x'.repeat(2_000)}`;
-    patch = await m.api.as(ROOT).patch('/root/a1', { title });
+    const title = `written on a full disk ${i}`;
+    patch = await m.api.as(ROOT).patch('/root/a1', { title, description: 'x'.repeat(2_000) });
     if (patch.status !== 200) break;
     lastTitle = title;
     acknowledged.set(`patch ${i}`, patch.serial ?? -1);
@@ -184,7 +185,7 @@ test('a full disk refuses writes with 507 and loses or reuses no serial, on mast
   // master writes go on until the replica's apply hits its full disk (its log may have room for a few)
   let replicaRefused = false;
   for (let i = 0; i < 300 && !replicaRefused; i++) {
-    ack(`c${i}`, await m.api.as(ROOT).put(`/root/c${i}`, { bases: [], title: 'y'.repeat(4_000) }));
+    ack(`c${i}`, await m.api.as(ROOT).put(`/root/c${i}`, { bases: [], description: 'y'.repeat(4_000) }));
     replicaRefused = await waitFor(
       async () => {
         const [ready, status] = await Promise.all([r.api.get('/+ready'), r.status()]);

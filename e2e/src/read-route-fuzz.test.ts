@@ -4,9 +4,8 @@
 // of a mirror list page killed the master with ERR_HTTP_HEADERS_SENT) was one such request.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import yazl from 'yazl';
 import { authHeaders, describeResponse, multipartBody, PEP691_JSON, resultOf, type Credentials } from './harness.js';
-import { TestRoot, buildWheel, type WheelhouseProcess } from '@wheelhouse/testing';
+import { TestRoot, buildWheel, storedZip, type WheelhouseProcess } from '@wheelhouse/testing';
 import { waitConverged } from './replica-status.js';
 import { FakeUpstream } from './local-upstream.js';
 
@@ -21,15 +20,6 @@ let replica: WheelhouseProcess | undefined;
 let up: FakeUpstream | undefined;
 /** Paths (with the Accept each is asked with) gathered once the nodes are populated. */
 const routes: Array<{ path: string; accept: string }> = [];
-
-async function zipOf(entries: Record<string, string>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, text] of Object.entries(entries)) zip.addBuffer(Buffer.from(text), name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  for await (const c of zip.outputStream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function upload(node: WheelhouseProcess, fields: Array<readonly [string, string]>, filename: string, content: Uint8Array): Promise<void> {
   const { contentType, body } = multipartBody(fields, { filename, content });
@@ -61,7 +51,7 @@ before(async () => {
     ['summary', 'Holds ink'], ['description', '# Inkpot\n\nHolds ink.'], ['description_content_type', 'text/markdown'],
     ['filetype', 'bdist_wheel'], ['pyversion', 'py3'], ['requires_python', '>=3.8'],
   ], wheel.filename, wheel.content);
-  const docs = await zipOf({ 'index.html': '<!DOCTYPE html><title>Inkpot docs</title><h1>Inkpot</h1>' });
+  const docs = storedZip([{ name: 'index.html', data: Buffer.from('<!DOCTYPE html><title>Inkpot docs</title><h1>Inkpot</h1>') }]);
   await upload(master, [[':action', 'doc_upload'], ['name', 'inkpot'], ['version', '1.0']], 'inkpot-1.0.doc.zip', docs);
   replica = await cluster.startReplica('replica', master);
 

@@ -69,15 +69,18 @@ export type ProxyBackendStatus = {
   name: string;
   url: string;
   role: 'master' | 'replica';
+  /** Gets new requests now (up, not draining, not ejected). */
   usable: boolean;
   up: boolean;
   draining: boolean;
   ejected: boolean;
   ejections: number;
   serial: number;
+  /** Serials behind the master (replicas, when both serials are known), else null. */
   'lag-serials': number | null;
   outstanding: number;
   requests: number;
+  /** ISO time of the last check answer, null before any. */
   'last-check': string | null;
   'last-error': string | null;
 };
@@ -85,6 +88,7 @@ export type ProxyBackendStatus = {
 /** The proxy's status. */
 export type ProxyStatus = {
   role: 'PROXY';
+  /** Highest serial a write answer carried (-1 none). */
   'write-serial': number;
   backends: ProxyBackendStatus[];
 };

@@ -1,36 +1,11 @@
 /** The proxy's `/+status` object: its write mark and each backend's state, as plain JSON. */
+import type { ProxyBackendStatus, ProxyStatus } from '@wheelhouse/http';
 import type { BackendPool } from './backends.js';
 
-/** One backend in `/+status` (keys as in devpi's status: kebab-case). */
-export interface BackendStatus {
-  name: string;
-  url: string;
-  role: 'master' | 'replica';
-  /** Gets new requests now (up, not draining, not ejected). */
-  usable: boolean;
-  up: boolean;
-  draining: boolean;
-  ejected: boolean;
-  ejections: number;
-  serial: number;
-  /** Serials behind the master (replicas, when both serials are known), else null. */
-  'lag-serials': number | null;
-  outstanding: number;
-  requests: number;
-  /** ISO time of the last check answer, null before any. */
-  'last-check': string | null;
-  'last-error': string | null;
-  [k: string]: unknown;
-}
+export type { ProxyStatus };
 
-/** The proxy's status (`role: 'PROXY'`). */
-export interface ProxyStatus {
-  role: 'PROXY';
-  /** Highest serial a write answer carried (-1 none). */
-  'write-serial': number;
-  backends: BackendStatus[];
-  [k: string]: unknown;
-}
+/** One backend in `/+status` (the shape is http's, shared with the status page and the CLI). */
+export type BackendStatus = ProxyBackendStatus;
 
 /** The status of `pool` at `now` (ms since epoch). Pure. */
 export function proxyStatus(pool: BackendPool, now = Date.now()): ProxyStatus {

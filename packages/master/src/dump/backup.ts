@@ -17,7 +17,7 @@ import { takeBlobLease } from '@wheelhouse/core';
 import { SERVER_VERSION, readNodeFile } from '@wheelhouse/http';
 import { FrameDecoder, encodeFrame } from '@wheelhouse/replication';
 import { ensureEmptyDir, type Progress } from './export.js';
-import { pullChangelog } from './snapshot.js';
+import { isInUse, pullChangelog } from './snapshot.js';
 import { DumpError } from './import.js';
 import { PRIVATE_FILE_MODE, copyPrivateFile, makePrivateDir, writePrivateFile } from './private-files.js';
 
@@ -79,7 +79,7 @@ async function backupLeased(datadir: string, out: string, opts: { secretFile?: s
       await changelog.close();
     }
   } catch (err) {
-    if (!/lock/i.test(`${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`)) throw err;
+    if (!isInUse(err)) throw err;
     const node = await readNodeFile(datadir);
     if (!node) throw new Error(`${datadir} is in use by a running node without node.json`);
     const secret = await readFile(opts.secretFile ?? join(datadir, 'secret'));

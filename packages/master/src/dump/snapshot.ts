@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { Changelog, FileStore, decodeRecord, type EncodedRecord } from '@wheelhouse/changelog';
+import { Changelog, DataDirInUseError, FileStore, decodeRecord, type EncodedRecord } from '@wheelhouse/changelog';
 import { FrameDecoder } from '@wheelhouse/replication';
 import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner, takeBlobLease } from '@wheelhouse/core';
 import { readNodeFile } from '@wheelhouse/http';
@@ -27,7 +27,9 @@ export interface Snapshot {
   close(): Promise<void>;
 }
 
-function isLocked(err: unknown): boolean {
+/** True when opening a data directory failed because a running node holds it (its lock, or LevelDB's). */
+export function isInUse(err: unknown): boolean {
+  if (err instanceof DataDirInUseError) return true;
   const text = `${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`;
   return /lock/i.test(text) || (err as { code?: string }).code === 'LEVEL_LOCKED';
 }
@@ -54,7 +56,7 @@ async function openSnapshotUnleased(datadir: string, opts: { secretFile?: string
     const changelog = await Changelog.open({ location: join(datadir, 'db') });
     return { changelog, files, mode: 'direct', uuid: changelog.uuid, close: () => changelog.close() };
   } catch (err) {
-    if (!isLocked(err)) throw err;
+    if (!isInUse(err)) throw err;
   }
   const node = await readNodeFile(datadir);
   if (!node) throw new Error(`${datadir} is in use by a running node, but it has no node.json telling where it listens`);
