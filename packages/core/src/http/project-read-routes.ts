@@ -11,6 +11,7 @@ import { BadGatewayError, BadRequestError, NotFoundError } from '../errors.js';
 import { requireIndex } from '../model/indexes.js';
 import { mergedReleases, projectExists } from '../model/releases.js';
 import type { StateReader } from '../model/state.js';
+import { stagePath } from '../model/stage-paths.js';
 import { normalizeProjectName } from '../names.js';
 import { versionView } from './release-views.js';
 import { sendJson } from '@wheelhouse/http';
@@ -83,27 +84,29 @@ export function projectReadRoutes(deps: { state: StateReader; outsideUrl?: strin
   const router = express.Router();
   validSegments(router);
 
-  router.get('/:user/:index/:project{/}', handle(async (req, res) => {
+  /** The index (404 when missing), the canonical project (undefined once redirected) and the outside URL of a request. */
+  const projectTarget = (req: Request, res: Response): { base: string; stage: string; project: string } | undefined => {
     const u = param(req, 'user');
     const i = param(req, 'index');
     requireIndex(state, u, i);
     const project = canonicalProject(req, res);
-    if (project === undefined) return;
-    const base = outsideUrl(req, deps.outsideUrl);
-    const stage = `${u}/${i}`;
+    if (project === undefined) return undefined;
+    return { base: outsideUrl(req, deps.outsideUrl), stage: stagePath(u, i), project };
+  };
+
+  router.get('/:user/:index/:project{/}', handle(async (req, res) => {
+    const at = projectTarget(req, res);
+    if (!at) return;
+    const { base, stage, project } = at;
     const ignoreBases = req.query['ignore_bases'] !== undefined;
     const mirrored = ignoreBases ? undefined : await mirroredVersions(state, deps.mirrors, base, stage, project);
     sendJson(res, 200, { type: 'projectconfig', result: projectConfig(state, base, stage, project, ignoreBases, mirrored) });
   }));
 
   router.get('/:user/:index/:project/:version{/}', handle(async (req, res) => {
-    const u = param(req, 'user');
-    const i = param(req, 'index');
-    requireIndex(state, u, i);
-    const project = canonicalProject(req, res);
-    if (project === undefined) return;
-    const base = outsideUrl(req, deps.outsideUrl);
-    const stage = `${u}/${i}`;
+    const at = projectTarget(req, res);
+    if (!at) return;
+    const { base, stage, project } = at;
     const version = param(req, 'version');
     const own = mergedReleases(state, stage, project).some((r) => r.version === version);
     const mirrored = own ? undefined : await mirroredVersions(state, deps.mirrors, base, stage, project);
