@@ -51,6 +51,17 @@ export class ConflictError extends WheelhouseError {
   }
 }
 
+/**
+ * `EPOLICY` (409): a release refused by a release policy of the index (`allowed_versions`,
+ * `required_files`; model/release-policy.ts). 409 as for other conflicts with the index's state:
+ * the request is well-formed and authorised, the index's configuration refuses it.
+ */
+export class ReleasePolicyError extends WheelhouseError {
+  constructor(message: string) {
+    super('EPOLICY', message);
+  }
+}
+
 /** `ETOOLARGE` (413): body larger than the configured limit. */
 export class PayloadTooLargeError extends WheelhouseError {
   constructor(message: string) {

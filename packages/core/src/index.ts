@@ -1,5 +1,5 @@
 /** The index model and the read HTTP API shared by every node. */
-export { BadGatewayError, BadRequestError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
+export { BadGatewayError, BadRequestError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ReleasePolicyError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
 export { assertValidProjectName, normalizeProjectName, parseFileName, wheelEscape } from './names.js';
 export { aclAllows } from './acl.js';
 export { ajv, compileChecker } from './validation.js';
@@ -30,6 +30,8 @@ export { checkUserCreateBody, checkUserPatchBody, createUser, deleteUser, listIn
 export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, mirrorBaseUrl, mirrorCacheExpiry, modifyIndex, requireIndex, requireStage, stageProjectNames } from './model/indexes.js';
 export { attachFile, attachToxResult, checkReleaseMetadataLimits, deleteFile, deleteProject, deleteVersion, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, stageVersions, validateNewRelease, validateReleaseFile } from './model/releases.js';
 export { checkPushBody, pushRelease } from './model/push.js';
+export { assertRequiredFiles, assertVersionAllowed, REQUIRED_FILE_KINDS, type RequiredFileKind } from './model/release-policy.js';
+export { VERSION_KINDS, versionKinds, type VersionKind } from './versions.js';
 export { getMirrorProject, mirrorPolicy } from './model/mirrors.js';
 export { hashPassword } from './auth/passwords.js';
 export { LOGIN_EXPIRATION_SECONDS, REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner, TokenSigner } from './auth/tokens.js';

@@ -44,3 +44,35 @@ export function samePep440(a: string, b: string): boolean {
 export function isPep440(v: string): boolean {
   return valid(v) !== null;
 }
+
+/**
+ * The PEP 440 kinds of a version, as the `allowed_versions` release policy names them
+ * (model/release-policy.ts): `pre` (pre-release segment `aN`/`bN`/`rcN`), `post` (post release
+ * `.postN`), `dev` (developmental release `.devN`), `local` (local version label `+…`) — each one the
+ * version carries — or `final` alone for a version with none of them (PEP 440 "final release":
+ * a release segment and an optional epoch). Undefined for a string that is not a PEP 440 version.
+ */
+export function versionKinds(v: string): VersionKind[] | undefined {
+  // explain() returns every PEP 440 segment; its published type lists only two of them
+  const parts = explain(v) as Pep440Parts | null;
+  if (!parts) return undefined;
+  const kinds: VersionKind[] = [];
+  if (parts.pre) kinds.push('pre');
+  if (parts.post !== null) kinds.push('post');
+  if (parts.dev !== null) kinds.push('dev');
+  if (parts.local) kinds.push('local');
+  return kinds.length ? kinds : ['final'];
+}
+
+/** The segments `explain()` of @renovatebot/pep440 returns (null: absent). */
+interface Pep440Parts {
+  pre: [string, number] | null;
+  post: number | null;
+  dev: number | null;
+  local: string | null;
+}
+
+/** The PEP 440 version kinds {@link versionKinds} tells apart, in the order they are listed. */
+export const VERSION_KINDS = ['final', 'pre', 'post', 'dev', 'local'] as const;
+/** One of {@link VERSION_KINDS}. */
+export type VersionKind = (typeof VERSION_KINDS)[number];

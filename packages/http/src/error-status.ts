@@ -14,6 +14,8 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   // a request body paused longer than the server's idle limit (node-server.ts)
   EREQUESTTIMEOUT: 408,
   ECONFLICT: 409,
+  // a release refused by an index's release policy (allowed_versions, required_files)
+  EPOLICY: 409,
   // core's PayloadTooLargeError and changelog's TooLargeError (a stored file over its limit)
   ETOOLARGE: 413,
   // too many failed logins for a user or from an address (RFC 6585), with Retry-After

@@ -9,6 +9,8 @@ import { isValidUserOrIndexName, normalizeProjectName } from '../names.js';
 import { compileChecker } from '../validation.js';
 import { FIELD_LIMITS, assertJsonBytes, assertMaxLength } from './field-limits.js';
 import { RETENTION_SCHEMA, type RetentionPolicy } from '../gc/retention.js';
+import { ALLOWED_VERSIONS_SCHEMA, REQUIRED_FILES_SCHEMA, policyList, type RequiredFileKind } from './release-policy.js';
+import type { VersionKind } from '../versions.js';
 import type { IndexConfig, MirrorConfig, ReleaseRecord, StageConfig } from './records.js';
 import { keys, lastSegment } from './keys.js';
 import { parseStage, splitStage } from './stage-paths.js';
@@ -35,6 +37,10 @@ export interface IndexConfigInput {
   mirror_cache_expiry?: number | string;
   mirror_web_url_fmt?: string;
   retention?: RetentionPolicy;
+  /** release policy (model/release-policy.ts): a list or devpi's comma-separated string */
+  allowed_versions?: VersionKind[] | string;
+  /** release policy (model/release-policy.ts): a list or devpi's comma-separated string */
+  required_files?: RequiredFileKind[] | string;
 }
 
 /** Validates a JSON-object index config (PUT, or PATCH object form); 400 names unknown keys and bad values. */
@@ -57,6 +63,8 @@ export const checkIndexConfigInput = compileChecker<IndexConfigInput>(
       mirror_cache_expiry: { type: ['integer', 'string'] },
       mirror_web_url_fmt: { type: 'string' },
       retention: RETENTION_SCHEMA,
+      allowed_versions: ALLOWED_VERSIONS_SCHEMA,
+      required_files: REQUIRED_FILES_SCHEMA,
     },
     additionalProperties: false,
   },
@@ -64,7 +72,9 @@ export const checkIndexConfigInput = compileChecker<IndexConfigInput>(
 );
 
 /** Keys only a stage has, and keys only a mirror has. */
-const STAGE_ONLY = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance', 'retention'] as const;
+const STAGE_ONLY = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance', 'retention', 'allowed_versions', 'required_files'] as const;
+/** The release policy keys (lists, model/release-policy.ts). */
+const POLICY_KEYS = ['allowed_versions', 'required_files'] as const;
 const MIRROR_ONLY = ['mirror_url', 'mirror_cache_expiry', 'mirror_web_url_fmt'] as const;
 
 /** The bases of an index (a mirror has none). */
@@ -200,6 +210,12 @@ function applyInput(cfg: IndexConfig, input: IndexConfigInput, state: StateReade
   if (input.volatile !== undefined) cfg.volatile = toBool(input.volatile, 'volatile');
   if (input.mirror_whitelist_inheritance !== undefined) cfg.mirror_whitelist_inheritance = input.mirror_whitelist_inheritance;
   if (input.retention !== undefined) cfg.retention = { ...input.retention };
+  if (input.allowed_versions !== undefined) {
+    const kinds = policyList(input.allowed_versions);
+    if (!kinds.length) throw new BadRequestError('invalid index config: allowed_versions must list at least one kind (final, pre, post, dev, local); to accept every version remove the key (allowed_versions-=)');
+    cfg.allowed_versions = kinds;
+  }
+  if (input.required_files !== undefined) cfg.required_files = policyList(input.required_files);
   for (const key of ['title', 'description', 'custom_data'] as const) {
     if (input[key] !== undefined) (cfg as unknown as Record<string, unknown>)[key] = input[key];
   }
@@ -319,8 +335,9 @@ function applyOps(cfg: IndexConfig, ops: string[], state: StateReader, self: str
     const m = /^([a-z_]+)(\+=|-=|=)(.*)$/s.exec(op);
     if (!m) throw new BadRequestError(`invalid index modification '${op}'`);
     const [, key, kind, value] = m as unknown as [string, string, string, string];
+    const isPolicy = (POLICY_KEYS as readonly string[]).includes(key);
     const isList = (LIST_KEYS as readonly string[]).includes(key);
-    const known = isList || ['volatile', 'mirror_whitelist_inheritance', 'title', 'description', 'custom_data', 'type', ...MIRROR_ONLY].includes(key);
+    const known = isList || isPolicy || ['volatile', 'mirror_whitelist_inheritance', 'title', 'description', 'custom_data', 'type', ...MIRROR_ONLY].includes(key);
     if (!known) throw new BadRequestError(`invalid index config: unknown key '${key}'`);
     if (kind === '=') {
       if (key === 'type') {
@@ -336,7 +353,11 @@ function applyOps(cfg: IndexConfig, ops: string[], state: StateReader, self: str
       delete rec[key];
       continue;
     }
-    if (!isList) throw new BadRequestError(`'${key}' is not a list: '${kind}' only works on ${LIST_KEYS.join(', ')}`);
+    if (isPolicy) {
+      applyPolicyOp(cfg, key as (typeof POLICY_KEYS)[number], kind as '+=' | '-=', value, state, self);
+      continue;
+    }
+    if (!isList) throw new BadRequestError(`'${key}' is not a list: '${kind}' only works on ${[...LIST_KEYS, ...POLICY_KEYS].join(', ')}`);
     if (cfg.type !== 'stage') throw new BadRequestError(`invalid index config: '${key}' not allowed for mirror indexes`);
     const listKey = key as ListKey;
     const [item] = normalizeList(listKey, [value], state, self) as [string];
@@ -349,6 +370,22 @@ function applyOps(cfg: IndexConfig, ops: string[], state: StateReader, self: str
       list.splice(at, 1);
     }
   }
+}
+
+/** `allowed_versions+=pre`, `required_files-=wheel` (devpi-client's list form on a release policy key). */
+function applyPolicyOp(cfg: IndexConfig, key: (typeof POLICY_KEYS)[number], kind: '+=' | '-=', value: string, state: StateReader, self: string): void {
+  const input = checkIndexConfigInput({ [key]: [value.trim()] });
+  if (cfg.type !== 'stage') throw new BadRequestError(`invalid index config: '${key}' not allowed for mirror indexes`);
+  const list: string[] = [...(cfg[key] ?? [])];
+  const item = value.trim();
+  if (kind === '+=') {
+    if (!list.includes(item)) list.push(item);
+  } else {
+    const at = list.indexOf(item);
+    if (at < 0) throw new BadRequestError(`The value '${value}' is not in '${key}'`);
+    list.splice(at, 1);
+  }
+  applyInput(cfg, { [key]: list } as typeof input, state, self);
 }
 
 /** Deletes an index and all it holds. 403 non-volatile (devpi has no force here), 404 missing. */

@@ -12,6 +12,7 @@ import { logTime, type LogEntry, type ReleaseRecord } from './records.js';
 import { keys } from './keys.js';
 import { entrypathFor, parseStage, siblingEntrypath } from './stage-paths.js';
 import { requireStage } from './indexes.js';
+import { assertRequiredFiles, assertVersionAllowed } from './release-policy.js';
 import { attachFile, mergedReleases } from './releases.js';
 import type { WriteTx } from './state.js';
 
@@ -55,7 +56,8 @@ export type ActionLogEntry = Array<string | number>;
 /**
  * Copies `name==version` as seen from `source` (first stage of its resolution order that has the
  * version) into `body.targetindex`. 400 bad request, 401 no upload right on the target, 404 unknown
- * version or target, 409 file exists with other content in a non-volatile target.
+ * version or target, 409 file exists with other content in a non-volatile target or the target's
+ * release policy refuses the release (`ReleasePolicyError`, model/release-policy.ts).
  */
 export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Principal): ActionLogEntry[] {
   if (body.posturl !== undefined) throw new BadRequestError('push to an external index (posturl) is not supported; push to an index of this server with "targetindex"');
@@ -71,6 +73,8 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
   if (!found) throw new NotFoundError(`no release/files found for ${body.name} ${body.version}`);
   const record: ReleaseRecord = found.record;
   const metadata = record.metadata;
+  assertVersionAllowed(targetCfg, target, metadata.name, metadata.version);
+  assertRequiredFiles(targetCfg, target, record);
   const log: ActionLogEntry[] = [[200, 'register', metadata.name, metadata.version, '->', target]];
   const pushEntry: LogEntry = { what: 'push', who: who ?? null, when: logTime(tx.at), src: found.stage, dst: target };
   const history = (l: { log: LogEntry[] }): LogEntry[] => [...l.log.filter((e) => e.what !== 'overwrite'), pushEntry];

@@ -1,4 +1,6 @@
 import type { RetentionPolicy } from '../gc/retention.js';
+import type { VersionKind } from '../versions.js';
+import type { RequiredFileKind } from './release-policy.js';
 /**
  * The shapes stored in the changelog's current state, and the keys they live under.
  *
@@ -45,6 +47,10 @@ export interface StageConfig {
   mirror_whitelist_inheritance: 'intersection' | 'union';
   /** retention policy applied by `wheelhouse cleanup` (core/src/gc/retention.ts) */
   retention?: RetentionPolicy;
+  /** release policy: PEP 440 kinds of version accepted (model/release-policy.ts); absent = all */
+  allowed_versions?: VersionKind[];
+  /** release policy: kinds of release file a release needs to be pushed in (model/release-policy.ts) */
+  required_files?: RequiredFileKind[];
   title?: string;
   description?: string;
   custom_data?: unknown;

@@ -21,6 +21,7 @@ import { keys, lastSegment } from './keys.js';
 import { entrypathFor, siblingEntrypath, splitStage, stageOfEntrypath } from './stage-paths.js';
 import type { StateReader, WriteTx } from './state.js';
 import { deleteProjectContent, deleteReleaseKey, requireIndex, requireStage, resolutionOrder } from './indexes.js';
+import { assertVersionAllowed } from './release-policy.js';
 
 /** A release found in some stage of a resolution order. */
 export interface StageRelease {
@@ -159,6 +160,7 @@ function upsertRelease(tx: WriteTx, stage: string, metadata: ReleaseMetadata): {
  * needed. Non-volatile index: same file name with other content → ConflictError (409), identical
  * content → 'identical' (nothing written). Volatile: the old file is replaced and logged as overwrite.
  * `history` replaces the default `upload` log entry (push passes the source's log plus a `push` entry).
+ * A version the index's `allowed_versions` refuses → ReleasePolicyError (409, model/release-policy.ts).
  */
 export function attachFile(
   tx: WriteTx,
@@ -171,6 +173,7 @@ export function attachFile(
 ): AttachOutcome {
   const [user, index] = splitStage(stage);
   const cfg = requireStage(tx, user, index, 'upload to');
+  assertVersionAllowed(cfg, stage, metadata.name, metadata.version);
   const { project, record } = upsertRelease(tx, stage, metadata);
   const existingAt = record.links.findIndex((l) => l.rel === rel && l.filename === file.filename);
   const existing = existingAt >= 0 ? record.links[existingAt] : undefined;
@@ -225,7 +228,7 @@ function putFileEntry(tx: WriteTx, link: ReleaseLink, project: string, version: 
 /** Registers version metadata without a file (`:action=submit`). */
 export function registerRelease(tx: WriteTx, stage: string, metadata: ReleaseMetadata): void {
   const [user, index] = splitStage(stage);
-  requireStage(tx, user, index, 'register releases in');
+  assertVersionAllowed(requireStage(tx, user, index, 'register releases in'), stage, metadata.name, metadata.version);
   const { project, record } = upsertRelease(tx, stage, metadata);
   tx.set(keys.release(stage, project, metadata.version), record);
 }

@@ -15,6 +15,7 @@ import {
   UnauthorizedError,
   aclAllows,
   assertReadableZip,
+  assertVersionAllowed,
   assertValidProjectName,
   attachFile,
   latestStageVersion,
@@ -82,7 +83,11 @@ export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Re
     maxFileBytes: deps.maxFileBytes,
     beforeFile: (fields, filename) => {
       const action = fields.get(':action')?.[0];
-      if (action === 'file_upload') validateReleaseFile(fields.get('name')?.[0] ?? '', fields.get('version')?.[0] ?? '', filename);
+      if (action !== 'file_upload') return;
+      const [name, version] = [fields.get('name')?.[0] ?? '', fields.get('version')?.[0] ?? ''];
+      validateReleaseFile(name, version, filename);
+      // a refused version is answered before its file is streamed (the commit checks again)
+      if (cfg.type === 'stage') assertVersionAllowed(cfg, stage, name, version);
     },
   });
   try {
