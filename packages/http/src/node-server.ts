@@ -12,9 +12,16 @@
  * the connection — so a 1 GiB upload at any steady rate goes through (Node's default 300 s
  * `requestTimeout` cut uploads slower than ~3.6 MB/s; it is off). Once the whole body arrived no
  * timeout of this server fires, so a committed upload is always answered by its handler.
+ *
+ * With `tls` the server is `node:https` with the PEM certificate and key (tls-files.ts), re-read by
+ * `reloadTls()` (SIGHUP at the edge) without dropping a connection: new handshakes get the new
+ * certificate, a failed reload keeps the old one. An optional plain HTTP port answers only 308
+ * redirects to HTTPS; without it nothing is served in plain text.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { acceptPushMethod } from './push-method.js';
+import { createRedirectServer, readTlsPair, type NodeTlsOptions, type TlsPair } from './tls-files.js';
 import { removeNodeFile, writeNodeFile, type NodeFile } from './node-file.js';
 import { NodeError } from './error-status.js';
 import { answerError } from './respond.js';
@@ -37,14 +44,21 @@ export interface NodeServerOptions {
   nodeFile?: { datadir: string; role: NodeFile['role'] };
   /** Longest pause in a request body before 408, ms (default {@link REQUEST_IDLE_MS}). */
   requestIdleMs?: number;
+  /** Serve HTTPS with these PEM files (see module doc); default plain HTTP. */
+  tls?: NodeTlsOptions;
 }
 
 /** Where a node listens. */
 export interface Bound {
   port: number;
-  /** `http://host:port`, the host reachable from this machine (see {@link httpUrl}, {@link reachableHost}). */
+  /** `http(s)://host:port`, the host reachable from this machine (see {@link httpUrl}, {@link reachableHost}). */
   url: string;
+  /** The plain HTTP port that redirects to HTTPS, when there is one. */
+  redirectPort?: number;
 }
+
+/** What a TLS reload did: the certificate now presented, or why the old one stays. */
+export type TlsReload = { ok: true; pair: TlsPair } | { ok: false; error: Error };
 
 /** A node's server (see module doc). */
 export interface NodeServer {
@@ -53,6 +67,13 @@ export interface NodeServer {
   listen(): Promise<Bound>;
   /** Removes the node file, stops accepting, closes every connection; resolves once closed. */
   close(): Promise<void>;
+  /** The certificate presented now (undefined without TLS). */
+  readonly tls: TlsPair | undefined;
+  /**
+   * Re-reads the certificate and key files and presents them to new handshakes; on any error the
+   * old ones stay and the error is returned (never thrown). Without TLS: `{ ok: false }`.
+   */
+  reloadTls(): TlsReload;
 }
 
 /** A host that reaches the interface from this machine: the wildcard addresses become 127.0.0.1. */
@@ -60,43 +81,79 @@ export function reachableHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
-/** `http://host:port`, an IPv6 address in brackets (RFC 3986 §3.2.2). */
-export function httpUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** `http://host:port` (or `https://`), an IPv6 address in brackets (RFC 3986 §3.2.2). */
+export function httpUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** Builds a node's server (see module doc). */
+/** Listens on `port` of `host`; resolves to the bound port, rejects with the listen error. */
+function listenOn(server: Server, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Builds a node's server (see module doc).
+ * @throws TlsFileError when `tls` names files that cannot be read or do not belong together.
+ */
 export function createNodeServer(opts: NodeServerOptions): NodeServer {
   const idleMs = opts.requestIdleMs ?? REQUEST_IDLE_MS;
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     watchBodyIdle(req, res, idleMs);
     opts.handler(req, res);
-  });
+  };
+  let pair = opts.tls ? readTlsPair(opts.tls) : undefined;
+  // an https.Server is an http.Server for everything this module and its callers use
+  const server: Server = pair ? (createHttpsServer({ cert: pair.cert, key: pair.key }, listener) as unknown as Server) : createServer(listener);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 0;
-  if (opts.acceptPush !== false) acceptPushMethod(server);
+  if (opts.acceptPush !== false) acceptPushMethod(server, { tls: pair !== undefined });
+  let boundPort = opts.port;
+  const redirect = opts.tls?.redirectPort !== undefined ? createRedirectServer(() => boundPort, opts.tls.redirectBase) : undefined;
   return {
     server,
+    get tls() {
+      return pair;
+    },
     listen: async () => {
-      const port = await new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(opts.port, opts.host, () => {
-          server.off('error', reject);
-          const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : opts.port);
-        });
-      });
-      const url = httpUrl(reachableHost(opts.host), port);
+      const port = await listenOn(server, opts.host, opts.port);
+      boundPort = port;
+      const redirectPort = redirect ? await listenOn(redirect, opts.host, opts.tls!.redirectPort!).catch(async (err: unknown) => {
+        await closeServer(server);
+        throw err;
+      }) : undefined;
+      const url = httpUrl(reachableHost(opts.host), port, pair ? 'https' : 'http');
       if (opts.nodeFile) await writeNodeFile(opts.nodeFile.datadir, { role: opts.nodeFile.role, url, pid: process.pid });
-      return { port, url };
+      return { port, url, ...(redirectPort !== undefined ? { redirectPort } : {}) };
     },
     close: async () => {
       if (opts.nodeFile) await removeNodeFile(opts.nodeFile.datadir);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all([closeServer(server), ...(redirect?.listening ? [closeServer(redirect)] : [])]);
+    },
+    reloadTls: () => {
+      if (!opts.tls) return { ok: false, error: new Error('this node serves plain HTTP: no certificate to reload') };
+      try {
+        const next = readTlsPair(opts.tls);
+        (server as unknown as HttpsServer).setSecureContext({ cert: next.cert, key: next.key });
+        pair = next;
+        return { ok: true, pair: next };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
+      }
     },
   };
 }

@@ -28,7 +28,7 @@ export function rewritePush(buf: Buffer): Buffer {
 
 /** A socket-like duplex over a hijacked socket; http.Server treats it as a connection. */
 class ReplaySocket extends Duplex {
-  constructor(private readonly socket: Socket) {
+  constructor(private readonly socket: Socket, encrypted: boolean) {
     super({ allowHalfOpen: true });
     // what http.Server reads off a connection
     Object.assign(this, {
@@ -37,7 +37,7 @@ class ReplaySocket extends Duplex {
       remoteFamily: socket.remoteFamily,
       localAddress: socket.localAddress,
       localPort: socket.localPort,
-      encrypted: false,
+      encrypted,
     });
   }
   override _read(): void {}
@@ -68,9 +68,11 @@ class ReplaySocket extends Duplex {
 
 /**
  * Installs the `PUSH` support on `server` (see module doc). Other client errors get the default
- * answer: `400 Bad Request` and the connection closed.
+ * answer: `400 Bad Request` and the connection closed. `tls`: `server` is an `https.Server`, whose
+ * HTTP connections start at `secureConnection` (the TLS socket already carries plain bytes).
  */
-export function acceptPushMethod(server: Server): void {
+export function acceptPushMethod(server: Server, opts: { tls?: boolean } = {}): void {
+  const connectionEvent = opts.tls ? 'secureConnection' : 'connection';
   const hijacked = new WeakMap<Socket, ReplaySocket>();
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Socket) => {
     let replay = hijacked.get(socket);
@@ -90,13 +92,13 @@ export function acceptPushMethod(server: Server): void {
         else socket.destroy();
         return;
       }
-      const r = new ReplaySocket(socket);
+      const r = new ReplaySocket(socket, opts.tls === true);
       replay = r;
       hijacked.set(socket, r);
       socket.on('timeout', () => r.emit('timeout'));
       socket.on('end', () => r.push(null));
       socket.on('close', () => r.destroy());
-      server.emit('connection', r);
+      server.emit(connectionEvent, r);
     }
     if (packet) replay.push(rewritePush(packet));
   });
