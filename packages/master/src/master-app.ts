@@ -24,7 +24,7 @@ import {
   logRequest,
   BlobCollector,
 } from '@wheelhouse/core';
-import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
+import { createNodeServer, guard, readTlsPair, setNodeHeaders, type MasterStatus, type NodeInfo, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
 import { createChangelogFeed } from '@wheelhouse/replication';
 import { MirrorService } from './mirror/mirror-service.js';
 import { createRefreshRoute } from './mirror/refresh-route.js';
@@ -61,6 +61,8 @@ export interface MasterConfig {
   gcReplicaExpiryMs?: number;
   /** Apply retention policies every this many ms (default: never; `wheelhouse cleanup` only). */
   cleanupIntervalMs?: number;
+  /** Serve HTTPS with these PEM files, optionally a redirecting plain port (docs/operations.md, "TLS"). */
+  tls?: NodeTlsOptions;
   /** Logger; default pino at info level to stdout. */
   logger?: Logger;
 }
@@ -82,6 +84,8 @@ export interface MasterApp {
   listen(): Promise<number>;
   /** Stops accepting, closes connections and the changelog. */
   close(): Promise<void>;
+  /** Re-reads the TLS certificate and key (SIGHUP); a failure keeps the old ones (node-server.ts). */
+  reloadTls(): TlsReload;
 }
 
 /** Reads a secret file (≥ 32 bytes); throws an Error that says what is wrong. */
@@ -112,6 +116,8 @@ export async function createMasterApp(config: MasterConfig): Promise<MasterApp> 
 
 async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Promise<MasterApp> {
   const log = config.logger ?? pino({ level: 'info' });
+  // unusable TLS files stop the start before anything is opened
+  if (config.tls) readTlsPair(config.tls);
   const paths = datadirPaths(config.datadir);
   const changelog = await Changelog.open({ location: paths.db, sync: config.syncCommits });
   const files = new FileStore(paths.files);
@@ -188,6 +194,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     host: config.host,
     port: config.port,
     nodeFile: { datadir: config.datadir, role: 'master' },
+    ...(config.tls ? { tls: config.tls } : {}),
     handler: (req, res) => {
       logRequest(log, req, res, metrics.observeRequest);
       if (read(req, res) === false) app(req, res);
@@ -212,5 +219,6 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
       await changelog.close();
       releaseLock();
     },
+    reloadTls: () => http.reloadTls(),
   };
 }

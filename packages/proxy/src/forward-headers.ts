@@ -27,11 +27,13 @@ export interface ClientContext {
   outsideUrl: string | undefined;
   /** `host:port` the proxy listens on, for `X-outside-url` when the request has no `Host`. */
   listenAddress: string;
+  /** The scheme the client used (`https` when the proxy serves TLS); default `http`. */
+  scheme?: 'http' | 'https';
 }
 
 /**
  * The headers sent to a backend for a client request: the client's without hop-by-hop ones, its
- * address appended to `X-Forwarded-For`, `X-Forwarded-Proto` (`http`), `X-Forwarded-Host` and
+ * address appended to `X-Forwarded-For`, `X-Forwarded-Proto` (`http` or `https`), `X-Forwarded-Host` and
  * `X-outside-url` set unless the client sent them, and this proxy appended to `Via`. Pure.
  */
 export function backendRequestHeaders(incoming: IncomingHttpHeaders, client: ClientContext): HeaderMap {
@@ -70,9 +72,10 @@ export function backendRequestHeaderList(incoming: IncomingHttpHeaders, remoteAd
     }
   }
   out.push('x-forwarded-for', xff ? `${xff}, ${remoteAddress}` : remoteAddress);
-  if (!proto) out.push('x-forwarded-proto', 'http');
+  const scheme = client.scheme ?? 'http';
+  if (!proto) out.push('x-forwarded-proto', scheme);
   if (!fhost) out.push('x-forwarded-host', incoming.host ?? '');
-  if (!outside) out.push('x-outside-url', client.outsideUrl ?? `http://${incoming.host ?? client.listenAddress}`);
+  if (!outside) out.push('x-outside-url', client.outsideUrl ?? `${scheme}://${incoming.host ?? client.listenAddress}`);
   out.push('via', via ? `${via}, 1.1 ${client.viaToken}` : `1.1 ${client.viaToken}`);
   return out;
 }

@@ -56,6 +56,8 @@ export interface ForwardDeps {
   outsideUrl: string | undefined;
   /** `host:port` the proxy listens on, for `X-outside-url` without a `Host`. */
   listenAddress: string;
+  /** The scheme clients reach the proxy with (`https` when it serves TLS; default `http`). */
+  scheme?: 'http' | 'https';
   /** A write's stall timeout, ms (default `WRITE_TIMEOUTS.stallMs`; tests shorten it). */
   writeStallMs?: number;
 }
@@ -68,7 +70,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
     const method = req.method ?? 'GET';
     const isRead = isReadMethod(method);
     const kind = isRead ? 'read' : 'write';
-    const headers = backendRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress ?? '', viaToken: deps.viaToken, outsideUrl: deps.outsideUrl, listenAddress: deps.listenAddress });
+    const headers = backendRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress ?? '', viaToken: deps.viaToken, outsideUrl: deps.outsideUrl, listenAddress: deps.listenAddress, ...(deps.scheme ? { scheme: deps.scheme } : {}) });
     const body = requestHasBody(isRead, req.headers) ? req.pipe(new PassThrough()) : null;
     b.outstanding++;
     b.requests++;

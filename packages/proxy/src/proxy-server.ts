@@ -13,7 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'undici';
 import { pino, type Logger } from 'pino';
-import { createNodeServer, guard, type NodeServer } from '@wheelhouse/http';
+import { createNodeServer, guard, trustedCas, type NodeServer, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
 import { createAdminHandler } from './admin.js';
 import { Backend, BackendPool, isReadMethod } from './backends.js';
 import { createForwarder } from './forward.js';
@@ -37,6 +37,10 @@ export interface ProxyConfig {
   health?: Partial<HealthPolicy>;
   /** How long a read waits for a backend that reached the required serial when none has, ms (default 2,000). */
   readYourWritesWaitMs?: number;
+  /** Serve HTTPS with these PEM files, optionally a redirecting plain port (docs/operations.md, "TLS"). */
+  tls?: NodeTlsOptions;
+  /** PEM CA file trusted (besides Node's roots) for https backends (`--tls-ca`). */
+  tlsCaFile?: string;
   logger?: Logger;
 }
 
@@ -50,9 +54,14 @@ export interface Proxy {
   listen(): Promise<number>;
   /** Stops checks, closes the server and its connections, then the backend agent. */
   close(): Promise<void>;
+  /** Re-reads the TLS certificate and key (SIGHUP); a failure keeps the old ones (node-server.ts). */
+  reloadTls(): TlsReload;
 }
 
-/** Builds the proxy (see module doc). */
+/**
+ * Builds the proxy (see module doc).
+ * @throws TlsFileError when the TLS or CA files cannot be used.
+ */
 export function createProxy(config: ProxyConfig): Proxy {
   const log = config.logger ?? pino({ level: 'info' });
   const policy: HealthPolicy = { ...DEFAULT_HEALTH_POLICY, ...config.health };
@@ -63,11 +72,11 @@ export function createProxy(config: ProxyConfig): Proxy {
     ],
     policy,
   );
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256, connect: { timeout: 2_000 } });
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256, connect: { timeout: 2_000, ...(config.tlsCaFile ? { ca: trustedCas(config.tlsCaFile) } : {}) } });
   const checker = new HealthChecker(pool, policy, agent, log);
   const metrics = createProxyMetrics(pool.backends);
   const viaToken = `wheelhouse-proxy-${randomBytes(4).toString('hex')}`;
-  const forward = createForwarder({ pool, dispatcher: agent, metrics, log, viaToken, outsideUrl: config.outsideUrl, listenAddress: `${config.host}:${config.port}` });
+  const forward = createForwarder({ pool, dispatcher: agent, metrics, log, viaToken, outsideUrl: config.outsideUrl, listenAddress: `${config.host}:${config.port}`, ...(config.tls ? { scheme: 'https' as const } : {}) });
   const admin = createAdminHandler({ pool, registry: metrics.registry, log });
   const route = createRequestRouter({ pool, forward, admin, metrics, viaToken, readYourWritesWaitMs: config.readYourWritesWaitMs ?? 2_000 });
   // label children resolved once: observe() then skips hashing the labels per request
@@ -90,6 +99,7 @@ export function createProxy(config: ProxyConfig): Proxy {
       await http.close();
       await agent.close();
     },
+    reloadTls: () => http.reloadTls(),
   };
 }
 
@@ -99,7 +109,7 @@ export function createProxy(config: ProxyConfig): Proxy {
  * handler becomes a logged 500, or a cut connection once headers went out (`guard`, STYLE #16).
  */
 function serveHttp(
-  config: { host: string; port: number },
+  config: { host: string; port: number; tls?: NodeTlsOptions },
   log: Logger,
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   observe: (req: IncomingMessage, seconds: number) => void,
@@ -108,6 +118,7 @@ function serveHttp(
   return createNodeServer({
     host: config.host,
     port: config.port,
+    ...(config.tls ? { tls: config.tls } : {}),
     handler: (req, res) => {
       const start = performance.now();
       res.once('close', () => observe(req, (performance.now() - start) / 1000));

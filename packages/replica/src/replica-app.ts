@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { FileStore, lockDataDir, type ChangeRecord } from '@wheelhouse/changelog';
 import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, type PageSource } from '@wheelhouse/core';
-import { createNodeServer, httpUrl } from '@wheelhouse/http';
+import { createNodeServer, httpUrl, readTlsPair, trustedCas, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
 import { MasterClient, type FileReplicator, type Tailer } from '@wheelhouse/replication';
 import { openGeneration, type Generation, type GenerationContext } from './generation.js';
 import { createReplicaGc } from './replica-gc.js';
@@ -50,6 +50,10 @@ export interface ReplicaConfig {
   gcIntervalMs?: number;
   /** Blobs younger than this are never collected, ms (default 3,600,000). */
   gcGraceMs?: number;
+  /** Serve HTTPS with these PEM files, optionally a redirecting plain port (docs/operations.md, "TLS"). */
+  tls?: NodeTlsOptions;
+  /** PEM CA file trusted (besides Node's roots) when the master's URL is https (`--tls-ca`). */
+  tlsCaFile?: string;
   logger?: Logger;
 }
 
@@ -67,6 +71,8 @@ export interface ReplicaApp {
   /** Starts replication and listening; resolves with the bound port. */
   listen(): Promise<number>;
   close(): Promise<void>;
+  /** Re-reads the TLS certificate and key (SIGHUP); a failure keeps the old ones (node-server.ts). */
+  reloadTls(): TlsReload;
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -82,6 +88,9 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
     throw new Error(`cannot read secret file ${config.secretFile}: ${err.message}`);
   });
   if (secret.length < 32) throw new Error(`secret file ${config.secretFile} must hold at least 32 bytes`);
+  // unusable TLS files stop the start before anything is opened
+  if (config.tls) readTlsPair(config.tls);
+  if (config.tlsCaFile) trustedCas(config.tlsCaFile);
   await mkdir(config.datadir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.datadir);
   try {
@@ -102,7 +111,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     await writeFile(idPath, replicaId + '\n');
   }
   let boundUrl = config.outsideUrl ?? '';
-  const master = new MasterClient({ masterUrl, replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; } });
+  const master = new MasterClient({ masterUrl, ...(config.tlsCaFile ? { ca: trustedCas(config.tlsCaFile) } : {}), replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; } });
 
   let current!: Generation;
   let next: Generation | undefined;
@@ -210,7 +219,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     logRequest(log, req, res, metrics?.observeRequest);
     if (!gc.handle(req, res)) current.handle(req, res);
   };
-  const http = createNodeServer({ host: config.host, port: config.port, handler: handle, nodeFile: { datadir: config.datadir, role: 'replica' } });
+  const http = createNodeServer({ host: config.host, port: config.port, handler: handle, nodeFile: { datadir: config.datadir, role: 'replica' }, ...(config.tls ? { tls: config.tls } : {}) });
   const server = http.server;
 
   return {
@@ -229,7 +238,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     },
     listen: async () => {
       const { port } = await http.listen();
-      boundUrl ||= httpUrl(config.host, port);
+      boundUrl ||= httpUrl(config.host, port, config.tls ? 'https' : 'http');
       current.start();
       gc.start();
       return port;
@@ -243,5 +252,6 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
       await master.close();
       releaseLock();
     },
+    reloadTls: () => http.reloadTls(),
   };
 }

@@ -17,12 +17,16 @@ export interface MasterClientOptions {
   replicaId: string;
   /** This replica's outside URL (shown in the master's status). */
   replicaUrl: string;
+  /** PEM CAs trusted for an https master (default Node's bundled roots). */
+  ca?: string[];
 }
 
 /** Sends requests to the master (see module doc). */
 export class MasterClient implements MasterSource {
-  readonly agent = new Agent({ keepAliveTimeout: 60_000, connections: 32 });
-  constructor(readonly opts: MasterClientOptions) {}
+  readonly agent: Agent;
+  constructor(readonly opts: MasterClientOptions) {
+    this.agent = new Agent({ keepAliveTimeout: 60_000, connections: 32, ...(opts.ca ? { connect: { ca: opts.ca } } : {}) });
+  }
 
   /** Headers that identify and authorise this replica. */
   replicaHeaders(): Record<string, string> {

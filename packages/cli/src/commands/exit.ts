@@ -1,6 +1,7 @@
 /** How commands end: an error message and exit status, or a clean stop on SIGINT/SIGTERM. */
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import type { TlsReload } from '@wheelhouse/http';
 import { loadSettings } from '../settings/load-settings.js';
 import type { Role, RoleSettings } from '../settings/role-schemas.js';
 import { SettingsError } from '../settings/settings-error.js';
@@ -56,4 +57,16 @@ export async function listenOrExit<T>(listen: () => Promise<T>, host: string, po
     if (code === 'EACCES') fail(`cannot listen on ${host}:${port}: permission denied`, 1);
     throw err;
   }
+}
+
+/**
+ * On every SIGHUP re-reads the node's TLS certificate and key (`reload`): a line at info with the
+ * new certificate's serial, fingerprint and expiry, or at error saying why the old one stays.
+ */
+export function reloadTlsOnSighup(logger: Logger, reload: () => TlsReload): void {
+  process.on('SIGHUP', () => {
+    const r = reload();
+    if (r.ok) logger.info({ serial: r.pair.serialNumber, fingerprint: r.pair.fingerprint, validTo: r.pair.validTo }, 'TLS certificate reloaded');
+    else logger.error({ err: r.error.message }, 'TLS certificate reload failed: the old certificate stays in use');
+  });
 }

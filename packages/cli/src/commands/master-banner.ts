@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import type { Changelog } from '@wheelhouse/changelog';
 import { getIndex, listIndexNames, listUserNames } from '@wheelhouse/core';
 
-/** `http://host:port`, with an IPv6 host in brackets (RFC 3986 §3.2.2). */
-export function baseUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** `http://host:port` (or `https://`), with an IPv6 host in brackets (RFC 3986 §3.2.2). */
+export function baseUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** One line for the data directory and URL, then a pip line per index (and a twine line unless it is a mirror index, which takes no uploads). */

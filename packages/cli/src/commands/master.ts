@@ -6,7 +6,7 @@ import { DataDirInUseError, NotInitialisedError } from '@wheelhouse/changelog';
 import { createMasterApp, type MasterApp } from '@wheelhouse/master';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { masterConfig } from '../settings/node-configs.js';
-import { closeOnSignals, fail, listenOrExit, settingsOrExit } from './exit.js';
+import { closeOnSignals, fail, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
 import { baseUrl, masterBanner } from './master-banner.js';
 
 /** Adds the `master` command to `program`. */
@@ -25,9 +25,10 @@ export function addMasterCommand(program: Command): void {
       fail((err as Error).message);
     }
     const port = await listenOrExit(() => app.listen(), settings.host, settings.port);
-    const url = settings['outside-url'] ?? baseUrl(settings.host, port);
+    const url = settings['outside-url'] ?? baseUrl(settings.host, port, settings['tls-cert'] ? 'https' : 'http');
     logger.info({ url, uuid: app.changelog.uuid, serial: app.changelog.head, datadir: resolve(settings.datadir) }, 'master listening');
     process.stderr.write(masterBanner(app.changelog, settings.datadir, url).join('\n') + '\n');
+    if (settings['tls-cert']) reloadTlsOnSighup(logger, () => app.reloadTls());
     closeOnSignals(logger, () => app.close());
   });
 }

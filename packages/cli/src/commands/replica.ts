@@ -6,7 +6,7 @@ import { DataDirInUseError } from '@wheelhouse/changelog';
 import { createReplicaApp, type ReplicaApp } from '@wheelhouse/replica';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { replicaConfig } from '../settings/node-configs.js';
-import { closeOnSignals, fail, listenOrExit, settingsOrExit } from './exit.js';
+import { closeOnSignals, fail, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
 
 /** Adds the `replica` command to `program`. */
 export function addReplicaCommand(program: Command): void {
@@ -22,7 +22,8 @@ export function addReplicaCommand(program: Command): void {
     }
     const port = await listenOrExit(() => app.listen(), settings.host, settings.port);
     logger.info({ port, uuid: app.changelog.uuid, serial: app.changelog.head, master: settings['master-url'] }, 'replica listening');
-    process.stderr.write(`Wheelhouse replica of ${settings['master-url']} serving ${resolve(settings.datadir)} at http://${settings.host}:${port}\n`);
+    process.stderr.write(`Wheelhouse replica of ${settings['master-url']} serving ${resolve(settings.datadir)} at ${settings['tls-cert'] ? 'https' : 'http'}://${settings.host}:${port}\n`);
+    if (settings['tls-cert']) reloadTlsOnSighup(logger, () => app.reloadTls());
     closeOnSignals(logger, () => app.close());
   });
 }

@@ -81,6 +81,10 @@ function describeError(e: ErrorObject, values: Record<string, unknown>, origin: 
     const key = String(e.params['missingProperty']);
     return { key, text: `${flagName(key)} is required` };
   }
+  if (e.keyword === 'dependencies') {
+    const key = String(e.params['property']);
+    return { key, text: `${flagName(key)}${fromWhere(origin[key])} needs ${flagName(String(e.params['missingProperty']))} too` };
+  }
   const [key = '', index] = e.instancePath.split('/').slice(1);
   const what =
     e.keyword === 'pattern' ? 'must be an http(s) URL'

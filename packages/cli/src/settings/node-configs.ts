@@ -7,7 +7,28 @@ import type { Logger } from 'pino';
 import type { MasterConfig } from '@wheelhouse/master';
 import type { ReplicaConfig } from '@wheelhouse/replica';
 import type { ProxyConfig } from '@wheelhouse/proxy';
+import type { NodeTlsOptions } from '@wheelhouse/http';
 import type { MasterSettings, ProxySettings, ReplicaSettings } from './role-schemas.js';
+
+/** The TLS settings every server role has (the schema requires cert and key together). */
+type ServerTlsSettings = Pick<MasterSettings, 'tls-cert' | 'tls-key' | 'http-redirect-port' | 'outside-url'>;
+
+/**
+ * `{ tls }` for a role's config when `--tls-cert` is set, else `{}`. The redirect goes to the
+ * outside URL when that is https, else to the Host's name on the TLS port.
+ */
+export function tlsConfig(s: ServerTlsSettings): { tls?: NodeTlsOptions } {
+  if (s['tls-cert'] === undefined || s['tls-key'] === undefined) return {};
+  const outside = s['outside-url'];
+  return {
+    tls: {
+      certFile: s['tls-cert'],
+      keyFile: s['tls-key'],
+      ...(s['http-redirect-port'] !== undefined ? { redirectPort: s['http-redirect-port'] } : {}),
+      ...(outside?.startsWith('https://') ? { redirectBase: outside } : {}),
+    },
+  };
+}
 
 /** A master's config from its settings. */
 export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
@@ -27,6 +48,7 @@ export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
     ...(s['gc-grace'] !== undefined ? { gcGraceMs: s['gc-grace'] } : {}),
     ...(s['gc-replica-expiry'] !== undefined ? { gcReplicaExpiryMs: s['gc-replica-expiry'] } : {}),
     ...(s['cleanup-interval'] !== undefined ? { cleanupIntervalMs: s['cleanup-interval'] } : {}),
+    ...tlsConfig(s),
   };
 }
 
@@ -45,6 +67,8 @@ export function replicaConfig(s: ReplicaSettings, logger: Logger): ReplicaConfig
     ...(s['write-wait'] !== undefined ? { writeWaitMs: s['write-wait'] } : {}),
     ...(s['gc-interval'] !== undefined ? { gcIntervalMs: s['gc-interval'] } : {}),
     ...(s['gc-grace'] !== undefined ? { gcGraceMs: s['gc-grace'] } : {}),
+    ...tlsConfig(s),
+    ...(s['tls-ca'] !== undefined ? { tlsCaFile: s['tls-ca'] } : {}),
   };
 }
 
@@ -58,5 +82,7 @@ export function proxyConfig(s: ProxySettings, logger: Logger): ProxyConfig {
     logger,
     ...(s['outside-url'] !== undefined ? { outsideUrl: s['outside-url'] } : {}),
     ...(s['read-your-writes-wait'] !== undefined ? { readYourWritesWaitMs: s['read-your-writes-wait'] } : {}),
+    ...tlsConfig(s),
+    ...(s['tls-ca'] !== undefined ? { tlsCaFile: s['tls-ca'] } : {}),
   };
 }

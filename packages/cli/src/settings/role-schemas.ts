@@ -25,6 +25,19 @@ const host = (description = 'interface to listen on') => Type.String({ minLength
 const logLevel = Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'pino log level' });
 const outsideUrl = (what: string) => Type.Optional(url(`URL clients use to reach ${what}`));
 
+/** A file a setting names. */
+const file = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
+/** The TLS settings of a server (docs/operations.md, "TLS"): certificate and key together; the redirect port only with them. */
+const serverTls = {
+  'tls-cert': file('PEM certificate file (with its chain): serve HTTPS; re-read on SIGHUP'),
+  'tls-key': file('PEM private key file of --tls-cert'),
+  'http-redirect-port': Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'also listen for plain HTTP on this port, answering only 308 redirects to HTTPS (default: no plain HTTP port)' })),
+};
+/** `tls-cert` and `tls-key` come together; `http-redirect-port` needs them (ajv `dependencies`). */
+const SERVER_TLS_DEPENDENCIES = { 'tls-cert': ['tls-key'], 'tls-key': ['tls-cert'], 'http-redirect-port': ['tls-cert'] };
+/** The CA a role trusts for its own HTTPS requests. */
+const tlsCa = (to: string) => file(`PEM CA file trusted (besides the usual roots) for HTTPS to ${to}`);
+
 /** `wheelhouse master`. */
 export const masterSettingsSchema = Type.Object(
   {
@@ -42,9 +55,10 @@ export const masterSettingsSchema = Type.Object(
     'gc-grace': Type.Optional(Type.Integer({ minimum: 0, description: 'blobs younger than this are never collected (uploads in flight): ms, or 1h (default 1h)' })),
     'gc-replica-expiry': Type.Optional(Type.Integer({ minimum: 1, description: 'replicas not seen for this long no longer hold garbage collection back: ms, or 24h (default 24h)' })),
     'cleanup-interval': Type.Optional(Type.Integer({ minimum: 1, description: 'apply the retention policies of volatile indexes every: ms, or 24h (default: only by wheelhouse cleanup)' })),
+    ...serverTls,
     'log-level': logLevel,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, dependencies: SERVER_TLS_DEPENDENCIES },
 );
 /** Settings of a master (sizes in bytes, durations in ms). */
 export type MasterSettings = Static<typeof masterSettingsSchema>;
@@ -66,9 +80,11 @@ export const replicaSettingsSchema = Type.Object(
     'write-wait': Type.Optional(Type.Integer({ minimum: 1, description: 'wait for read-your-writes after a forwarded write: ms, or 30s (default 30s)' })),
     'gc-interval': Type.Optional(Type.Integer({ minimum: 0, description: 'background garbage collection of unnamed blobs every: ms, or 10m; 0 = only on demand (default 10m)' })),
     'gc-grace': Type.Optional(Type.Integer({ minimum: 0, description: 'blobs younger than this are never collected (uploads in flight): ms, or 1h (default 1h)' })),
+    ...serverTls,
+    'tls-ca': tlsCa('the master'),
     'log-level': logLevel,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, dependencies: SERVER_TLS_DEPENDENCIES },
 );
 /** Settings of a replica (durations in ms). */
 export type ReplicaSettings = Static<typeof replicaSettingsSchema>;
@@ -84,9 +100,11 @@ export const proxySettingsSchema = Type.Object(
     'read-your-writes-wait': Type.Optional(
       Type.Integer({ minimum: 1, description: 'how long a read waits for a backend that reached the serial of a write: ms, or 2s (default 2s)' }),
     ),
+    ...serverTls,
+    'tls-ca': tlsCa('the master and replicas'),
     'log-level': logLevel,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, dependencies: SERVER_TLS_DEPENDENCIES },
 );
 /** Settings of a proxy (durations in ms). */
 export type ProxySettings = Static<typeof proxySettingsSchema>;

@@ -43,6 +43,10 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'gc-grace': { kind: 'duration', value: '<duration>' },
   'gc-replica-expiry': { kind: 'duration', value: '<duration>' },
   'cleanup-interval': { kind: 'duration', value: '<duration>' },
+  'tls-cert': { kind: 'string', value: '<file>' },
+  'tls-key': { kind: 'string', value: '<file>' },
+  'http-redirect-port': { kind: 'integer', value: '<port>' },
+  'tls-ca': { kind: 'string', value: '<file>' },
 };
 
 /** What a server command was given on its command line. */
