@@ -45,6 +45,8 @@ export interface TwineUpload {
    * code and what goes over the wire are twine's own.
    */
   readonly newerMetadataVersions?: boolean;
+  /** A PEM CA file twine trusts for an https repository URL (`--cert`). */
+  readonly cert?: string;
 }
 
 const TWINE_WITH_NEWER_METADATA = [
@@ -70,6 +72,7 @@ export function twineUpload(u: TwineUpload): Promise<RunResult> {
       '--non-interactive',
       '--disable-progress-bar',
       '--verbose',
+      ...(u.cert ? ['--cert', u.cert] : []),
       ...u.files,
     ],
     { timeoutMs: u.timeoutMs ?? 120_000, env: pythonClientEnv() },

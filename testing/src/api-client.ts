@@ -2,6 +2,8 @@
 // returns status, reason phrase, headers, the body as text and (when it parses) as JSON, and the
 // X-Devpi-Serial header as a number. It never throws on an HTTP error status; tests assert on it.
 
+import { fetch as undiciFetch, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
+
 /** Credentials as devpi clients send them: HTTP Basic (pip, twine) or X-Devpi-Auth (devpi-client). */
 export type Credentials =
   | { readonly user: string; readonly password: string }
@@ -65,13 +67,15 @@ export function describeResponse(res: ApiResponse): string {
 }
 
 export class ApiClient {
+  /** `dispatcher`: an undici dispatcher for every request (e.g. an Agent trusting a test CA for https). */
   constructor(
     readonly baseUrl: string,
     readonly auth?: Credentials,
+    readonly dispatcher?: Dispatcher,
   ) {}
 
   as(auth: Credentials | undefined): ApiClient {
-    return new ApiClient(this.baseUrl, auth);
+    return new ApiClient(this.baseUrl, auth, this.dispatcher);
   }
 
   url(path: string): string {
@@ -93,7 +97,7 @@ export class ApiClient {
       signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     };
     if (payload !== undefined) init.body = payload;
-    const res = await fetch(this.url(path), init);
+    const res = this.dispatcher ? ((await undiciFetch(this.url(path), { ...(init as unknown as UndiciRequestInit), dispatcher: this.dispatcher })) as unknown as Response) : await fetch(this.url(path), init);
     const text = await res.text();
     let json: unknown = undefined;
     if (text.length > 0) {

@@ -15,6 +15,8 @@ export interface NodeOptions {
   readonly logLevel?: string;
   /** Data directory; default `<root>/<name>`. */
   readonly datadir?: string;
+  /** The node serves HTTPS (its args carry --tls-cert/--tls-key); the test trusts this CA file (see NodeSpec.tlsCa). */
+  readonly tlsCa?: string;
 }
 
 /** A temp root with its nodes (see the module doc). */
@@ -64,7 +66,7 @@ export class TestRoot {
   /** A replica of `master` on a new data directory `<root>/<name>`, not started. */
   replica(name: string, master: WheelhouseProcess, opts: NodeOptions = {}): WheelhouseProcess {
     return this.node({
-      name, role: 'replica', datadir: opts.datadir ?? this.dir(name), logLevel: opts.logLevel ?? 'warn',
+      name, role: 'replica', datadir: opts.datadir ?? this.dir(name), logLevel: opts.logLevel ?? 'warn', ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
       args: ['--master-url', master.url, '--secret-file', master.secretFile, ...(opts.args ?? [])],
     });
   }
@@ -78,7 +80,7 @@ export class TestRoot {
   proxy(name: string, master: WheelhouseProcess | string, replicas: ReadonlyArray<WheelhouseProcess | string>, opts: NodeOptions = {}): WheelhouseProcess {
     const url = (n: WheelhouseProcess | string): string => (typeof n === 'string' ? n : n.url);
     const args = ['--master', url(master), ...replicas.flatMap((r) => ['--replica', url(r)]), ...(opts.args ?? [])];
-    return this.node({ name, role: 'proxy', args, logLevel: opts.logLevel ?? 'warn' });
+    return this.node({ name, role: 'proxy', args, logLevel: opts.logLevel ?? 'warn', ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}) });
   }
 
   /** Keep the root at cleanup (a test failed). */
@@ -131,6 +133,6 @@ export class TestRoot {
   }
 }
 
-function nodeArgs(opts: NodeOptions): { args?: readonly string[]; logLevel?: string } {
-  return { ...(opts.args ? { args: opts.args } : {}), ...(opts.logLevel ? { logLevel: opts.logLevel } : {}) };
+function nodeArgs(opts: NodeOptions): { args?: readonly string[]; logLevel?: string; tlsCa?: string } {
+  return { ...(opts.args ? { args: opts.args } : {}), ...(opts.logLevel ? { logLevel: opts.logLevel } : {}), ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}) };
 }

@@ -7,6 +7,7 @@
 // alive when the test process exits are SIGKILLed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { ApiClient } from './api-client.js';
 import { freePort } from './free-port.js';
 import { cpuSeconds } from './process-cpu.js';
@@ -48,6 +49,11 @@ export interface NodeSpec {
   readonly cwd?: string;
   /** Bound of the SIGTERM → SIGKILL escalation in stop(), ms; default 10 000. */
   readonly stopTimeoutMs?: number;
+  /**
+   * The node serves HTTPS (its `args` carry `--tls-cert`/`--tls-key`): its URL is `https://…` and
+   * the harness's own requests (readiness, status, `api`) trust this PEM CA file.
+   */
+  readonly tlsCa?: string;
 }
 
 /** How the process ended. */
@@ -80,6 +86,7 @@ export class WheelhouseProcess {
   port: number;
   /** performance.now() at the latest spawn (benchmarks time catch-up from it). */
   spawnedAt = 0;
+  private tlsAgent: Agent | undefined;
 
   constructor(readonly spec: NodeSpec) {
     this.port = spec.port ?? 0;
@@ -112,14 +119,28 @@ export class WheelhouseProcess {
     return this.spec.logPath;
   }
 
-  /** Base URL without trailing slash, e.g. `http://127.0.0.1:41234`. */
+  /** Base URL without trailing slash, e.g. `http://127.0.0.1:41234` (`https://` with {@link NodeSpec.tlsCa}). */
   get url(): string {
-    return `http://${this.host}:${this.port}`;
+    return `${this.spec.tlsCa ? 'https' : 'http'}://${this.host}:${this.port}`;
+  }
+
+  /** The undici dispatcher that trusts the node's CA (undefined for a plain HTTP node). */
+  get dispatcher(): Dispatcher | undefined {
+    if (!this.spec.tlsCa) return undefined;
+    this.tlsAgent ??= new Agent({ connect: { ca: readFileSync(this.spec.tlsCa) } });
+    return this.tlsAgent;
   }
 
   /** Anonymous API client for this node; `.as(credentials)` for others. */
   get api(): ApiClient {
-    return new ApiClient(this.url);
+    return new ApiClient(this.url, undefined, this.dispatcher);
+  }
+
+  /** `fetch` of a path of this node (trusting its CA). */
+  private fetchPath(path: string, timeoutMs: number): Promise<{ status: number; text(): Promise<string> }> {
+    const init = { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) };
+    const dispatcher = this.dispatcher;
+    return dispatcher ? undiciFetch(`${this.url}${path}`, { ...init, dispatcher }) : fetch(`${this.url}${path}`, init);
   }
 
   get running(): boolean {
@@ -216,7 +237,7 @@ export class WheelhouseProcess {
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`${this.name} exited before it answered ${path} (${this.unexpectedExit ?? 'stopped'})`);
       try {
-        const res = await fetch(`${this.url}${path}`, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(2_000) });
+        const res = await this.fetchPath(path, 2_000);
         const text = await res.text();
         if (res.status === 200) return;
         last = `${path} answered ${res.status}: ${text.slice(0, 300)}`;
@@ -230,7 +251,7 @@ export class WheelhouseProcess {
 
   /** The node's `/+status` result object. @throws on a non-200 answer. */
   async status(timeoutMs = 10_000): Promise<Record<string, unknown>> {
-    const res = await fetch(`${this.url}/+status`, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await this.fetchPath('/+status', timeoutMs);
     const text = await res.text();
     if (res.status !== 200) throw new Error(`GET ${this.name} /+status: ${res.status} ${text.slice(0, 300)}`);
     return ((JSON.parse(text) as { result?: Record<string, unknown> }).result ?? {});
