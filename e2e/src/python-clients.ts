@@ -12,13 +12,15 @@ export const systemPython = '/usr/bin/python3';
 export const twineBin = '/usr/bin/twine';
 export const debianWheelDir = '/usr/share/python-wheels';
 
-/** The environment for pip and twine: no PIP_* / TWINE_* from outside, no config file, no keyring. */
+/** The environment for pip and twine: no PIP_* / TWINE_* / CA-bundle overrides from outside, no config file, no keyring. */
 export function pythonClientEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
     if (k.startsWith('PIP_') || k.startsWith('TWINE_')) continue;
     if (['PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV', 'PYTHONSTARTUP', 'PYTHONUSERBASE'].includes(k)) continue;
+    // requests lets these override a session's own CA (psf/requests#3829): twine's --cert would be ignored
+    if (k === 'REQUESTS_CA_BUNDLE' || k === 'CURL_CA_BUNDLE') continue;
     env[k] = v;
   }
   env['PIP_CONFIG_FILE'] = '/dev/null';

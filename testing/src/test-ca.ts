@@ -47,7 +47,8 @@ export async function issueServerCert(ca: TestCa, name: string): Promise<ServerC
   const keyFile = join(ca.dir, `${name}.key`);
   const csr = join(ca.dir, `${name}.csr`);
   const ext = join(ca.dir, `${name}.ext`);
-  await writeFile(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
+  // key identifiers as real CAs issue them (strict verifiers, e.g. Python 3.13's ssl, require them)
+  await writeFile(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n');
   await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${name}`], ca.dir);
   await openssl(['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', `0x${randomSerial()}`, '-days', '2', '-extfile', ext, '-out', certFile], ca.dir);
   return { certFile, keyFile };

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 
 /** TLS of a node's server. */
 export interface NodeTlsOptions {
@@ -70,14 +70,21 @@ export function readTlsPair(opts: Pick<NodeTlsOptions, 'certFile' | 'keyFile'>):
 }
 
 /**
- * The CAs an HTTPS client of this node trusts: Node's bundled roots plus the PEM certificates of
- * `caFile` (`--tls-ca`, e.g. the company CA that signed the nodes' certificates).
- * @throws TlsFileError when the file cannot be read or holds no certificate.
+ * The TLS client context of this node's own HTTPS requests (undici `connect: { secureContext }`):
+ * it trusts Node's bundled roots plus the PEM certificates of `caFile` (`--tls-ca`, e.g. the
+ * company CA that signed the nodes' certificates). Built once: passing `ca` per connection would
+ * parse every root certificate on each TLS handshake (hundreds of ms on a loaded machine).
+ * Host names are still checked against each certificate.
+ * @throws TlsFileError when the file cannot be read or holds no usable certificate.
  */
-export function trustedCas(caFile: string): string[] {
+export function trustedCaContext(caFile: string): SecureContext {
   const pem = read(caFile, 'CA').toString('utf8');
   if (!/-----BEGIN CERTIFICATE-----/.test(pem)) throw new TlsFileError(`${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  return [...rootCertificates, pem];
+  try {
+    return createSecureContext({ ca: [...rootCertificates, pem] });
+  } catch (err) {
+    throw new TlsFileError(`${caFile} holds no usable CA certificate: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'undici';
 import { pino, type Logger } from 'pino';
-import { createNodeServer, guard, trustedCas, type NodeServer, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
+import { createNodeServer, guard, trustedCaContext, type NodeServer, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
 import { createAdminHandler } from './admin.js';
 import { Backend, BackendPool, isReadMethod } from './backends.js';
 import { createForwarder } from './forward.js';
@@ -72,7 +72,7 @@ export function createProxy(config: ProxyConfig): Proxy {
     ],
     policy,
   );
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256, connect: { timeout: 2_000, ...(config.tlsCaFile ? { ca: trustedCas(config.tlsCaFile) } : {}) } });
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256, connect: { timeout: 2_000, ...(config.tlsCaFile ? { secureContext: trustedCaContext(config.tlsCaFile) } : {}) } });
   const checker = new HealthChecker(pool, policy, agent, log);
   const metrics = createProxyMetrics(pool.backends);
   const viaToken = `wheelhouse-proxy-${randomBytes(4).toString('hex')}`;

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { FileStore, lockDataDir, type ChangeRecord } from '@wheelhouse/changelog';
 import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, type PageSource } from '@wheelhouse/core';
-import { createNodeServer, httpUrl, readTlsPair, trustedCas, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
+import { createNodeServer, httpUrl, readTlsPair, trustedCaContext, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
 import { MasterClient, type FileReplicator, type Tailer } from '@wheelhouse/replication';
 import { openGeneration, type Generation, type GenerationContext } from './generation.js';
 import { createReplicaGc } from './replica-gc.js';
@@ -90,7 +90,7 @@ export async function createReplicaApp(config: ReplicaConfig): Promise<ReplicaAp
   if (secret.length < 32) throw new Error(`secret file ${config.secretFile} must hold at least 32 bytes`);
   // unusable TLS files stop the start before anything is opened
   if (config.tls) readTlsPair(config.tls);
-  if (config.tlsCaFile) trustedCas(config.tlsCaFile);
+  if (config.tlsCaFile) trustedCaContext(config.tlsCaFile);
   await mkdir(config.datadir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.datadir);
   try {
@@ -111,7 +111,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     await writeFile(idPath, replicaId + '\n');
   }
   let boundUrl = config.outsideUrl ?? '';
-  const master = new MasterClient({ masterUrl, ...(config.tlsCaFile ? { ca: trustedCas(config.tlsCaFile) } : {}), replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; } });
+  const master = new MasterClient({ masterUrl, ...(config.tlsCaFile ? { secureContext: trustedCaContext(config.tlsCaFile) } : {}), replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; } });
 
   let current!: Generation;
   let next: Generation | undefined;

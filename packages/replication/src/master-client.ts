@@ -4,6 +4,7 @@
  * identity headers so the master can list it. It is the `MasterSource` of the tailer and the file
  * replicator; write forwarding and mirror access use `get` and `agent` directly.
  */
+import type { SecureContext } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, type TokenSigner } from '@wheelhouse/core';
 import type { MasterSource } from './master-source.js';
@@ -17,15 +18,15 @@ export interface MasterClientOptions {
   replicaId: string;
   /** This replica's outside URL (shown in the master's status). */
   replicaUrl: string;
-  /** PEM CAs trusted for an https master (default Node's bundled roots). */
-  ca?: string[];
+  /** TLS client context for an https master (http's `trustedCaContext`; default Node's bundled roots). */
+  secureContext?: SecureContext;
 }
 
 /** Sends requests to the master (see module doc). */
 export class MasterClient implements MasterSource {
   readonly agent: Agent;
   constructor(readonly opts: MasterClientOptions) {
-    this.agent = new Agent({ keepAliveTimeout: 60_000, connections: 32, ...(opts.ca ? { connect: { ca: opts.ca } } : {}) });
+    this.agent = new Agent({ keepAliveTimeout: 60_000, connections: 32, ...(opts.secureContext ? { connect: { secureContext: opts.secureContext } } : {}) });
   }
 
   /** Headers that identify and authorise this replica. */
