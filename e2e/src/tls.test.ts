@@ -2,7 +2,7 @@
 // master, a replica and a proxy all serving HTTPS, the proxy and the replica trusting the CA
 // (--tls-ca) for their own requests. Real twine uploads and real pip installs with --cert through
 // the proxy, the replica tails its master over HTTPS, links in pages are https, a SIGHUP with a new
-// certificate is picked up by the next TLS client, a broken one is refused and logged, and the
+// certificate is picked up by the next TLS client, devpi's PUSH method goes through over TLS, a broken one is refused and logged, and the
 // master's plain HTTP port answers 308 to https.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,6 +96,20 @@ test('twine uploads with --cert through the proxy; the replica tails its master 
   const head = await master.api.statusSerial();
   await waitFor(async () => ((await replica.api.statusSerial()) >= head ? true : undefined), { timeoutMs: 60_000, what: `replica at the master's serial ${head}` });
   assert.equal((await replica.api.get(`/${INDEX}/${fixtureName}/${fixtureVersion}`)).status, 200, 'the release reached the replica');
+}));
+
+test("devpi-client's PUSH method works over TLS through the proxy", { timeout: CLIENT_TEST_TIMEOUT_MS }, guarded(async () => {
+  const { proxy } = cluster();
+  await createIndex(proxy.api.as({ user: USER, password: PASSWORD }), `${USER}/prod`);
+  const res = await request(`${proxy.url}/${INDEX}`, {
+    method: 'PUSH',
+    dispatcher: proxy.dispatcher!,
+    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` },
+    body: JSON.stringify({ name: fixtureName, version: fixtureVersion, targetindex: `${USER}/prod` }),
+  });
+  const text = await res.body.text();
+  assert.equal(res.statusCode, 200, text);
+  assert.equal((await proxy.api.get(`/${USER}/prod/${fixtureName}/${fixtureVersion}`)).status, 200, 'the release is in the target');
 }));
 
 test('pip installs with --cert through the proxy, and every link in the pages is https', { timeout: CLIENT_TEST_TIMEOUT_MS }, guarded(async () => {
