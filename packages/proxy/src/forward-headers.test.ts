@@ -49,3 +49,11 @@ test('a body is streamed for writes with a non-zero Content-Length or chunked en
   assert.equal(requestHasBody(false, {}), false);
   assert.equal(requestHasBody(true, { 'content-length': '12' }), false);
 });
+
+test('a TLS proxy tells its backends the client used https (X-Forwarded-Proto and X-outside-url)', () => {
+  const h = backendRequestHeaders({ host: 'pypi.example' }, { ...client, scheme: 'https' });
+  assert.equal(h['x-forwarded-proto'], 'https');
+  assert.equal(h['x-outside-url'], 'https://pypi.example');
+  // a configured outside URL and headers a client sent still win
+  assert.equal(backendRequestHeaders({ host: 'p' }, { ...client, scheme: 'https', outsideUrl: 'https://pypi.example/sub' })['x-outside-url'], 'https://pypi.example/sub');
+});
