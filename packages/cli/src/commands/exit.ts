@@ -53,8 +53,11 @@ export async function listenOrExit<T>(listen: () => Promise<T>, host: string, po
     return await listen();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') fail(`cannot listen on ${host}:${port}: the port is in use by another process`, 1);
-    if (code === 'EACCES') fail(`cannot listen on ${host}:${port}: permission denied`, 1);
+    // the port of the listen that failed (a node may listen twice: --http-redirect-port)
+    const at = (err as { port?: unknown }).port;
+    const failedPort = typeof at === 'number' ? at : port;
+    if (code === 'EADDRINUSE') fail(`cannot listen on ${host}:${failedPort}: the port is in use by another process`, 1);
+    if (code === 'EACCES') fail(`cannot listen on ${host}:${failedPort}: permission denied`, 1);
     throw err;
   }
 }
