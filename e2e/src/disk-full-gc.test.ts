@@ -111,6 +111,12 @@ test('deleting a volatile index on a nearly full disk, then collecting, frees it
   assert.equal(usage.indexes['root/scratch'], undefined, JSON.stringify(usage));
   assert.equal(usage.indexes['root/keep']?.files, 1, JSON.stringify(usage));
   assert.equal(usage['store-bytes'], 64 * 1024, 'only the kept file is left in the store');
+  // and the status page for people says it
+  const page = await (await fetch(`${m.url}/+status`, { headers: { Accept: 'text/html' } })).text();
+  assert.match(page, /<h2 id="storage-h">Storage<\/h2>/);
+  assert.match(page, new RegExp(`freed ${report.freedFiles} files \\(${(uploaded / 1e6).toFixed(0)} MB\\)`), page.slice(page.indexOf('storage-h'), page.indexOf('storage-h') + 2000));
+  assert.match(page, /<td>root\/keep<\/td>/);
+  assert.doesNotMatch(page, /<td>root\/scratch<\/td>/);
   const metrics = await m.api.get('/+metrics');
   assert.match(metrics.text, new RegExp(`^wheelhouse_gc_freed_bytes_total ${uploaded}$`, 'm'));
 
