@@ -9,7 +9,8 @@
  * - simple-page latency with the node idle (after WARM_UP reads), then while `POST /+gc` collects the removed versions'
  *   files (the same readers, running until the collection answered); GC throughput from its report
  *   (files and MB removed per second of the run);
- * - after collection: the simple-page and upload latencies again.
+ * - after collection: simple-page latency idle for as long as the collection ran (the fair
+ *   comparison with the reads during it), and upload latency again.
  * Returns one markdown section; never throws (a failure becomes a note in the section).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -101,7 +102,7 @@ export async function runGcPart(say: Say): Promise<string> {
       say('gc: reads idle, then while collecting');
       // the first reads after a change render and cache the page: not part of the idle figure
       await readLatencies(pool, page, { count: WARM_UP });
-      latencies.push({ what: `simple page after cleanup, idle`, ms: await readLatencies(pool, page, { count: READS }) });
+      latencies.push({ what: `simple page after cleanup (${KEEP + UPLOADS} versions), idle`, ms: await readLatencies(pool, page, { count: READS }) });
       let done = false;
       const gcStarted = performance.now();
       const gc = pool
@@ -122,7 +123,9 @@ export async function runGcPart(say: Say): Promise<string> {
       if (during.length < 30) notes.push(`only ${during.length} reads completed while GC ran: its read-latency row is thin`);
 
       say('gc: latencies after collection');
-      latencies.push({ what: `simple page after GC (${KEEP + UPLOADS} versions)`, ms: await readLatencies(pool, page, { count: READS }) });
+      // idle for as long as GC ran: a short idle sample on a loaded machine is not comparable with a long busy one
+      const idleUntil = performance.now() + Math.min(wall, 120) * 1000;
+      latencies.push({ what: `simple page after GC, idle for as long as GC ran (${f1(Math.min(wall, 120))} s)`, ms: await readLatencies(pool, page, { until: () => performance.now() >= idleUntil }) });
       latencies.push({ what: 'upload after cleanup and GC', ms: await uploadLatencies(master.url, '2.0.dev') });
     } finally {
       await pool.close();
