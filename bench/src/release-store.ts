@@ -16,6 +16,9 @@ import { wheelhouseInit } from '@wheelhouse/testing';
 
 export const STORE_USER = 'bench';
 export const STORE_INDEX = 'dev';
+/** Password of {@link STORE_USER}, and of root. */
+export const STORE_USER_PASSWORD = 'dump-bench-user-password';
+export const STORE_ROOT_PASSWORD = 'dump-bench-root';
 
 export interface ReleaseStoreBuild {
   readonly releases: number;
@@ -35,10 +38,18 @@ async function writeBlob(files: FileStore, bytes: Buffer): Promise<string> {
   return sha256;
 }
 
+/** Options of {@link buildReleaseStore} (defaults: versions `1.V.0`, a plain stage). */
+export interface ReleaseStoreOptions {
+  /** The version string of the V-th release of a project (0-based). */
+  readonly version?: (v: number) => string;
+  /** More index config of the stage (e.g. a `retention` policy). */
+  readonly index?: Parameters<typeof createIndex>[3];
+}
+
 /** Builds the data dir `datadir` (must not exist) holding `projects × versionsPerProject` releases. */
-export async function buildReleaseStore(cwd: string, datadir: string, projects: number, versionsPerProject: number): Promise<ReleaseStoreBuild> {
+export async function buildReleaseStore(cwd: string, datadir: string, projects: number, versionsPerProject: number, opts: ReleaseStoreOptions = {}): Promise<ReleaseStoreBuild> {
   const t0 = performance.now();
-  await wheelhouseInit(datadir, 'dump-bench-root', cwd);
+  await wheelhouseInit(datadir, STORE_ROOT_PASSWORD, cwd);
   const paths = datadirPaths(datadir);
   const files = new FileStore(paths.files);
   const changelog = await Changelog.open({ location: paths.db, sync: false });
@@ -46,16 +57,16 @@ export async function buildReleaseStore(cwd: string, datadir: string, projects: 
   let fileCount = 0;
   let fileBytes = 0;
   try {
-    const pwhash = await hashPassword('dump-bench-user-password');
+    const pwhash = await hashPassword(STORE_USER_PASSWORD);
     await changelog.write((tx) => {
       createUser(tx, STORE_USER, { pwhash, email: `${STORE_USER}@example.org` });
-      createIndex(tx, STORE_USER, STORE_INDEX, { title: 'dump benchmark stage', acl_upload: [STORE_USER] });
+      createIndex(tx, STORE_USER, STORE_INDEX, { title: 'dump benchmark stage', acl_upload: [STORE_USER], ...opts.index });
     });
     const stage = `${STORE_USER}/${STORE_INDEX}`;
     for (let p = 0; p < projects; p++) {
       const name = projectName(p);
       for (let v = 0; v < versionsPerProject; v++) {
-        const version = `1.${v}.0`;
+        const version = opts.version ? opts.version(v) : `1.${v}.0`;
         const made: NewFile[] = [];
         await Promise.all(
           [`${name}-${version}.tar.gz`, `${name}-${version}.zip`].map(async (filename) => {

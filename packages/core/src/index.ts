@@ -28,7 +28,7 @@ export { blobsNamedBy, blobsNamedByState } from './model/named-blobs.js';
 export { type StateReader } from './model/state.js';
 export { checkUserCreateBody, checkUserPatchBody, createUser, deleteUser, listIndexNames, listUserNames, modifyUser, requireUser, userView } from './model/users.js';
 export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, mirrorBaseUrl, mirrorCacheExpiry, modifyIndex, requireIndex, requireStage, stageProjectNames } from './model/indexes.js';
-export { attachFile, attachToxResult, checkReleaseMetadataLimits, deleteFile, deleteProject, deleteVersion, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, stageVersions, validateNewRelease, validateReleaseFile } from './model/releases.js';
+export { attachFile, attachToxResult, checkReleaseMetadataLimits, deleteFile, deleteProject, deleteVersion, deleteVersions, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, stageVersions, validateNewRelease, validateReleaseFile } from './model/releases.js';
 export { checkPushBody, pushRelease } from './model/push.js';
 export { assertRequiredFiles, assertVersionAllowed, REQUIRED_FILE_KINDS, type RequiredFileKind } from './model/release-policy.js';
 export { VERSION_KINDS, versionKinds, type VersionKind } from './versions.js';

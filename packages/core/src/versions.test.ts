@@ -43,3 +43,14 @@ test('latestVersion: highest overall, or with stable the highest final release',
   // accepts any iterable
   assert.equal(latestVersion(new Set(['0.9', '0.10'])), '0.10');
 });
+
+test('latestVersion is the last of a stable sort: of versions comparing equal the last given wins; order of input does not matter otherwise; empty → undefined', () => {
+  assert.equal(latestVersion(['1.0', '1.0.0']), sortVersions(['1.0', '1.0.0']).at(-1));
+  assert.equal(latestVersion(['1.0.0', '1.0']), '1.0');
+  assert.equal(latestVersion(['1.0.0', '1.0'], true), '1.0');
+  const many = Array.from({ length: 500 }, (_, i) => `1.0.dev${(i * 7919) % 500}`);
+  assert.equal(latestVersion(many), '1.0.dev499');
+  assert.equal(latestVersion([...many, '0.9'], true), '0.9');
+  assert.equal(latestVersion([]), undefined);
+  assert.equal(latestVersion([], true), undefined);
+});

@@ -26,12 +26,15 @@ export function isPrerelease(v: string): boolean {
 
 /** The highest version, or undefined for none. `stable` skips pre-releases when any final exists. */
 export function latestVersion(versions: Iterable<string>, stable = false): string | undefined {
-  const sorted = sortVersions(versions);
-  if (stable) {
-    const finals = sorted.filter((v) => !isPrerelease(v));
-    if (finals.length) return finals[finals.length - 1];
+  // one pass (N comparisons, not a sort's N log N: a project may have thousands of versions); of
+  // versions comparing equal (`1.0`, `1.0.0`) the last given wins, as the last of a stable sort
+  let best: string | undefined;
+  let bestFinal: string | undefined;
+  for (const v of versions) {
+    if (best === undefined || compareVersions(v, best) >= 0) best = v;
+    if (stable && !isPrerelease(v) && (bestFinal === undefined || compareVersions(v, bestFinal) >= 0)) bestFinal = v;
   }
-  return sorted[sorted.length - 1];
+  return bestFinal ?? best;
 }
 
 /** True when both are PEP 440 versions with the same normalised form (`1.0.0a1` and `1.0.0-alpha1`). */

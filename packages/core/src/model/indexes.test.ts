@@ -226,3 +226,25 @@ test('mirror config as devpi stores it: mirror_url as given, mirror_cache_expiry
   assert.equal(mirrorCacheExpiry(zero), 0, 'an explicit 0 stays 0');
   assert.equal(mirrorBaseUrl(zero), 'http://127.0.0.1:9/simple/', 'no second slash');
 });
+
+test('PATCH list form: retention={JSON} sets the policy, retention-= drops it; bad JSON, a non-object and a bad policy → 400, nothing changes', async () => {
+  const cl = await withUsers('alice');
+  await cl.write((tx) => createIndex(tx, 'alice', 'ci', {}));
+  const { result } = await cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention={"keep_dev_releases": 10, "max_age_days": 30}']));
+  assert.deepEqual((result as StageConfig).retention, { keep_dev_releases: 10, max_age_days: 30 });
+  // same as the object form: the whole policy is replaced
+  const replaced = await cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention={"keep_pre_releases": 2}']));
+  assert.deepEqual((replaced.result as StageConfig).retention, { keep_pre_releases: 2 });
+  await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention=keep_dev_releases=10'])), 400, /retention=keep_dev_releases=10 is not JSON/);
+  await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention=[10]'])), 400, /retention must be a JSON object/);
+  await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention=null'])), 400, /retention must be a JSON object/);
+  await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention={"keep_dev_releases": -1}'])), 400, /retention/);
+  await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention={"keep_forever": true}'])), 400, /keep_forever/);
+  await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention+={"keep_dev_releases": 1}'])), 400, /not a list/);
+  assert.deepEqual((getIndex(cl, 'alice', 'ci') as StageConfig).retention, { keep_pre_releases: 2 });
+  const dropped = await cl.write((tx) => modifyIndex(tx, 'alice', 'ci', ['retention-=']));
+  assert.equal((dropped.result as StageConfig).retention, undefined);
+  // a mirror has no retention policy
+  await cl.write((tx) => createIndex(tx, 'alice', 'mirror', { type: 'mirror', mirror_url: 'http://127.0.0.1:9/simple/' }));
+  await rejectsWith(cl.write((tx) => modifyIndex(tx, 'alice', 'mirror', ['retention={"keep_dev_releases": 1}'])), 400, /not allowed for mirror/);
+});

@@ -300,7 +300,7 @@ export function createIndex(tx: WriteTx, user: string, index: string, input: Ind
 
 /**
  * Modifies an index with a JSON object (partial update; `projects` ignored; `type` cannot change)
- * or devpi-client's operation list. `errorOnNoop`: 400 when nothing would change. Returns the new config.
+ * or devpi-client's operation list (`retention=` takes the policy as a JSON object). `errorOnNoop`: 400 when nothing would change. Returns the new config.
  */
 export function modifyIndex(
   tx: WriteTx,
@@ -337,14 +337,14 @@ function applyOps(cfg: IndexConfig, ops: string[], state: StateReader, self: str
     const [, key, kind, value] = m as unknown as [string, string, string, string];
     const isPolicy = (POLICY_KEYS as readonly string[]).includes(key);
     const isList = (LIST_KEYS as readonly string[]).includes(key);
-    const known = isList || isPolicy || ['volatile', 'mirror_whitelist_inheritance', 'title', 'description', 'custom_data', 'type', ...MIRROR_ONLY].includes(key);
+    const known = isList || isPolicy || ['volatile', 'mirror_whitelist_inheritance', 'title', 'description', 'custom_data', 'type', 'retention', ...MIRROR_ONLY].includes(key);
     if (!known) throw new BadRequestError(`invalid index config: unknown key '${key}'`);
     if (kind === '=') {
       if (key === 'type') {
         if (value !== cfg.type) throw new BadRequestError("the 'type' of an index can't be changed");
         continue;
       }
-      const input = checkIndexConfigInput({ [key]: key === 'volatile' ? value : isList ? value : value });
+      const input = checkIndexConfigInput({ [key]: key === 'retention' ? parseRetentionOp(value) : value });
       applyInput(cfg, input, state, self);
       continue;
     }
@@ -386,6 +386,24 @@ function applyPolicyOp(cfg: IndexConfig, key: (typeof POLICY_KEYS)[number], kind
     list.splice(at, 1);
   }
   applyInput(cfg, { [key]: list } as typeof input, state, self);
+}
+
+/**
+ * The value of a `retention=VALUE` list-form operation: the policy as a JSON object, the same as the
+ * object form's `retention` (`retention={"keep_dev_releases": 10}`; `retention-=` drops it).
+ * BadRequestError when VALUE is not a JSON object; the schema check follows in the caller.
+ */
+function parseRetentionOp(value: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new BadRequestError(`invalid index config: retention=${value.slice(0, 100)} is not JSON (${(err as Error).message}); expected an object such as retention={"keep_dev_releases": 10}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new BadRequestError(`invalid index config: retention must be a JSON object such as {"keep_dev_releases": 10}, not ${value.slice(0, 100)}`);
+  }
+  return parsed;
 }
 
 /** Deletes an index and all it holds. 403 non-volatile (devpi has no force here), 404 missing. */

@@ -10,6 +10,7 @@ import {
   deleteFile,
   deleteProject,
   deleteVersion,
+  deleteVersions,
   getProject,
   mergedReleases,
   validateReleaseFile,
@@ -224,4 +225,27 @@ test('deleteFile: removes the file and its test results; the version stays while
 test('attachToxResult: 404 for a path that is not a release file', async () => {
   const cl = await setup();
   await rejectsWith(cl.write((tx) => attachToxResult(tx, 'alice/dev/+f/aaa/bbbbbbbbbbbbb/foo-1.0.tar.gz', { sha256: sha('f'), size: 1 }, null)), 404);
+});
+
+test('deleteVersions removes the versions present with their file entries, skips missing ones, and the project once none is left; 403 on a non-volatile index without force', async () => {
+  const cl = await setup();
+  await cl.write((tx) => {
+    for (const [v, c] of [['1.0', 'a'], ['1.1', 'b'], ['2.0', 'c']] as const) attachFile(tx, 'alice/dev', meta(v), file(`foo-${v}.tar.gz`, c), 'releasefile', 'alice');
+    attachFile(tx, 'alice/prod', meta('1.0'), file('foo-1.0.tar.gz', 'd'), 'releasefile', 'alice');
+  });
+  const entry = keys.file(entrypathFor('alice/dev', sha('a'), 'foo-1.0.tar.gz'));
+  assert.ok(cl.get(entry), 'the file entry exists before');
+  const { result } = await cl.write((tx) => deleteVersions(tx, 'alice/dev', 'foo', ['1.0', '1.1', '9.9'], false));
+  assert.deepEqual(result, ['1.0', '1.1']);
+  assert.equal(release(cl, 'alice/dev', 'foo', '1.0'), undefined);
+  assert.equal(cl.get(entry), undefined, 'its file entry is gone');
+  assert.ok(getProject(cl, 'alice/dev', 'foo'), 'the project stays while a version is left');
+  const none = await cl.write((tx) => deleteVersions(tx, 'alice/dev', 'foo', ['1.0'], false));
+  assert.deepEqual(none.result, []);
+  assert.equal(none.serial, null, 'nothing to delete writes no record');
+  await cl.write((tx) => deleteVersions(tx, 'alice/dev', 'foo', ['2.0'], false));
+  assert.equal(getProject(cl, 'alice/dev', 'foo'), undefined, 'the last version took the project with it');
+  await rejectsWith(cl.write((tx) => deleteVersions(tx, 'alice/prod', 'foo', ['1.0'], false)), 403, /non-volatile/);
+  const forced = await cl.write((tx) => deleteVersions(tx, 'alice/prod', 'foo', ['1.0'], true));
+  assert.deepEqual(forced.result, ['1.0']);
 });

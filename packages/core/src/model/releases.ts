@@ -301,6 +301,21 @@ export function deleteVersion(tx: WriteTx, stage: string, project: string, versi
 }
 
 /**
+ * Deletes the `versions` of one project that exist (others are skipped) in one transaction and,
+ * when none is left, the project; returns the versions deleted. 403 as {@link deleteVersion}. For
+ * bulk removals (retention cleanup): `deleteVersion` looks at the remaining versions each time,
+ * which over a transaction holding thousands of deletions is quadratic.
+ */
+export function deleteVersions(tx: WriteTx, stage: string, project: string, versions: readonly string[], force: boolean): string[] {
+  const present = versions.filter((v) => tx.get(keys.release(stage, project, v)) !== undefined);
+  if (present.length === 0) return [];
+  assertMayDelete(tx, stage, force, `cannot delete versions of ${project}`);
+  for (const v of present) deleteReleaseKey(tx, keys.release(stage, project, v));
+  if (tx.children(keys.releasesOf(stage, project)).length === 0) tx.delete(keys.project(stage, project));
+  return present;
+}
+
+/**
  * Deletes one file by entrypath (and the test results attached to it). Removing the last release
  * file of a version removes the version (and the project when it was the last). 404 / 403 as above.
  */

@@ -13,9 +13,9 @@ import MiniSearch, { type SearchResult } from 'minisearch';
 import type { ChangeRecord } from '@wheelhouse/changelog';
 import { getIndex, stageProjectNames } from '../model/indexes.js';
 import type { ReleaseRecord } from '../model/records.js';
-import { keys, parseKey } from '../model/keys.js';
+import { keys, lastSegment, parseKey } from '../model/keys.js';
 import { splitStage, stagePath } from '../model/stage-paths.js';
-import { getProject, stageVersions } from '../model/releases.js';
+import { getProject } from '../model/releases.js';
 import type { StateReader } from '../model/state.js';
 import { listIndexNames, listUserNames } from '../model/users.js';
 import { latestVersion } from '../versions.js';
@@ -161,7 +161,8 @@ export class SearchIndex {
     const rec = getIndex(this.source, user, index) ? getProject(this.source, stage, project) : undefined;
     if (this.mini.has(id)) this.mini.discard(id);
     if (!rec) return;
-    const version = latestVersion(stageVersions(this.source, stage, project)) ?? '';
+    // unsorted: latestVersion is one pass, a sort of thousands of PEP 440 versions per upload is not
+    const version = latestVersion(this.source.children(keys.releasesOf(stage, project)).map(lastSegment)) ?? '';
     const meta = version ? this.source.get<ReleaseRecord>(keys.release(stage, project, version))?.metadata : undefined;
     this.mini.add({
       id,

@@ -1,10 +1,12 @@
 /**
  * The `/+status` page for people: a verdict at the top (healthy, or what is wrong in words), then
- * the node's role, serial, lag, master contact, file queue and — on a master — the replicas it
+ * the node's role, serial, lag, master contact, storage (disk writes, file store size, garbage
+ * collection, usage per index: `status-storage.ts`), file queue and — on a master — the replicas it
  * knows. Built from the same status object the JSON `/+status` returns.
  */
 import { html, type HtmlValue, type SafeHtml } from './html-template.js';
 import { formatTime } from './layout.js';
+import { renderStorageSection, storageProblems } from './status-storage.js';
 
 /** How healthy a node looks. */
 export interface StatusVerdict {
@@ -67,6 +69,7 @@ export function statusVerdict(status: Record<string, unknown>, now = Date.now())
       }
     }
   }
+  for (const p of storageProblems(status)) problems.push(['bad', p]);
   const level = problems.some(([l]) => l === 'bad') ? 'bad' : problems.length ? 'warn' : 'ok';
   return { level, problems: problems.map(([, p]) => p) };
 }
@@ -133,7 +136,7 @@ ${row('Failed', failed.length)}
 
   return html`<h1>Status</h1>
 ${banner}
-<div class="layout"><div>${node}${files}${replicas}</div>
+<div class="layout"><div>${node}${renderStorageSection(status)}${files}${replicas}</div>
 <aside><section><h2>Raw status</h2><p class="muted">The same data as JSON: <code>curl -H 'Accept: application/json' …/+status</code></p>
 <details><summary>Show</summary><pre class="output">${JSON.stringify(status, null, 2)}</pre></details></section></aside></div>`;
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Changelog } from '@wheelhouse/changelog';
 import {
   CLEANUP_PRINCIPAL,
-  deleteVersion,
+  deleteVersions,
   keys,
   lastSegment,
   stageProjectNames,
@@ -101,13 +101,9 @@ export async function applyCleanup(changelog: Changelog, plan: CleanupPlan, log?
   const result: CleanupResult = { removed: [], serials: [] };
   for (const list of byProject.values()) {
     const { serial, result: done } = await changelog.write((tx) => {
-      const removed: PlannedRemoval[] = [];
-      for (const r of list) {
-        if (!tx.get(keys.release(r.stage, r.project, r.version))) continue;
-        deleteVersion(tx, r.stage, r.project, r.version, true);
-        removed.push(r);
-      }
-      return removed;
+      const { stage, project } = list[0]!;
+      const deleted = new Set(deleteVersions(tx, stage, project, list.map((r) => r.version), true));
+      return list.filter((r) => deleted.has(r.version));
     });
     if (serial !== null) result.serials.push(serial);
     result.removed.push(...done);
