@@ -22,3 +22,4 @@ export {
   type Plan,
   type StoredBody,
 } from './file-response.js';
+export { keepPrivate, privateCacheControl } from './private-response.js';

@@ -18,6 +18,9 @@ import {
   createErrorHandler,
   replicaTokenSigner,
   createFastPath,
+  createReadGate,
+  behindGate,
+  ReadAccess,
   createReadApi,
   createWebRouter,
   createNodeMetrics,
@@ -119,6 +122,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   const secret = await readSecret(config.secretFile ?? paths.secret);
   const auth = new Authenticator(changelog, new TokenSigner(secret));
   const pages = new SimplePages(changelog);
+  const readAccess = new ReadAccess(changelog);
   const startedAt = Date.now();
   const node: NodeInfo = { role: 'master', uuid: changelog.uuid, masterUuid: () => changelog.uuid, serial: () => changelog.head };
   let lastCommitAt = 0;
@@ -168,7 +172,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     next();
   });
   app.use(feed.router);
-  app.use(createWebRouter({ state: changelog, files, status, role: 'master', ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(createWebRouter({ state: changelog, files, status, role: 'master', readers: { access: readAccess, auth }, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   // not ready while a storage failure refuses writes (the reason is the store's message, e.g. the full disk)
   const ready = (): { ready: boolean; reason?: string } => {
     const health = changelog.storageHealth();
@@ -184,13 +188,22 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   const fast = createFastPath({ state: changelog, pages, blobs: files, node, mirrors });
   // the raw read path answers outside express: its one boundary (a throw or rejection → an error answer, never a dead process)
   const read = guard(log, fast, { beforeError: (res) => setNodeHeaders(res, node) });
+  // every read of a read-restricted index is decided once, before both paths (core's read-gate.ts)
+  const gate = createReadGate({ access: readAccess, auth, replicaTokens: replicaTokenSigner(secret) });
+  const serve = guard(
+    log,
+    behindGate(gate, (req, res) => {
+      if (read(req, res) === false) app(req, res);
+    }),
+    { beforeError: (res) => setNodeHeaders(res, node) },
+  );
   const http = createNodeServer({
     host: config.host,
     port: config.port,
     nodeFile: { datadir: config.datadir, role: 'master' },
     handler: (req, res) => {
       logRequest(log, req, res, metrics.observeRequest);
-      if (read(req, res) === false) app(req, res);
+      serve(req, res);
     },
   });
 
@@ -209,6 +222,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
       maintenance.stop();
       await http.close();
       pages.close();
+      readAccess.close();
       await changelog.close();
       releaseLock();
     },
