@@ -104,6 +104,17 @@ describe('read-restricted index', () => {
     assert.equal(unknown.status, 401);
   });
 
+  test('no URL spelling gets around the gate (doubled slashes, dot segments, encodings, query strings)', async () => {
+    for (const url of ['//alice/private/+simple/', '/alice//private/+simple/', '/alice/./private/+simple/', '/alice/private/./+simple/secret-pkg/',
+      '/alice/private/+simple/secret-pkg/?x=1', '/%61lice/private/+simple/', '/alice/privat%65/+simple/secret-pkg/', `/alice/private/%2Bf/${fileUrl.split('/+f/')[1]!}`,
+      '/alice/private/+simple/secret-pkg', '/alice/private/+simple', '/alice/private/secret-pkg/1.0/+doc/index.html', '/alice/private/%zz/x']) {
+      const r = await fetch(m.url + url, { redirect: 'manual' });
+      assert.ok(r.status >= 300, `${url} answered ${r.status}`);
+      const text = await r.text();
+      assert.doesNotMatch(text, /secret-pkg-1\.0|secret_pkg-1\.0/, `${url} leaked: ${text.slice(0, 200)}`);
+    }
+  });
+
   test('an open index stays open: no auth work, no private marking, even with wrong credentials', async () => {
     const r = await fetch(`${m.url}/alice/open/+simple/`, { headers: basicAuth('bob', 'nope') });
     assert.equal(r.status, 200);
