@@ -179,7 +179,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     return health.state === 'ok' ? { ready: true } : { ready: false, reason: health.message ?? 'storage failed' };
   };
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, mirrors, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
-  app.use(createRefreshRoute(changelog, mirrors));
+  app.use(createRefreshRoute(changelog, mirrors, auth));
   app.use(maintenance.router);
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));

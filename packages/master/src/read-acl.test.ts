@@ -148,6 +148,13 @@ describe('read-restricted index', () => {
     assert.equal(r.status, 403, await r.text());
   });
 
+  test('refresh of a project page (devpi refresh) takes the read right too', async () => {
+    const anon = await fetch(`${m.url}/alice/heir/+simple/secret-pkg/refresh`, { method: 'POST', redirect: 'manual' });
+    assert.equal(anon.status, 401);
+    const reader = await fetch(`${m.url}/alice/heir/+simple/secret-pkg/refresh`, { method: 'POST', headers: bob, redirect: 'manual' });
+    assert.equal(reader.status, 302);
+  });
+
   test('PATCH list form makes the index open again; readers then need nothing', async () => {
     const r = await fetch(`${m.url}/alice/private`, { method: 'PATCH', headers: { ...alice, 'content-type': 'application/json' }, body: JSON.stringify(['acl_read=:ANONYMOUS:']) });
     assert.equal(r.status, 200, await r.text());
