@@ -5,13 +5,13 @@
 //   and its `.metadata`; a user not in `acl_read` gets 403; real pip (`--isolated --no-input`,
 //   PIP_FIND_LINKS unset) without credentials fails on the 401;
 // - the listed user installs with credentials in the index URL (pip also fetches the PEP 658
-//   `.metadata` and the wheel with them);
+//   `.metadata` and the wheel with them), or from a netrc file after the 401;
 // - an open index inheriting the private one does not leak it: anonymous 401, the reader installs;
 // - a restricted mirror index on the replica is served through the master (the replica asks with
 //   its replica token) to the reader, and refused to anonymous before any upstream request.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createIndex, createUser, describeResponse, legacyUpload, makeVenv, pipInstall, PEP691_JSON, type Pep691Project, type Venv } from './harness.js';
 import { FakeUpstream } from './local-upstream.js';
@@ -80,9 +80,9 @@ function simpleUrl(node: WheelhouseProcess, index: string, creds?: Password): st
   return u.toString();
 }
 
-async function pip(node: WheelhouseProcess, index: string, requirement: string, creds?: Password) {
+async function pip(node: WheelhouseProcess, index: string, requirement: string, creds?: Password, env?: Record<string, string>) {
   const target = mkdtempSync(join(cluster!.root, 'target-'));
-  return pipInstall(venv!, { indexUrl: simpleUrl(node, index, creds), requirements: [requirement], extraArgs: ['--no-input', '--no-deps', '--target', target], timeoutMs: 120_000 });
+  return pipInstall(venv!, { indexUrl: simpleUrl(node, index, creds), requirements: [requirement], extraArgs: ['--no-input', '--no-deps', '--target', target], timeoutMs: 120_000, ...(env ? { env } : {}) });
 }
 
 const nodes = (): Array<[string, WheelhouseProcess]> => [
@@ -121,6 +121,11 @@ test('real pip: anonymous fails on the 401, bob installs with credentials in the
   }
   const viaHeir = await pip(cluster!.proxy, 'alice/heir', PROJECT, BOB);
   assert.equal(viaHeir.code, 0, viaHeir.describe());
+  // no credentials in the URL: pip answers the 401 with those of the netrc file (NETRC, as ~/.netrc)
+  const netrc = join(cluster!.root, 'netrc');
+  writeFileSync(netrc, `machine 127.0.0.1 login ${BOB.user} password ${BOB.password}\n`, { mode: 0o600 });
+  const viaNetrc = await pip(cluster!.proxy, 'alice/private', PROJECT, undefined, { NETRC: netrc });
+  assert.equal(viaNetrc.code, 0, `bob's install with credentials from netrc:\n${viaNetrc.describe()}`);
   const mirrored = await pip(cluster!.replicaA, 'alice/mirror', 'wh-mirrored-secret', BOB);
   assert.equal(mirrored.code, 0, `bob's install from the restricted mirror through the replica:\n${mirrored.describe()}`);
 }));
