@@ -14,6 +14,8 @@ export interface LoadTarget {
   readonly label: string;
   readonly url: string;
   readonly accept?: string;
+  /** `Authorization` header sent with every request (a read-restricted index's reader). */
+  readonly authorization?: string;
 }
 
 export interface LoadOutcome {
@@ -47,7 +49,7 @@ export interface LoadSettings {
 }
 
 async function probe(target: LoadTarget): Promise<{ status: number; bytes: number }> {
-  const res = await request(target.url, { headers: target.accept ? { accept: target.accept } : {} });
+  const res = await request(target.url, { headers: { ...(target.accept ? { accept: target.accept } : {}), ...(target.authorization ? { authorization: target.authorization } : {}) } });
   const body = Buffer.from(await res.body.arrayBuffer());
   return { status: res.statusCode, bytes: body.length };
 }
@@ -55,6 +57,7 @@ async function probe(target: LoadTarget): Promise<{ status: number; bytes: numbe
 function autocannon(target: LoadTarget, settings: LoadSettings): Promise<AutocannonJson> {
   const args = [autocannonCli, '--json', '--no-progress', '-c', String(settings.connections), '-d', String(settings.durationSeconds)];
   if (target.accept) args.push('-H', `accept=${target.accept}`);
+  if (target.authorization) args.push('-H', `authorization=${target.authorization}`);
   args.push(target.url);
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { timeout: (settings.durationSeconds + 30) * 1000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {

@@ -110,6 +110,8 @@ export interface PipInstall {
   readonly requirements: readonly string[];
   readonly extraArgs?: readonly string[];
   readonly timeoutMs?: number;
+  /** Extra environment (e.g. `NETRC`), over {@link pythonClientEnv}'s. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 let reportCounter = 0;
@@ -129,7 +131,7 @@ export async function pipInstall(venv: Venv, p: PipInstall): Promise<PipInstallR
       ...(p.extraArgs ?? []),
       ...p.requirements,
     ],
-    { timeoutMs: p.timeoutMs ?? 240_000, env: pythonClientEnv() },
+    { timeoutMs: p.timeoutMs ?? 240_000, env: pythonClientEnv(p.env) },
   );
   let installed: PipReportItem[] = [];
   if (r.code === 0) {

@@ -27,7 +27,7 @@ export { entrypathFor, siblingEntrypath, splitStage, stagePath } from './model/s
 export { blobsNamedBy, blobsNamedByState } from './model/named-blobs.js';
 export { type StateReader } from './model/state.js';
 export { checkUserCreateBody, checkUserPatchBody, createUser, deleteUser, listIndexNames, listUserNames, modifyUser, requireUser, userView } from './model/users.js';
-export { checkIndexConfigInput, checkIndexConfigOps, createIndex, deleteIndex, getIndex, mirrorBaseUrl, mirrorCacheExpiry, modifyIndex, requireIndex, requireStage, stageProjectNames } from './model/indexes.js';
+export { checkIndexConfigInput, checkIndexConfigOps, createIndex, DEFAULT_ACL_READ, deleteIndex, getIndex, mirrorBaseUrl, mirrorCacheExpiry, modifyIndex, requireIndex, requireStage, stageProjectNames } from './model/indexes.js';
 export { attachFile, attachToxResult, checkReleaseMetadataLimits, deleteFile, deleteProject, deleteVersion, deleteVersions, latestStageVersion, mergedReleases, type NewFile, projectExists, registerRelease, stageVersions, validateNewRelease, validateReleaseFile } from './model/releases.js';
 export { checkPushBody, pushRelease } from './model/push.js';
 export { assertRequiredFiles, assertVersionAllowed, REQUIRED_FILE_KINDS, type RequiredFileKind } from './model/release-policy.js';
@@ -42,6 +42,8 @@ export { escapeHtml } from './http/html.js';
 export { encodePath, type PageSource, SimplePages } from './http/simple-pages.js';
 export { assertJsonDepth, assertMaxBytes, FIELD_LIMITS } from './model/field-limits.js';
 export { createFastPath } from './http/fast-path.js';
+export { behindGate, createReadGate, stageOfUrl, type ReadGate, type ReadGateDeps } from './http/read-gate.js';
+export { assertMayRead, failedReadRule, mayRead, ReadAccess, readRequirement, type ReadRequirement, type ReadRule } from './model/read-access.js';
 export { type MirrorAccess, type PrepareOutcome } from './http/mirror-access.js';
 export { mirrorLinkEntrypath } from './http/mirror-views.js';
 export { mirrorListBody } from './http/mirror-list-body.js';

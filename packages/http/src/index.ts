@@ -23,3 +23,4 @@ export {
   type Plan,
   type StoredBody,
 } from './file-response.js';
+export { keepPrivate, privateCacheControl } from './private-response.js';

@@ -18,6 +18,9 @@ import {
   createErrorHandler,
   replicaTokenSigner,
   createFastPath,
+  createReadGate,
+  behindGate,
+  ReadAccess,
   createReadApi,
   createWebRouter,
   createNodeMetrics,
@@ -125,6 +128,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   const secret = await readSecret(config.secretFile ?? paths.secret);
   const auth = new Authenticator(changelog, new TokenSigner(secret));
   const pages = new SimplePages(changelog);
+  const readAccess = new ReadAccess(changelog);
   const startedAt = Date.now();
   const node: NodeInfo = { role: 'master', uuid: changelog.uuid, masterUuid: () => changelog.uuid, serial: () => changelog.head };
   let lastCommitAt = 0;
@@ -174,14 +178,14 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     next();
   });
   app.use(feed.router);
-  app.use(createWebRouter({ state: changelog, files, status, role: 'master', ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
+  app.use(createWebRouter({ state: changelog, files, status, role: 'master', readers: { access: readAccess, auth }, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   // not ready while a storage failure refuses writes (the reason is the store's message, e.g. the full disk)
   const ready = (): { ready: boolean; reason?: string } => {
     const health = changelog.storageHealth();
     return health.state === 'ok' ? { ready: true } : { ready: false, reason: health.message ?? 'storage failed' };
   };
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, mirrors, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
-  app.use(createRefreshRoute(changelog, mirrors));
+  app.use(createRefreshRoute(changelog, mirrors, auth));
   app.use(maintenance.router);
   app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
@@ -190,6 +194,15 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   const fast = createFastPath({ state: changelog, pages, blobs: files, node, mirrors });
   // the raw read path answers outside express: its one boundary (a throw or rejection → an error answer, never a dead process)
   const read = guard(log, fast, { beforeError: (res) => setNodeHeaders(res, node) });
+  // every read of a read-restricted index is decided once, before both paths (core's read-gate.ts)
+  const gate = createReadGate({ access: readAccess, auth, replicaTokens: replicaTokenSigner(secret) });
+  const serve = guard(
+    log,
+    behindGate(gate, (req, res) => {
+      if (read(req, res) === false) app(req, res);
+    }),
+    { beforeError: (res) => setNodeHeaders(res, node) },
+  );
   const http = createNodeServer({
     host: config.host,
     port: config.port,
@@ -197,7 +210,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     ...(config.tls ? { tls: config.tls } : {}),
     handler: (req, res) => {
       logRequest(log, req, res, metrics.observeRequest);
-      if (read(req, res) === false) app(req, res);
+      serve(req, res);
     },
   });
 
@@ -216,6 +229,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
       maintenance.stop();
       await http.close();
       pages.close();
+      readAccess.close();
       await changelog.close();
       releaseLock();
     },

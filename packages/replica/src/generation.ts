@@ -17,6 +17,9 @@ import {
   TokenSigner,
   createErrorHandler,
   createFastPath,
+  createReadGate,
+  behindGate,
+  ReadAccess,
   createReadApi,
   createWebRouter,
   handle,
@@ -87,6 +90,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   // replicas serve the same feed (token required): backups of a running replica, chained replicas
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(ctx.secret) });
   const pages = new SimplePages(changelog);
+  const readAccess = new ReadAccess(changelog);
   const node: NodeInfo = { role: 'replica', uuid: changelog.uuid, masterUuid: () => tailer.state.masterUuid, serial: () => changelog.head };
   const startedAt = Date.now();
   const lagSerials = (): number => replicaLagSerials(tailer.state, changelog.head);
@@ -125,7 +129,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   app.use(feed.router);
   const metrics = ctx.metrics();
   const mirrors = new MirrorViaMaster(changelog, files, master, node, log);
-  app.use(createWebRouter({ state: changelog, files, status, role: 'replica', ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
+  app.use(createWebRouter({ state: changelog, files, status, role: 'replica', readers: { access: readAccess, auth }, ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, mirrors, ...(metrics ? { metrics } : {}), ...(ctx.outsideUrl ? { outsideUrl: ctx.outsideUrl } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
@@ -143,6 +147,15 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   });
   // the raw read path answers outside express: its one boundary (a throw or rejection → an error answer, never a dead process)
   const read = guard(log, fast, { beforeError: (res) => setNodeHeaders(res, node) });
+  // replicas serve reads from their own state: the same read gate as the master's (core's read-gate.ts)
+  const gate = createReadGate({ access: readAccess, auth, replicaTokens: replicaTokenSigner(ctx.secret) });
+  const serve = guard(
+    log,
+    behindGate(gate, (req, res) => {
+      if (read(req, res) === false) app(req, res);
+    }),
+    { beforeError: (res) => setNodeHeaders(res, node) },
+  );
 
   return {
     dbDir,
@@ -152,7 +165,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     pages,
     node,
     handle: (req, res) => {
-      if (read(req, res) === false) app(req, res);
+      serve(req, res);
     },
     status,
     ready,
@@ -166,6 +179,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
       await tailer.stop();
       await replicator.close();
       pages.close();
+      readAccess.close();
       await changelog.close();
     },
   };

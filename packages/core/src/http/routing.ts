@@ -3,6 +3,7 @@
  * routes): async handlers whose rejection reaches the error handler, route parameters as strings,
  * reserved user/index segments refused at the router, and the authenticated user once per request.
  */
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { parseCredentials, type Authenticator } from '../auth/authenticator.js';
 import { clientAddress } from '../auth/client-address.js';
@@ -36,10 +37,10 @@ export function validSegments(router: Router): void {
 
 /**
  * Resolves the authenticated user once per request (stored in the request context); undefined =
- * anonymous. Refused credentials of an existing user leave the reason in the context (`authFailure`),
+ * anonymous. Any node request (express's, or the raw read path's: the read gate). Refused credentials of an existing user leave the reason in the context (`authFailure`),
  * which the error handler puts into a 401's message.
  */
-export async function principalOf(auth: Authenticator, req: Request): Promise<string | undefined> {
+export async function principalOf(auth: Authenticator, req: IncomingMessage): Promise<string | undefined> {
   const ctx = requestContext(req);
   if (!ctx.resolved) {
     const creds = parseCredentials(req.headers);

@@ -29,7 +29,7 @@ export const FIELD_LIMITS = {
   customDataBytes: 64 * 1024,
   /** A password, characters (argon2 takes any length; this bounds hashing work). */
   password: 1024,
-  /** Entries of an index list key (`bases`, `acl_upload`, `acl_toxresult_upload`, `mirror_whitelist`). */
+  /** Entries of an index list key (`bases`, `acl_upload`, `acl_toxresult_upload`, `acl_read`, `mirror_whitelist`). */
   indexListEntries: 1000,
   /** One test result (tox JSON report), bytes of JSON. */
   toxResultBytes: 1024 * 1024,

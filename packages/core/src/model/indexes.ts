@@ -16,8 +16,12 @@ import { keys, lastSegment } from './keys.js';
 import { parseStage, splitStage } from './stage-paths.js';
 import type { StateReader, WriteTx } from './state.js';
 
-const LIST_KEYS = ['bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist'] as const;
+const LIST_KEYS = ['bases', 'acl_upload', 'acl_toxresult_upload', 'acl_read', 'mirror_whitelist'] as const;
 type ListKey = (typeof LIST_KEYS)[number];
+/** List keys a mirror index has too (the others are a stage's). */
+const MIRROR_LIST_KEYS: readonly ListKey[] = ['acl_read'];
+/** `acl_read` when an index does not set it: everyone may read, as before read ACLs existed. */
+export const DEFAULT_ACL_READ: readonly string[] = [':ANONYMOUS:'];
 const stringOrList = { type: ['array', 'string'], items: { type: 'string' } } as const;
 
 /** Index config as a client may send it (strings accepted where devpi accepts them). */
@@ -27,6 +31,7 @@ export interface IndexConfigInput {
   volatile?: boolean | string;
   acl_upload?: string[] | string;
   acl_toxresult_upload?: string[] | string;
+  acl_read?: string[] | string;
   mirror_whitelist?: string[] | string;
   mirror_whitelist_inheritance?: 'intersection' | 'union';
   title?: string;
@@ -53,6 +58,7 @@ export const checkIndexConfigInput = compileChecker<IndexConfigInput>(
       volatile: { type: ['boolean', 'string'] },
       acl_upload: stringOrList,
       acl_toxresult_upload: stringOrList,
+      acl_read: stringOrList,
       mirror_whitelist: stringOrList,
       mirror_whitelist_inheritance: { enum: ['intersection', 'union'] },
       title: { type: 'string' },
@@ -200,7 +206,7 @@ function applyInput(cfg: IndexConfig, input: IndexConfigInput, state: StateReade
   const misplaced = (cfg.type === 'stage' ? MIRROR_ONLY : STAGE_ONLY).filter((k) => input[k] !== undefined);
   if (misplaced.length) throw new BadRequestError(`invalid index config: ${misplaced.map((k) => `'${k}'`).join(', ')} not allowed for ${cfg.type} indexes`);
   if (cfg.type === 'mirror') {
-    applyMirrorInput(cfg, input);
+    applyMirrorInput(cfg, input, state, self);
     return;
   }
   for (const key of LIST_KEYS) {
@@ -221,7 +227,7 @@ function applyInput(cfg: IndexConfig, input: IndexConfigInput, state: StateReade
   }
 }
 
-function applyMirrorInput(cfg: MirrorConfig, input: IndexConfigInput): void {
+function applyMirrorInput(cfg: MirrorConfig, input: IndexConfigInput, state: StateReader, self: string): void {
   if (input.mirror_url !== undefined) cfg.mirror_url = input.mirror_url; // as given, as devpi stores it
   if (input.mirror_cache_expiry !== undefined) {
     const n = Number(input.mirror_cache_expiry);
@@ -229,6 +235,7 @@ function applyMirrorInput(cfg: MirrorConfig, input: IndexConfigInput): void {
     cfg.mirror_cache_expiry = n;
   }
   if (input.mirror_web_url_fmt !== undefined) cfg.mirror_web_url_fmt = input.mirror_web_url_fmt;
+  if (input.acl_read !== undefined) cfg.acl_read = normalizeList('acl_read', toList(input.acl_read), state, self);
   if (input.volatile !== undefined) cfg.volatile = toBool(input.volatile, 'volatile');
   for (const key of ['title', 'description', 'custom_data'] as const) {
     if (input[key] !== undefined) (cfg as unknown as Record<string, unknown>)[key] = input[key];
@@ -327,7 +334,7 @@ export function modifyIndex(
   return cfg;
 }
 
-const DEFAULT_KEYS = new Set(['type', 'bases', 'volatile', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance']);
+const DEFAULT_KEYS = new Set(['type', 'bases', 'volatile', 'acl_upload', 'acl_toxresult_upload', 'acl_read', 'mirror_whitelist', 'mirror_whitelist_inheritance']);
 
 function applyOps(cfg: IndexConfig, ops: string[], state: StateReader, self: string): void {
   const rec = cfg as unknown as Record<string, unknown>;
@@ -358,10 +365,11 @@ function applyOps(cfg: IndexConfig, ops: string[], state: StateReader, self: str
       continue;
     }
     if (!isList) throw new BadRequestError(`'${key}' is not a list: '${kind}' only works on ${[...LIST_KEYS, ...POLICY_KEYS].join(', ')}`);
-    if (cfg.type !== 'stage') throw new BadRequestError(`invalid index config: '${key}' not allowed for mirror indexes`);
     const listKey = key as ListKey;
+    if (cfg.type !== 'stage' && !MIRROR_LIST_KEYS.includes(listKey)) throw new BadRequestError(`invalid index config: '${key}' not allowed for mirror indexes`);
     const [item] = normalizeList(listKey, [value], state, self) as [string];
-    const list = cfg[listKey];
+    const holder = cfg as unknown as Record<ListKey, string[] | undefined>;
+    const list = (holder[listKey] ??= listKey === 'acl_read' ? [...DEFAULT_ACL_READ] : []);
     if (kind === '+=') {
       if (!list.includes(item)) list.push(item);
     } else {
@@ -436,6 +444,11 @@ export function deleteReleaseKey(tx: WriteTx, releaseKey: string): void {
 
 /** devpi's `indexconfig` result: the config plus `projects` (own, sorted) unless `noProjects`. */
 export function indexView(state: StateReader, user: string, index: string, noProjects = false): Record<string, unknown> {
-  const cfg = requireIndex(state, user, index);
+  const cfg = withReadAcl(requireIndex(state, user, index));
   return noProjects ? { ...cfg } : { ...cfg, projects: stageProjectNames(state, `${user}/${index}`) };
+}
+
+/** The config as shown to clients: `acl_read` always present (the default when a record predates it). */
+export function withReadAcl(cfg: IndexConfig): IndexConfig {
+  return cfg.acl_read ? { ...cfg } : { ...cfg, acl_read: [...DEFAULT_ACL_READ] };
 }

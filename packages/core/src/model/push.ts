@@ -13,6 +13,7 @@ import { keys } from './keys.js';
 import { entrypathFor, parseStage, siblingEntrypath } from './stage-paths.js';
 import { requireStage } from './indexes.js';
 import { assertRequiredFiles, assertVersionAllowed } from './release-policy.js';
+import { assertMayRead } from './read-access.js';
 import { attachFile, mergedReleases } from './releases.js';
 import type { WriteTx } from './state.js';
 
@@ -55,7 +56,8 @@ export type ActionLogEntry = Array<string | number>;
 
 /**
  * Copies `name==version` as seen from `source` (first stage of its resolution order that has the
- * version) into `body.targetindex`. 400 bad request, 401 no upload right on the target, 404 unknown
+ * version) into `body.targetindex`. 400 bad request, 401 no upload right on the target (or, anonymous,
+ * no read right on the source: 403 for a user; `read-access.ts`), 404 unknown
  * version or target, 409 file exists with other content in a non-volatile target or the target's
  * release policy refuses the release (`ReleasePolicyError`, model/release-policy.ts).
  */
@@ -68,6 +70,8 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
   const [tu, ti] = targetParts;
   const targetCfg = requireStage(tx, tu, ti, 'push to');
   if (!aclAllows(targetCfg.acl_upload, who)) throw new UnauthorizedError(`user '${who ?? ''}' cannot upload to '${target}'`);
+  // pushing copies what the source shows: reading it takes its read permission (read-access.ts)
+  assertMayRead(tx, source, who);
   const project = normalizeProjectName(body.name);
   const found = mergedReleases(tx, source, project).find((r) => r.version === body.version);
   if (!found) throw new NotFoundError(`no release/files found for ${body.name} ${body.version}`);

@@ -43,6 +43,8 @@ export interface StageConfig {
   volatile: boolean;
   acl_upload: string[];
   acl_toxresult_upload: string[];
+  /** who may read the index (absent in records written before issue 15: everyone, `[':ANONYMOUS:']`); see `read-access.ts` */
+  acl_read?: string[];
   mirror_whitelist: string[];
   mirror_whitelist_inheritance: 'intersection' | 'union';
   /** retention policy applied by `wheelhouse cleanup` (core/src/gc/retention.ts) */
@@ -69,6 +71,8 @@ export interface MirrorConfig {
   mirror_cache_expiry?: number;
   /** URL pattern of a project's page upstream, `{name}` replaced: devpi's key, stored and returned as devpi does (our pages do not link to it). */
   mirror_web_url_fmt?: string;
+  /** who may read the mirror (absent: everyone); see `read-access.ts` */
+  acl_read?: string[];
   title?: string;
   description?: string;
   custom_data?: unknown;

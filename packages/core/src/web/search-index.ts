@@ -177,13 +177,14 @@ export class SearchIndex {
   }
 
   /**
-   * Ranked hits for `query` (at most `limit`). All words must match (the last word also matches as
+   * Ranked hits for `query` (at most `limit`), of the indexes `visible` accepts (default: all; the
+   * web router passes who may read them, `read-access.ts`). All words must match (the last word also matches as
    * the start of a longer one, words of six letters or more allow one typo); when nothing matches
    * all, any word will do. Names, keywords and summaries are searched first; descriptions (most of
    * the text, so most of the cost) only when those give fewer than `limit` hits — a match in the
    * metadata always outranks one found only in a description.
    */
-  search(query: string, limit = 50): SearchAnswer {
+  search(query: string, limit = 50, visible?: (stage: string) => boolean): SearchAnswer {
     const q = query.trim().slice(0, 200);
     if (!q) return { hits: [], total: 0, updating: this.updating };
     const base = {
@@ -193,6 +194,8 @@ export class SearchIndex {
       fuzzy: (term: string) => (term.length >= 6 ? 1 : false),
       maxFuzzy: 1,
       weights: { fuzzy: 0.3, prefix: 0.6 },
+      // hits of indexes the asker may not read are dropped before counting and ranking
+      ...(visible ? { filter: (r: SearchResult) => visible(String(r['stage'])) } : {}),
     };
     const run = (fields: string[]): SearchResult[] => {
       let r = this.mini.search(q, { ...base, fields, combineWith: 'AND' });

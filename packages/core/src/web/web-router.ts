@@ -9,7 +9,9 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { WheelhouseError } from '../errors.js';
-import { handle, param, validSegments } from '../http/routing.js';
+import { handle, param, principalOf, validSegments } from '../http/routing.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { ReadAccess } from '../model/read-access.js';
 import { sendJson, statusOf } from '@wheelhouse/http';
 import { outsideUrl } from '../http/outside-url.js';
 import type { PageSource } from '../http/simple-pages.js';
@@ -35,6 +37,8 @@ export interface WebRouterDeps {
   role: 'master' | 'replica';
   /** configured outside URL (else from the request) */
   outsideUrl?: string;
+  /** who may read which index: search hits of the others are left out (absent: every index is readable) */
+  readers?: { access: ReadAccess; auth: Authenticator };
 }
 
 /** The router plus what it owns: the search index (`flush()` for tests) and `close()` for both it and the open doc zips. */
@@ -89,9 +93,15 @@ export function createWebRouter(deps: WebRouterDeps): WebRouter {
     res.end(req.method === 'HEAD' ? undefined : STYLESHEET);
   });
 
-  router.get('/\\+search', handle((req, res) => {
+  router.get('/\\+search', handle(async (req, res) => {
     const json = !wantsHtml(req) && /application\/json/.test(req.headers.accept ?? '');
-    const result = searchHandler(search, firstQuery(req, 'query') || firstQuery(req, 'q'), json, facts(req));
+    let visible: ((stage: string) => boolean) | undefined;
+    if (deps.readers) {
+      const { access, auth } = deps.readers;
+      const principal = await principalOf(auth, req);
+      visible = (stage) => access.mayRead(stage, principal);
+    }
+    const result = searchHandler(search, firstQuery(req, 'query') || firstQuery(req, 'q'), json, facts(req), visible);
     if (result.kind === 'json') sendJson(res, 200, result.envelope);
     else answer(req, res, () => undefined, result);
   }));

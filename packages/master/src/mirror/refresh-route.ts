@@ -6,11 +6,14 @@
  */
 import express, { type Router } from 'express';
 import type { Changelog } from '@wheelhouse/changelog';
-import { handle, mirrorPolicy, normalizeProjectName, param, requireIndex, validSegments } from '@wheelhouse/core';
+import { assertMayRead, handle, mayRead, mirrorPolicy, normalizeProjectName, param, principalOf, requireIndex, validSegments, type Authenticator } from '@wheelhouse/core';
 import type { MirrorService } from './mirror-service.js';
 
-/** Builds the refresh router (see module doc); anyone may refresh, as in devpi. */
-export function createRefreshRoute(changelog: Changelog, mirrors: Pick<MirrorService, 'refresh'>): Router {
+/**
+ * Builds the refresh router (see module doc); anyone who may read the index may refresh, as in
+ * devpi (everyone, unless `acl_read` restricts it: then 401/403 as for a read, given `auth`).
+ */
+export function createRefreshRoute(changelog: Changelog, mirrors: Pick<MirrorService, 'refresh'>, auth?: Authenticator): Router {
   const router = express.Router();
   validSegments(router);
   router.post('/:user/:index/\\+simple/:project/refresh', handle(async (req, res) => {
@@ -18,6 +21,7 @@ export function createRefreshRoute(changelog: Changelog, mirrors: Pick<MirrorSer
     const index = param(req, 'index');
     requireIndex(changelog, user, index);
     const stage = `${user}/${index}`;
+    if (auth && !mayRead(changelog, stage, undefined)) assertMayRead(changelog, stage, await principalOf(auth, req));
     const project = normalizeProjectName(param(req, 'project'));
     const policy = mirrorPolicy(changelog, stage, project);
     if (policy.allowed) await Promise.all(policy.mirrors.map((m) => mirrors.refresh(m, project)));
