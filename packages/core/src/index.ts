@@ -35,7 +35,7 @@ export { hashPassword } from './auth/passwords.js';
 export { LOGIN_EXPIRATION_SECONDS, REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner, TokenSigner } from './auth/tokens.js';
 export { type AuthResult, Authenticator, DIRECTORY_BINDING } from './auth/authenticator.js';
 export { type DirectoryAnswer, type DirectoryLookup, UserDirectory, type UserDirectoryOptions } from './auth/directory/user-directory.js';
-export { fillFilter, type LdapConfig, LdapDirectory, type LdapSearch } from './auth/directory/ldap-directory.js';
+export { fillFilter, type LdapConfig, LdapDirectory, type LdapSearch, ldapUserDirectory } from './auth/directory/ldap-directory.js';
 export { clientAddress } from './auth/client-address.js';
 export { type SimpleFormat } from './http/negotiate.js';
 export { escapeHtml } from './http/html.js';

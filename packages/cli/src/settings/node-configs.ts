@@ -7,11 +7,13 @@ import type { Logger } from 'pino';
 import type { MasterConfig } from '@wheelhouse/master';
 import type { ReplicaConfig } from '@wheelhouse/replica';
 import type { ProxyConfig } from '@wheelhouse/proxy';
+import type { LdapConfig } from '@wheelhouse/core';
 import type { MasterSettings, ProxySettings, ReplicaSettings } from './role-schemas.js';
 
-/** A master's config from its settings. */
-export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
+/** A master's config from its settings; `ldap`: the loaded `--ldap-config` (ldap-config.ts). */
+export function masterConfig(s: MasterSettings, logger: Logger, ldap?: LdapConfig): MasterConfig {
   return {
+    ...(ldap ? { ldap } : {}),
     datadir: s.datadir,
     host: s.host,
     port: s.port,
@@ -30,9 +32,10 @@ export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
   };
 }
 
-/** A replica's config from its settings. */
-export function replicaConfig(s: ReplicaSettings, logger: Logger): ReplicaConfig {
+/** A replica's config from its settings; `ldap`: the loaded `--ldap-config` (ldap-config.ts). */
+export function replicaConfig(s: ReplicaSettings, logger: Logger, ldap?: LdapConfig): ReplicaConfig {
   return {
+    ...(ldap ? { ldap } : {}),
     datadir: s.datadir,
     host: s.host,
     port: s.port,

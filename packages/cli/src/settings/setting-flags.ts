@@ -43,6 +43,7 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'gc-grace': { kind: 'duration', value: '<duration>' },
   'gc-replica-expiry': { kind: 'duration', value: '<duration>' },
   'cleanup-interval': { kind: 'duration', value: '<duration>' },
+  'ldap-config': { kind: 'string', value: '<file>' },
 };
 
 /** What a server command was given on its command line. */

@@ -15,7 +15,8 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { Client, Filter, InvalidCredentialsError, SizeLimitExceededError, type Entry } from 'ldapts';
-import type { DirectoryAnswer, DirectoryLookup } from './user-directory.js';
+import type { Logger } from 'pino';
+import { UserDirectory, type DirectoryAnswer, type DirectoryLookup } from './user-directory.js';
 
 /** A search in the directory: base DN, filter with placeholders, scope. */
 export interface LdapSearch {
@@ -43,6 +44,12 @@ export interface LdapConfig {
   connectTimeoutMs: number;
   /** How long successful checks and their groups are reused, ms (used by {@link UserDirectory}). */
   cacheMs: number;
+}
+
+/** The {@link UserDirectory} of an LDAP config: an {@link LdapDirectory} behind the cache of `config.cacheMs`. */
+export function ldapUserDirectory(config: LdapConfig, log?: Logger): UserDirectory {
+  log?.info({ directory: config.urls, 'user-base': config.userSearch.base, 'cache-ms': config.cacheMs }, 'LDAP sign-in for users without a local account');
+  return new UserDirectory(new LdapDirectory(config), { cacheMs: config.cacheMs, ...(log ? { log } : {}) });
 }
 
 /** `template` with each `{name}` replaced by `values[name]` escaped for an LDAP filter (RFC 4515). Pure. */
