@@ -123,7 +123,9 @@ export class LdapDirectory implements DirectoryLookup {
   private async connect(url: string, dn: string | undefined, password: string | undefined): Promise<Client> {
     const tls = this.config.tls;
     const tlsOptions: ConnectionOptions = { rejectUnauthorized: tls?.rejectUnauthorized ?? true, ...(tls?.ca ? { ca: tls.ca } : {}) };
-    const client = new Client({ url, timeout: this.config.timeoutMs, connectTimeout: this.config.connectTimeoutMs, tlsOptions, strictDN: false });
+    // ldapts speaks TLS from the first byte whenever tlsOptions are given: only for ldaps:// URLs
+    const secure = url.startsWith('ldaps:');
+    const client = new Client({ url, timeout: this.config.timeoutMs, connectTimeout: this.config.connectTimeoutMs, ...(secure ? { tlsOptions } : {}), strictDN: false });
     try {
       if (tls?.startTls && url.startsWith('ldap:')) await client.startTLS(tlsOptions);
       if (dn !== undefined) await client.bind(dn, password ?? '');
