@@ -126,6 +126,8 @@ export class Authenticator {
   private async fromDirectory(directory: UserDirectory, creds: Credentials, address: string): Promise<AuthResult> {
     if (!isValidUserOrIndexName(creds.user)) return {};
     this.throttle.admit(creds.user, address);
+    // counted once the directory answered (an outage is no wrong password and must not lock anyone
+    // out); parallel guesses each cost the directory one lookup, which its own policy (ppolicy) bounds
     const answer = await directory.check(creds.user, creds.secret);
     if (typeof answer === 'object') {
       this.throttle.succeeded(creds.user, address);

@@ -59,6 +59,15 @@ test('a user without a local record signs in against the directory; the principa
   assert.deepEqual(await auth.authenticate({ user: 'nobody', secret: 'x' }), {}, 'unknown in the directory: the generic message');
 });
 
+test('parallel checks of the same credentials share one directory lookup', async () => {
+  const { auth, fake } = await fixture(0);
+  const names = await Promise.all(Array.from({ length: 8 }, () => auth.check({ user: 'carol', secret: 'carol-pw' })));
+  assert.deepEqual(names, Array(8).fill('carol'));
+  assert.equal(fake.lookups, 1);
+  await auth.check({ user: 'carol', secret: 'carol-pw' });
+  assert.equal(fake.lookups, 2, 'nothing cached with cacheMs 0 once the lookup finished');
+});
+
 test('an empty password is refused without asking the directory (an LDAP bind without password is anonymous)', async () => {
   const { auth, fake } = await fixture();
   assert.deepEqual(await auth.authenticate({ user: 'carol', secret: '' }), { failure: 'wrong password for user carol' });
@@ -132,3 +141,13 @@ test("a directory user's token: bound to 'directory', refused once a local user 
 function userPrincipalOf(name: string) {
   return { name, groups: [] };
 }
+
+test('wrong directory passwords are throttled like local ones (429); failed lookups of an unreachable directory are not counted', async () => {
+  const { auth, fake } = await fixture(0);
+  fake.down = true;
+  for (let i = 0; i < 8; i++) await assert.rejects(auth.check({ user: 'carol', secret: 'carol-pw' }, '192.0.2.9'), (err: Error) => statusOf(err) === 503);
+  fake.down = false;
+  assert.equal(await auth.check({ user: 'carol', secret: 'carol-pw' }, '192.0.2.9'), 'carol', 'the outage locked nobody out');
+  for (let i = 0; i < 6; i++) assert.equal(await auth.check({ user: 'dave', secret: `guess${i}` }, '203.0.113.9'), undefined);
+  await assert.rejects(auth.check({ user: 'dave', secret: 'dave-pw' }, '203.0.113.9'), (err: Error) => statusOf(err) === 429);
+});

@@ -57,6 +57,7 @@ export class UserDirectory {
   private readonly cacheMs: number;
   private readonly log: Logger | undefined;
   private readonly now: () => number;
+  private readonly inFlight = new Map<string, Promise<DirectoryAnswer>>();
   private reachable: boolean | undefined;
   private failures = 0;
 
@@ -81,6 +82,17 @@ export class UserDirectory {
     const digest = createHmac('sha256', this.key).update(user).update('\0').update(password).digest();
     const hit = this.cache.get(user);
     if (hit && hit.until > this.now() && timingSafeEqual(hit.digest, digest)) return { groups: hit.groups };
+    // parallel requests with the same credentials (twine's uploads, a page's assets) share one lookup
+    const key = `${user}\0${digest.toString('hex')}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.ask(user, password, digest).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async ask(user: string, password: string, digest: Buffer): Promise<DirectoryAnswer> {
     let answer: DirectoryAnswer;
     try {
       answer = await this.lookup.authenticate(user, password);
