@@ -11,9 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildWheel, messageOf, run, TestRoot, waitFor, type ApiClient, type WheelhouseProcess } from '@wheelhouse/testing';
+import { ADMIN_DN, buildWheel, GROUPS, messageOf, PEOPLE, run, Slapd, slapdMissing, TestRoot, waitFor, type ApiClient, type LdapUser, type WheelhouseProcess } from '@wheelhouse/testing';
 import { CLIENT_TEST_TIMEOUT_MS, createIndex, createUser, describeResponse, twineUpload } from './harness.js';
-import { ADMIN_DN, GROUPS, PEOPLE, Slapd, slapdMissing, type LdapUser } from './slapd.js';
+
 
 const ROOT_PASSWORD = 'root-ldap-e2e';
 const DEVPI_VENV = process.env['WHEELHOUSE_DEVPI_VENV'] ?? '/tmp/devpi-venv';

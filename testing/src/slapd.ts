@@ -1,11 +1,13 @@
-// A throw-away OpenLDAP server for e2e tests (issue 15): Debian's real `slapd`, configured by a
+// A throw-away OpenLDAP server for e2e tests and benchmarks (issue 15): Debian's real `slapd`, configured by a
 // generated slapd.conf (core, cosine, inetorgperson schemas; one mdb database) in a temp folder,
 // loaded offline with `slapadd`, listening only on a loopback port, run in the foreground as the
 // current user and stopped with SIGTERM. Readiness: an `ldapsearch` bound as the admin answers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, run, waitFor } from '@wheelhouse/testing';
+import { freePort } from './free-port.js';
+import { run } from './process-run.js';
+import { waitFor } from './wait-for.js';
 
 export const SLAPD = '/usr/sbin/slapd';
 const SLAPADD = '/usr/sbin/slapadd';
