@@ -18,4 +18,4 @@ export { crc32, storedZip, type ZipEntry } from './stored-zip.js';
 export { TestRoot, type NodeOptions } from './test-root.js';
 export { notYet, sleep, waitFor, WaitTimeoutError, type NotYet, type WaitOptions } from './wait-for.js';
 export { WheelhouseProcess, wheelhouseInit, type NodeRole, type NodeSpec, type StartOptions, type StopResult } from './wheelhouse-process.js';
-export { ADMIN_DN, GROUPS, PEOPLE, Slapd, slapdMissing, SUFFIX, type LdapUser } from './slapd.js';
+export { ADMIN_DN, GROUPS, makeTestCertificates, PEOPLE, Slapd, slapdMissing, SUFFIX, type LdapUser } from './slapd.js';

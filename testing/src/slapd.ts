@@ -57,15 +57,27 @@ export class Slapd {
     readonly dir: string,
     readonly port: number,
     readonly adminPassword: string,
+    /** the ldaps:// port when started with TLS */
+    readonly tlsPort?: number,
   ) {}
 
-  /** `ldap://127.0.0.1:<port>/` */
+  /** `ldap://127.0.0.1:<port>/` (StartTLS works on it when started with TLS) */
   get url(): string {
     return `ldap://127.0.0.1:${this.port}/`;
   }
 
-  /** Writes the configuration and data under `dir`, loads it with slapadd and starts slapd; resolves once it answers. */
-  static async start(dir: string, users: readonly LdapUser[], adminPassword = 'admin-secret'): Promise<Slapd> {
+  /** `ldaps://127.0.0.1:<tlsPort>/`; throws when started without TLS. */
+  get tlsUrl(): string {
+    if (this.tlsPort === undefined) throw new Error('slapd was started without TLS');
+    return `ldaps://127.0.0.1:${this.tlsPort}/`;
+  }
+
+  /**
+   * Writes the configuration and data under `dir`, loads it with slapadd and starts slapd; resolves
+   * once it answers. `tls`: PEM files of the server's certificate and key (for 127.0.0.1): slapd
+   * then also listens on an ldaps:// port and offers StartTLS.
+   */
+  static async start(dir: string, users: readonly LdapUser[], adminPassword = 'admin-secret', tls?: { readonly cert: string; readonly key: string }): Promise<Slapd> {
     mkdirSync(join(dir, 'data'), { recursive: true });
     const conf = join(dir, 'slapd.conf');
     writeFileSync(
@@ -74,6 +86,7 @@ export class Slapd {
         ...['core', 'cosine', 'inetorgperson'].map((s) => `include ${SCHEMA_DIR}/${s}.schema`),
         `pidfile ${join(dir, 'slapd.pid')}`,
         `argsfile ${join(dir, 'slapd.args')}`,
+        ...(tls ? [`TLSCertificateFile ${tls.cert}`, `TLSCertificateKeyFile ${tls.key}`] : []),
         'modulepath /usr/lib/ldap',
         'moduleload back_mdb',
         'database mdb',
@@ -91,7 +104,7 @@ export class Slapd {
     writeFileSync(join(dir, 'data.ldif'), ldif(users));
     const loaded = await run(SLAPADD, ['-f', conf, '-l', join(dir, 'data.ldif')], { timeoutMs: 60_000 });
     if (loaded.code !== 0) throw new Error(`slapadd failed: ${loaded.describe()}`);
-    const slapd = new Slapd(dir, await freePort(), adminPassword);
+    const slapd = new Slapd(dir, await freePort(), adminPassword, tls ? await freePort() : undefined);
     await slapd.resume();
     return slapd;
   }
@@ -99,7 +112,8 @@ export class Slapd {
   /** Starts slapd on its port (again) and waits until an admin search answers. */
   async resume(): Promise<void> {
     // -d 0: stay in the foreground (no fork) without debug output; the test owns the process
-    const child = spawn(SLAPD, ['-f', join(this.dir, 'slapd.conf'), '-h', this.url, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const urls = this.tlsPort === undefined ? this.url : `${this.url} ${this.tlsUrl}`;
+    const child = spawn(SLAPD, ['-f', join(this.dir, 'slapd.conf'), '-h', urls, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     this.child = child;
@@ -124,4 +138,24 @@ export class Slapd {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * A CA and a server certificate for 127.0.0.1 signed by it, made with `openssl` under `dir`
+ * (2 days, RSA 2048). Returns the PEM paths.
+ */
+export async function makeTestCertificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  mkdirSync(dir, { recursive: true });
+  const p = (n: string): string => join(dir, n);
+  writeFileSync(p('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  const steps: string[][] = [
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=wheelhouse test CA'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=127.0.0.1'],
+    ['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('server.pem'), '-days', '2', '-extfile', p('san.ext')],
+  ];
+  for (const args of steps) {
+    const r = await run('/usr/bin/openssl', args, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`openssl failed: ${r.describe()}`);
+  }
+  return { ca: p('ca.pem'), cert: p('server.pem'), key: p('server.key') };
 }
