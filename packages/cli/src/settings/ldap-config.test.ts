@@ -63,6 +63,7 @@ test('every problem of an LDAP config file is listed at once, and a missing pass
       const text = err.problems.join('\n');
       assert.match(text, /url must be an ldap:\/\/ or ldaps:\/\/ URL/);
       assert.match(text, /unknown key 'colour'/);
+      assert.doesNotMatch(text, /must be array/, "the list branch of url's union says nothing when a string was given");
       return true;
     },
   );
@@ -79,5 +80,7 @@ test('every problem of an LDAP config file is listed at once, and a missing pass
     },
   );
   assert.throws(() => loadLdapConfig('master', 'x.json', reader({ 'x.json': '{ not json' })), /cannot read it as JSON/);
+  assert.throws(() => loadLdapConfig('master', 'gone.json', reader({})), /--ldap-config gone\.json: cannot read it: ENOENT/);
+  assert.throws(() => loadLdapConfig('master', 'x.json', reader({ 'x.json': JSON.stringify({ ...minimal, url: 5 }) })), /url must be string or array/);
   assert.throws(() => loadLdapConfig('master', 'x.json', reader({ 'x.json': JSON.stringify({ ...minimal, 'bind-dn': 'cn=x' }) })), /bind-dn needs bind-password-file/);
 });

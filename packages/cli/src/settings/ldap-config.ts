@@ -90,23 +90,41 @@ function describe(e: ErrorObject): string {
 }
 
 /**
+ * ajv's errors for people: a union's branches (`url`: a string or a list) report one line — the
+ * specific error when a branch got the right type, else `must be string or array`; no repeats.
+ */
+function schemaProblems(errors: readonly ErrorObject[]): string[] {
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const e of errors) if (e.keyword !== 'anyOf') byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
+  const out: string[] = [];
+  for (const list of byPath.values()) {
+    const specific = list.filter((e) => e.keyword !== 'type');
+    if (specific.length) out.push(...specific.map(describe));
+    else out.push(`${describe(list[0]!).replace(/ must be .*$/, '')} must be ${list.map((e) => String(e.params['type'])).join(' or ')}`);
+  }
+  return [...new Set(out)];
+}
+
+/**
  * Reads and checks the LDAP configuration file at `path` for `role` (see module doc); `read` reads
  * a file as text (default `readFileSync`). Throws SettingsError listing every problem (bad JSON,
  * schema errors, unreadable password or CA file, a user filter without `{username}`).
  */
 export function loadLdapConfig(role: Role, path: string, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): LdapConfig {
   const where = `--ldap-config ${path}`;
+  let text: string;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(read(path));
+    text = read(path);
+  } catch (err) {
+    throw new SettingsError(role, [`${where}: cannot read it: ${(err as Error).message}`]);
+  }
+  try {
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new SettingsError(role, [`${where}: cannot read it as JSON: ${(err as Error).message}`]);
   }
-  if (!validateFile(parsed)) {
-    const seen = new Set<string>();
-    const problems = (validateFile.errors ?? []).filter((e) => e.keyword !== 'anyOf').map((e) => `${where}: ${describe(e)}`).filter((p) => !seen.has(p) && seen.add(p));
-    throw new SettingsError(role, problems);
-  }
+  if (!validateFile(parsed)) throw new SettingsError(role, schemaProblems(validateFile.errors ?? []).map((p) => `${where}: ${p}`));
   const file = parsed as LdapConfigFile;
   const problems: string[] = [];
   const near = (p: string) => resolve(dirname(path), p);
