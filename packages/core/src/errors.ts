@@ -92,6 +92,16 @@ export class ServiceUnavailableError extends WheelhouseError {
   }
 }
 
+/**
+ * `EDIRECTORY` (503): the user directory (LDAP) that must check these credentials cannot be
+ * reached; local users, root and login tokens do not depend on it. Sets `Retry-After` (s).
+ */
+export class DirectoryUnavailableError extends WheelhouseError {
+  constructor(message: string, retryAfterSeconds = 5) {
+    super('EDIRECTORY', message, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}
+
 /** 504: a forwarded write got no answer from the master in time (it may still commit). */
 export class GatewayTimeoutError extends WheelhouseError {
   constructor(message: string) {

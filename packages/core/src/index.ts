@@ -1,7 +1,7 @@
 /** The index model and the read HTTP API shared by every node. */
-export { BadGatewayError, BadRequestError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ReleasePolicyError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
+export { BadGatewayError, BadRequestError, DirectoryUnavailableError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ReleasePolicyError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
 export { assertValidProjectName, normalizeProjectName, parseFileName, wheelEscape } from './names.js';
-export { aclAllows } from './acl.js';
+export { aclAllows, type AuthenticatedUser, describePrincipal, type Principal, principalName, userPrincipal } from './acl.js';
 export { ajv, compileChecker } from './validation.js';
 export { readWheelMetadata, readWheelMetadataEntry } from './wheel-metadata.js';
 export { type FileEntry, type IndexConfig, type LogEntry, type MirrorConfig, type MirrorLink, type MirrorListRecord, type MirrorProjectRecord, type ReleaseLink, type ReleaseMetadata, type ReleaseRecord, type StageConfig, type UserRecord } from './model/records.js';
@@ -35,7 +35,9 @@ export { VERSION_KINDS, versionKinds, type VersionKind } from './versions.js';
 export { getMirrorProject, mirrorPolicy } from './model/mirrors.js';
 export { hashPassword } from './auth/passwords.js';
 export { LOGIN_EXPIRATION_SECONDS, REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS, replicaTokenSigner, TokenSigner } from './auth/tokens.js';
-export { Authenticator } from './auth/authenticator.js';
+export { type AuthResult, Authenticator, DIRECTORY_BINDING } from './auth/authenticator.js';
+export { type DirectoryAnswer, type DirectoryLookup, UserDirectory, type UserDirectoryOptions } from './auth/directory/user-directory.js';
+export { fillFilter, type LdapConfig, LdapDirectory, type LdapSearch, ldapUserDirectory } from './auth/directory/ldap-directory.js';
 export { clientAddress } from './auth/client-address.js';
 export { type SimpleFormat } from './http/negotiate.js';
 export { escapeHtml } from './http/html.js';

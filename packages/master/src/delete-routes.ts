@@ -5,7 +5,7 @@
  */
 import express, { type Router } from 'express';
 import type { Changelog } from '@wheelhouse/changelog';
-import { deleteFile, deleteProject, deleteVersion, handle, normalizeProjectName, param, principalOf, validSegments, type Authenticator } from '@wheelhouse/core';
+import { deleteFile, deleteProject, deleteVersion, handle, normalizeProjectName, param, principalOf, validSegments, type Authenticator, type Principal } from '@wheelhouse/core';
 import { requireDeleter } from './write-access.js';
 import { sendWrite, type WriteAnswer } from './write-answer.js';
 
@@ -22,7 +22,7 @@ export interface DeleteTarget {
 }
 
 /** Deletes the file `{user}/{index}/+f/{path}` as `who`: 200; 403 no delete right (anonymous included) or non-volatile without `force`, 404 unknown. */
-export async function removeFile(deps: Pick<DeleteRoutesDeps, 'changelog'>, who: string | undefined, at: DeleteTarget & { path: string }, force: boolean): Promise<WriteAnswer> {
+export async function removeFile(deps: Pick<DeleteRoutesDeps, 'changelog'>, who: Principal, at: DeleteTarget & { path: string }, force: boolean): Promise<WriteAnswer> {
   requireDeleter(deps.changelog, who, at.user, at.index);
   const entrypath = `${at.user}/${at.index}/+f/${at.path}`;
   const { serial } = await deps.changelog.write((tx) => deleteFile(tx, entrypath, force));
@@ -30,7 +30,7 @@ export async function removeFile(deps: Pick<DeleteRoutesDeps, 'changelog'>, who:
 }
 
 /** Deletes a project (name normalised, PEP 503) from one index as `who`: 200; errors as {@link removeFile}. */
-export async function removeProject(deps: Pick<DeleteRoutesDeps, 'changelog'>, who: string | undefined, at: DeleteTarget & { project: string }, force: boolean): Promise<WriteAnswer> {
+export async function removeProject(deps: Pick<DeleteRoutesDeps, 'changelog'>, who: Principal, at: DeleteTarget & { project: string }, force: boolean): Promise<WriteAnswer> {
   requireDeleter(deps.changelog, who, at.user, at.index);
   const project = normalizeProjectName(at.project);
   const stage = `${at.user}/${at.index}`;
@@ -41,7 +41,7 @@ export async function removeProject(deps: Pick<DeleteRoutesDeps, 'changelog'>, w
 /** Deletes one version of a project from one index as `who`: 200; errors as {@link removeFile}. */
 export async function removeVersion(
   deps: Pick<DeleteRoutesDeps, 'changelog'>,
-  who: string | undefined,
+  who: Principal,
   at: DeleteTarget & { project: string; version: string },
   force: boolean,
 ): Promise<WriteAnswer> {

@@ -12,6 +12,8 @@ import { pino, type Logger } from 'pino';
 import { Changelog, FileStore, lockDataDir } from '@wheelhouse/changelog';
 import {
   Authenticator,
+  ldapUserDirectory,
+  type LdapConfig,
   NotFoundError,
   SimplePages,
   TokenSigner,
@@ -36,6 +38,8 @@ import { createMaintenance } from './cleanup/maintenance.js';
 
 /** Configuration of a master (validated by the CLI before it gets here). */
 export interface MasterConfig {
+  /** The LDAP directory of users without a local record (`--ldap-config`, issue 15); absent = local users only. */
+  ldap?: LdapConfig;
   /** Data directory made by `wheelhouse init`. */
   datadir: string;
   /** Interface to listen on. */
@@ -126,7 +130,8 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   const files = new FileStore(paths.files);
   await files.cleanTemp();
   const secret = await readSecret(config.secretFile ?? paths.secret);
-  const auth = new Authenticator(changelog, new TokenSigner(secret));
+  const directory = config.ldap ? ldapUserDirectory(config.ldap, log) : undefined;
+  const auth = new Authenticator(changelog, new TokenSigner(secret), undefined, undefined, directory);
   const pages = new SimplePages(changelog);
   const readAccess = new ReadAccess(changelog);
   const startedAt = Date.now();
@@ -151,6 +156,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     { name: 'wheelhouse_storage_writes_refused', help: '1 while a storage failure keeps the changelog refusing writes (see /+status storage)', value: () => (changelog.storageHealth().state === 'ok' ? 0 : 1) },
     { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
+  directory?.registerMetrics(metrics.registry);
   const maintenance = createMaintenance({ changelog, files, auth, secret, log, followers: () => feed.replicas(), registry: metrics.registry, config });
   const status = (): MasterStatus => ({
     role: 'MASTER',

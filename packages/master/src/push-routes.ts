@@ -6,7 +6,7 @@
  */
 import express, { type Router } from 'express';
 import type { Changelog } from '@wheelhouse/changelog';
-import { checkPushBody, handle, param, principalOf, pushRelease, requireIndex, validSegments, type Authenticator } from '@wheelhouse/core';
+import { checkPushBody, handle, param, principalOf, pushRelease, requireIndex, validSegments, type Authenticator, type Principal } from '@wheelhouse/core';
 import { jsonBody, sendWrite, type WriteAnswer } from './write-answer.js';
 
 /** Dependencies of the push routes. */
@@ -20,7 +20,7 @@ export interface PushRoutesDeps {
  * right on the target, 404 unknown source index, version or target, 409 conflicting file in a
  * non-volatile target.
  */
-export async function push(deps: Pick<PushRoutesDeps, 'changelog'>, who: string | undefined, at: { user: string; index: string }, body: unknown): Promise<WriteAnswer> {
+export async function push(deps: Pick<PushRoutesDeps, 'changelog'>, who: Principal, at: { user: string; index: string }, body: unknown): Promise<WriteAnswer> {
   const request = checkPushBody(body);
   requireIndex(deps.changelog, at.user, at.index);
   const { serial, result } = await deps.changelog.write((tx) => pushRelease(tx, `${at.user}/${at.index}`, request, who));

@@ -15,6 +15,7 @@ import {
   assertJsonDepth,
   assertMaxBytes,
   aclAllows,
+  type Principal,
   attachToxResult,
   handle,
   param,
@@ -43,7 +44,7 @@ export interface UploadRoutesDeps {
  */
 export async function uploadToxResult(
   deps: Pick<UploadRoutesDeps, 'changelog' | 'files'>,
-  who: string | undefined,
+  who: Principal,
   at: { user: string; index: string; path: string },
   body: unknown,
 ): Promise<WriteAnswer> {
@@ -57,7 +58,7 @@ export async function uploadToxResult(
   assertMaxBytes('test result', bytes.length, FIELD_LIMITS.toxResultBytes);
   const forEntrypath = `${at.user}/${at.index}/+f/${at.path}`;
   const blob = await deps.files.putBytes(bytes);
-  const { serial, result } = await deps.changelog.write((tx) => attachToxResult(tx, forEntrypath, blob, who ?? null));
+  const { serial, result } = await deps.changelog.write((tx) => attachToxResult(tx, forEntrypath, blob, who?.name ?? null));
   return { status: 200, envelope: { type: 'toxresultpath', result: `${result.entrypath}#sha256=${result.sha256}` }, serial };
 }
 

@@ -21,6 +21,7 @@ import {
   hashPassword,
   modifyUser,
   param,
+  principalName,
   principalOf,
   requireUser,
   userView,
@@ -51,13 +52,15 @@ const checkLoginBody = compileChecker<{ user: string; password: string }>(
 
 /**
  * `POST /+login` from the client at `address` (`clientAddress`): 200 `proxyauth` with a token bound
- * to the account's identity and password generation; 400 without user/password, 401 wrong
+ * to the account's identity and password generation (an LDAP directory user's token carries its
+ * groups instead, `Authenticator.issueToken`); 503 when the directory must check the password and
+ * cannot be reached; 400 without user/password, 401 wrong
  * credentials, 429 with `Retry-After` after repeated wrong passwords (`LoginThrottle`).
  */
 export async function login(deps: UserRoutesDeps, body: unknown, address = ''): Promise<WriteAnswer> {
   const creds = checkLoginBody(body);
-  const user = await deps.auth.check({ user: creds.user, secret: creds.password }, address);
-  if (!user) throw new UnauthorizedError(deps.auth.failureMessage({ user: creds.user, secret: creds.password }) ?? `user '${creds.user}' could not be authenticated`);
+  const { user, failure } = await deps.auth.authenticate({ user: creds.user, secret: creds.password }, address);
+  if (!user) throw new UnauthorizedError(failure ?? `user '${creds.user}' could not be authenticated`);
   return {
     status: 200,
     envelope: { type: 'proxyauth', result: { password: deps.auth.issueToken(user), expiration: LOGIN_EXPIRATION_SECONDS }, message: 'login successful' },
@@ -114,13 +117,13 @@ export function userRoutes(deps: UserRoutesDeps): Router {
     sendWrite(res, await login(deps, req.body, clientAddress(req.headers, req.socket.remoteAddress)));
   }));
   router.put('/:user{/}', jsonBody, handle(async (req, res) => {
-    sendWrite(res, await putUser(deps, param(req, 'user'), req.body, await principalOf(deps.auth, req)));
+    sendWrite(res, await putUser(deps, param(req, 'user'), req.body, principalName(await principalOf(deps.auth, req))));
   }));
   router.patch('/:user{/}', jsonBody, handle(async (req, res) => {
-    sendWrite(res, await patchUser(deps, await principalOf(deps.auth, req), param(req, 'user'), req.body));
+    sendWrite(res, await patchUser(deps, principalName(await principalOf(deps.auth, req)), param(req, 'user'), req.body));
   }));
   router.delete('/:user{/}', handle(async (req, res) => {
-    sendWrite(res, await removeUser(deps, await principalOf(deps.auth, req), param(req, 'user')));
+    sendWrite(res, await removeUser(deps, principalName(await principalOf(deps.auth, req)), param(req, 'user')));
   }));
   return router;
 }

@@ -6,7 +6,7 @@
  * `upload/legacy-upload.ts` and `push-routes.ts`). `who` is the authenticated user (undefined =
  * anonymous).
  */
-import { ForbiddenError, aclAllows, requireIndex, type StateReader } from '@wheelhouse/core';
+import { ForbiddenError, aclAllows, describePrincipal, requireIndex, type Principal, type StateReader } from '@wheelhouse/core';
 
 /** How a refused writer is named in a 403 message. */
 function nameOf(who: string | undefined): string {
@@ -19,9 +19,9 @@ export function requireRootOrSelf(who: string | undefined, user: string): string
   return who;
 }
 
-/** May delete in `user/index`: its owner, `root`, or its `acl_upload`. 404 unknown index, 403 anyone else (anonymous included). */
-export function requireDeleter(state: StateReader, who: string | undefined, user: string, index: string): void {
+/** May delete in `user/index`: its owner, `root`, or its `acl_upload` (groups included). 404 unknown index, 403 anyone else (anonymous included). */
+export function requireDeleter(state: StateReader, who: Principal, user: string, index: string): void {
   const cfg = requireIndex(state, user, index);
-  if (who === 'root' || who === user || (cfg.type === 'stage' && aclAllows(cfg.acl_upload, who))) return;
-  throw new ForbiddenError(`${nameOf(who)} may not delete from ${user}/${index}`);
+  if (who?.name === 'root' || who?.name === user || (cfg.type === 'stage' && aclAllows(cfg.acl_upload, who))) return;
+  throw new ForbiddenError(`${describePrincipal(who)} may not delete from ${user}/${index}`);
 }

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { Changelog, type FileStore } from '@wheelhouse/changelog';
 import {
   Authenticator,
+  type UserDirectory,
   NotFoundError,
   SimplePages,
   TokenSigner,
@@ -34,6 +35,8 @@ import { replicaLagSerials, replicaReadiness, replicaStatus, type Readiness } fr
 
 /** What a generation shares with the replica around it. */
 export interface GenerationContext {
+  /** the LDAP directory (shared by generations: one cache, one health state) */
+  directory?: UserDirectory;
   files: FileStore;
   master: MasterClient;
   secret: Uint8Array;
@@ -86,7 +89,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     ...(ctx.onMasterChange ? { onMasterChange: ctx.onMasterChange } : {}),
   });
   changelog.onCommit((record) => replicator.onRecord(record));
-  const auth = new Authenticator(changelog, new TokenSigner(ctx.secret));
+  const auth = new Authenticator(changelog, new TokenSigner(ctx.secret), undefined, undefined, ctx.directory);
   // replicas serve the same feed (token required): backups of a running replica, chained replicas
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(ctx.secret) });
   const pages = new SimplePages(changelog);

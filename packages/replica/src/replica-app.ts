@@ -17,7 +17,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { FileStore, lockDataDir, type ChangeRecord } from '@wheelhouse/changelog';
-import { createNodeMetrics, logRequest, replicaTokenSigner, type NodeMetrics, type PageSource } from '@wheelhouse/core';
+import { createNodeMetrics, ldapUserDirectory, logRequest, replicaTokenSigner, type LdapConfig, type NodeMetrics, type PageSource } from '@wheelhouse/core';
 import { createNodeServer, httpUrl, readTlsPair, trustedCaContext, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
 import { MasterClient, type FileReplicator, type Tailer } from '@wheelhouse/replication';
 import { openGeneration, type Generation, type GenerationContext } from './generation.js';
@@ -25,6 +25,8 @@ import { createReplicaGc } from './replica-gc.js';
 
 /** Configuration of a replica. */
 export interface ReplicaConfig {
+  /** The LDAP directory, as the master's (`--ldap-config`): replicas authenticate directory users themselves. */
+  ldap?: LdapConfig;
   /** Data directory (created on first start). */
   datadir: string;
   host: string;
@@ -125,7 +127,9 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     ...(config.gcIntervalMs !== undefined ? { intervalMs: config.gcIntervalMs } : {}),
   });
   const commitListeners = new Set<(r: ChangeRecord) => void>();
+  const directory = config.ldap ? ldapUserDirectory(config.ldap, log) : undefined;
   const ctx: GenerationContext = {
+    ...(directory ? { directory } : {}),
     files,
     master,
     secret,
@@ -178,6 +182,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     { name: 'wheelhouse_files_failed', help: 'files whose replication failed and will be retried', value: () => current.replicator.stats().failed.length },
   ]);
   gc.registerMetrics(metrics.registry);
+  directory?.registerMetrics(metrics.registry);
   current = await open((await readText(join(config.datadir, 'current-db'))) ?? 'db');
 
   let closing = false;

@@ -6,6 +6,8 @@ import { loadSettings } from '../settings/load-settings.js';
 import type { Role, RoleSettings } from '../settings/role-schemas.js';
 import { SettingsError } from '../settings/settings-error.js';
 import { givenFlags } from '../settings/setting-flags.js';
+import { loadLdapConfig } from '../settings/ldap-config.js';
+import type { LdapConfig } from '@wheelhouse/core';
 
 /** Writes `wheelhouse: message` to stderr and exits with `code` (2: bad usage or settings, 1: the operation failed). */
 export function fail(message: string, code = 2): never {
@@ -20,6 +22,18 @@ export function fail(message: string, code = 2): never {
 export function settingsOrExit<R extends Role>(role: R, cmd: Command): RoleSettings[R] {
   try {
     return loadSettings(role, { given: givenFlags(cmd), env: process.env });
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    process.stderr.write(`wheelhouse ${role}: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+/** The `--ldap-config` file of `role` loaded and checked (ldap-config.ts), undefined without one; exits 2 listing its problems. */
+export function ldapConfigOrExit(role: Role, path: string | undefined): LdapConfig | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return loadLdapConfig(role, path);
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
     process.stderr.write(`wheelhouse ${role}: ${err.message}\n`);

@@ -6,17 +6,18 @@ import { DataDirInUseError, NotInitialisedError } from '@wheelhouse/changelog';
 import { createMasterApp, type MasterApp } from '@wheelhouse/master';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { masterConfig } from '../settings/node-configs.js';
-import { closeOnSignals, fail, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
+import { closeOnSignals, fail, ldapConfigOrExit, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
 import { baseUrl, masterBanner } from './master-banner.js';
 
 /** Adds the `master` command to `program`. */
 export function addMasterCommand(program: Command): void {
   addSettingFlags(program.command('master').description('run the master server'), 'master').action(async (_opts: unknown, cmd: Command) => {
     const settings = settingsOrExit('master', cmd);
+    const ldap = ldapConfigOrExit('master', settings['ldap-config']);
     const logger = pino({ level: settings['log-level'] });
     let app: MasterApp;
     try {
-      app = await createMasterApp(masterConfig(settings, logger));
+      app = await createMasterApp(masterConfig(settings, logger, ldap));
     } catch (err) {
       if (err instanceof NotInitialisedError) {
         fail(`${settings.datadir} is not a Wheelhouse data directory; create it with: wheelhouse init --datadir ${settings.datadir}`);

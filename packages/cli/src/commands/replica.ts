@@ -6,17 +6,18 @@ import { DataDirInUseError } from '@wheelhouse/changelog';
 import { createReplicaApp, type ReplicaApp } from '@wheelhouse/replica';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { replicaConfig } from '../settings/node-configs.js';
-import { closeOnSignals, fail, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
+import { closeOnSignals, fail, ldapConfigOrExit, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
 
 /** Adds the `replica` command to `program`. */
 export function addReplicaCommand(program: Command): void {
   const cmd = program.command('replica').description("run a replica: tail the master's changelog, serve reads locally, forward writes");
   addSettingFlags(cmd, 'replica').action(async (_opts: unknown, cmd: Command) => {
     const settings = settingsOrExit('replica', cmd);
+    const ldap = ldapConfigOrExit('replica', settings['ldap-config']);
     const logger = pino({ level: settings['log-level'] });
     let app: ReplicaApp;
     try {
-      app = await createReplicaApp(replicaConfig(settings, logger));
+      app = await createReplicaApp(replicaConfig(settings, logger, ldap));
     } catch (err) {
       fail((err as Error).message, err instanceof DataDirInUseError ? 1 : 2);
     }

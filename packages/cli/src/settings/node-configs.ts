@@ -8,6 +8,7 @@ import type { MasterConfig } from '@wheelhouse/master';
 import type { ReplicaConfig } from '@wheelhouse/replica';
 import type { ProxyConfig } from '@wheelhouse/proxy';
 import type { NodeTlsOptions } from '@wheelhouse/http';
+import type { LdapConfig } from '@wheelhouse/core';
 import type { MasterSettings, ProxySettings, ReplicaSettings } from './role-schemas.js';
 
 /** The TLS settings every server role has (the schema requires cert and key together). */
@@ -30,9 +31,10 @@ export function tlsConfig(s: ServerTlsSettings): { tls?: NodeTlsOptions } {
   };
 }
 
-/** A master's config from its settings. */
-export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
+/** A master's config from its settings; `ldap`: the loaded `--ldap-config` (ldap-config.ts). */
+export function masterConfig(s: MasterSettings, logger: Logger, ldap?: LdapConfig): MasterConfig {
   return {
+    ...(ldap ? { ldap } : {}),
     datadir: s.datadir,
     host: s.host,
     port: s.port,
@@ -52,9 +54,10 @@ export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
   };
 }
 
-/** A replica's config from its settings. */
-export function replicaConfig(s: ReplicaSettings, logger: Logger): ReplicaConfig {
+/** A replica's config from its settings; `ldap`: the loaded `--ldap-config` (ldap-config.ts). */
+export function replicaConfig(s: ReplicaSettings, logger: Logger, ldap?: LdapConfig): ReplicaConfig {
   return {
+    ...(ldap ? { ldap } : {}),
     datadir: s.datadir,
     host: s.host,
     port: s.port,

@@ -23,6 +23,7 @@ const url = (description: string) => Type.String({ pattern: URL_PATTERN, descrip
 const port = (description: string, dflt: number, minimum = 0, maximum = 65535) => Type.Integer({ minimum, maximum, default: dflt, description });
 const host = (description = 'interface to listen on') => Type.String({ minLength: 1, default: '127.0.0.1', description });
 const logLevel = Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'pino log level' });
+const ldapConfig = Type.Optional(Type.String({ minLength: 1, description: 'JSON file configuring LDAP sign-in for users without a local account (docs/operations.md "LDAP")' }));
 const outsideUrl = (what: string) => Type.Optional(url(`URL clients use to reach ${what}`));
 
 /** A file a setting names. */
@@ -56,6 +57,7 @@ export const masterSettingsSchema = Type.Object(
     'gc-replica-expiry': Type.Optional(Type.Integer({ minimum: 1, description: 'replicas not seen for this long no longer hold garbage collection back: ms, or 24h (default 24h)' })),
     'cleanup-interval': Type.Optional(Type.Integer({ minimum: 1, description: 'apply the retention policies of volatile indexes every: ms, or 24h (default: only by wheelhouse cleanup)' })),
     ...serverTls,
+    'ldap-config': ldapConfig,
     'log-level': logLevel,
   },
   { additionalProperties: false, dependencies: SERVER_TLS_DEPENDENCIES },
@@ -82,6 +84,7 @@ export const replicaSettingsSchema = Type.Object(
     'gc-grace': Type.Optional(Type.Integer({ minimum: 0, description: 'blobs younger than this are never collected (uploads in flight): ms, or 1h (default 1h)' })),
     ...serverTls,
     'tls-ca': tlsCa('the master'),
+    'ldap-config': ldapConfig,
     'log-level': logLevel,
   },
   { additionalProperties: false, dependencies: SERVER_TLS_DEPENDENCIES },

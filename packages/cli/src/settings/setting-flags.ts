@@ -47,6 +47,7 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'tls-key': { kind: 'string', value: '<file>' },
   'http-redirect-port': { kind: 'integer', value: '<port>' },
   'tls-ca': { kind: 'string', value: '<file>' },
+  'ldap-config': { kind: 'string', value: '<file>' },
 };
 
 /** What a server command was given on its command line. */

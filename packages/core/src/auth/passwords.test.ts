@@ -78,10 +78,10 @@ test('Authenticator: password and token both authenticate; a password change inv
   assert.equal(await auth.check({ user: 'alice', secret: 'new' }), 'alice');
 
   // headers: X-Devpi-Auth first, then Basic
-  assert.equal(await auth.principal({ 'x-devpi-auth': basic('alice', 'new') }), 'alice');
-  assert.equal(await auth.principal({ authorization: `Basic ${basic('alice', 'new')}` }), 'alice');
-  assert.equal(await auth.principal({ authorization: `Basic ${basic('alice', 'old')}` }), undefined);
-  assert.equal(await auth.principal({}), undefined);
+  assert.equal((await auth.principal({ 'x-devpi-auth': basic('alice', 'new') }))?.name, 'alice');
+  assert.equal((await auth.principal({ authorization: `Basic ${basic('alice', 'new')}` }))?.name, 'alice');
+  assert.equal((await auth.principal({ authorization: `Basic ${basic('alice', 'old')}` }))?.name, undefined);
+  assert.equal((await auth.principal({}))?.name, undefined);
   // a deleted user's token no longer counts
   await cl.write((tx) => tx.delete('user/alice'));
   assert.equal(await auth.check({ user: 'alice', secret: token }), undefined);

@@ -2,7 +2,9 @@
  * Login tokens (devpi's `/+login` "proxyauth" password): `wh1.<payload>.<signature>` where payload is
  * base64url JSON `[user, expiresAtMs]` or, for login tokens, `[user, expiresAtMs, binding]` (the
  * account's identity and password generation, `token-binding.ts`; a token whose binding no longer
- * matches the user record is revoked) and signature is base64url HMAC-SHA256 over `wh1.<payload>`
+ * matches the user record is revoked) or, for LDAP directory users, `[user, expiresAtMs,
+ * "directory", groups]` (the directory groups at login, as devpi's `[user, groups, from_user_object]`
+ * tokens) and signature is base64url HMAC-SHA256 over `wh1.<payload>`
  * with a key derived (HKDF-SHA256) from the secret file's bytes. Valid on every node that shares the
  * secret file. Expiry 10 h, like devpi.
  */
@@ -26,19 +28,20 @@ export class TokenSigner {
     return createHmac('sha256', this.key).update(data).digest('base64url');
   }
 
-  /** A token for `user`, valid for `ttlSeconds` (default 36,000), bound to `binding` when given. */
-  issue(user: string, ttlSeconds = LOGIN_EXPIRATION_SECONDS, now = Date.now(), binding?: string): string {
-    const claims = binding === undefined ? [user, now + ttlSeconds * 1000] : [user, now + ttlSeconds * 1000, binding];
+  /** A token for `user`, valid for `ttlSeconds` (default 36,000), bound to `binding` when given, carrying `groups` when given. */
+  issue(user: string, ttlSeconds = LOGIN_EXPIRATION_SECONDS, now = Date.now(), binding?: string, groups?: readonly string[]): string {
+    const claims: unknown[] = binding === undefined ? [user, now + ttlSeconds * 1000] : [user, now + ttlSeconds * 1000, binding];
+    if (binding !== undefined && groups !== undefined) claims.push(groups);
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const head = `${PREFIX}.${payload}`;
     return `${head}.${this.sign(head)}`;
   }
 
   /**
-   * The claims `[user, expiresAtMs, binding?]` of a token this signer issued (signature checked,
+   * The claims `[user, expiresAtMs, binding?, groups?]` of a token this signer issued (signature checked,
    * expiry not); undefined for anything else. A signed token is never a password guess.
    */
-  claims(token: string): [string, number, string?] | undefined {
+  claims(token: string): [string, number, string?, string[]?] | undefined {
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== PREFIX) return undefined;
     const expected = Buffer.from(this.sign(`${parts[0]}.${parts[1]}`));
@@ -52,7 +55,8 @@ export class TokenSigner {
     }
     if (!Array.isArray(claims) || typeof claims[0] !== 'string' || typeof claims[1] !== 'number') return undefined;
     if (claims[2] !== undefined && typeof claims[2] !== 'string') return undefined;
-    return claims as [string, number, string?];
+    if (claims[3] !== undefined && !(Array.isArray(claims[3]) && claims[3].every((g) => typeof g === 'string'))) return undefined;
+    return claims as [string, number, string?, string[]?];
   }
 
   /**

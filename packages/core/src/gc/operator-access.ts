@@ -20,7 +20,7 @@ export async function requireOperator(headers: IncomingHttpHeaders, replicaToken
     if (replicaTokens.verify(bearer, REPLICA_SUBJECT)) return CLEANUP_PRINCIPAL;
     throw new ForbiddenError('the bearer token is not a valid token of this cluster\'s secret');
   }
-  const who = auth && header ? await auth.principal(headers) : undefined;
+  const who = auth && header ? (await auth.principal(headers))?.name : undefined;
   if (who === 'root') return 'root';
   if (!header) throw new UnauthorizedError('authentication required: root, or a token of the secret file');
   throw new ForbiddenError(`only root may run maintenance${who ? `, not '${who}'` : ''}`);

@@ -4,10 +4,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { AuthenticatedUser } from '../acl.js';
 
 /** Per-request fields other layers fill in (the authenticated user). */
 export interface RequestContext {
+  /** the authenticated user's name (logged) */
   user?: string;
+  /** the authenticated principal, directory groups included (`principalOf`) */
+  principal?: AuthenticatedUser;
   /** Credentials were sent but refused: why (`wrong password for user alice`), for a 401's message. */
   authFailure?: string;
   /** true once credentials were checked (user stays undefined for anonymous) */

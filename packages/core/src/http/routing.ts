@@ -8,6 +8,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { parseCredentials, type Authenticator } from '../auth/authenticator.js';
 import { clientAddress } from '../auth/client-address.js';
 import { isValidUserOrIndexName } from '../names.js';
+import type { Principal } from '../acl.js';
 import { requestContext } from './request-log.js';
 
 /** Wraps an async handler so its rejection reaches the error handler. */
@@ -36,21 +37,19 @@ export function validSegments(router: Router): void {
 }
 
 /**
- * Resolves the authenticated user once per request (stored in the request context); undefined =
- * anonymous. Any node request (express's, or the raw read path's: the read gate). Refused credentials of an existing user leave the reason in the context (`authFailure`),
+ * Resolves the authenticated principal (name and directory groups) once per request (stored in
+ * the request context); undefined = anonymous. Any node request (express's, or the raw read path's: the read gate). Throws as `Authenticator.authenticate` (429, and 503
+ * when the LDAP directory must check the password and cannot be reached). Refused credentials of an existing user leave the reason in the context (`authFailure`),
  * which the error handler puts into a 401's message.
  */
-export async function principalOf(auth: Authenticator, req: IncomingMessage): Promise<string | undefined> {
+export async function principalOf(auth: Authenticator, req: IncomingMessage): Promise<Principal> {
   const ctx = requestContext(req);
   if (!ctx.resolved) {
     const creds = parseCredentials(req.headers);
-    const user = creds ? await auth.check(creds, clientAddress(req.headers, req.socket.remoteAddress)) : undefined;
-    if (user !== undefined) ctx.user = user;
-    else if (creds) {
-      const why = auth.failureMessage(creds);
-      if (why !== undefined) ctx.authFailure = why;
-    }
+    const result = creds ? await auth.authenticate(creds, clientAddress(req.headers, req.socket.remoteAddress)) : {};
+    if (result.user !== undefined) [ctx.user, ctx.principal] = [result.user.name, result.user];
+    else if (result.failure) ctx.authFailure = result.failure;
     ctx.resolved = true;
   }
-  return ctx.user;
+  return ctx.principal;
 }

@@ -56,7 +56,7 @@ export function serviceRoutes(deps: ServiceRoutesDeps): Router {
   const router = express.Router();
   validSegments(router);
   const api = handle(async (req, res) => {
-    const who = await principalOf(deps.auth, req);
+    const who = (await principalOf(deps.auth, req))?.name;
     const u = param(req, 'user');
     const i = param(req, 'index');
     const result = apiConfig(deps.state, outsideUrl(req, deps.outsideUrl), who, u && i ? { user: u, index: i } : undefined);

@@ -6,6 +6,7 @@ import { createUser } from './users.js';
 import { createIndex } from './indexes.js';
 import { attachFile, attachToxResult, type NewFile } from './releases.js';
 import { checkPushBody, pushRelease } from './push.js';
+import { userPrincipal } from '../acl.js';
 import { type FileEntry, type ReleaseRecord } from './records.js';
 import { keys } from './keys.js';
 import { entrypathFor } from './stage-paths.js';
@@ -50,7 +51,7 @@ const target = (cl: Changelog, stage = 'alice/prod') => cl.get<ReleaseRecord>(ke
 
 test('push copies release files, test results and docs, keeping the upload log plus a push entry', async () => {
   const cl = await setup();
-  const { result: log } = await cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod' }, 'alice'));
+  const { result: log } = await cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod' }, userPrincipal('alice')));
   const rec = target(cl)!;
   assert.equal(rec.metadata.summary, 'the foo');
   assert.deepEqual(rec.links.map((l) => [l.rel, l.filename]).sort(), [
@@ -85,9 +86,9 @@ test('push copies release files, test results and docs, keeping the upload log p
 test('push again of the same release into a non-volatile target is accepted (identical files)', async () => {
   const cl = await setup();
   const body = { name: 'foo', version: '1.0', targetindex: 'alice/prod' };
-  await cl.write((tx) => pushRelease(tx, 'alice/dev', body, 'alice'));
+  await cl.write((tx) => pushRelease(tx, 'alice/dev', body, userPrincipal('alice')));
   const before = JSON.stringify(target(cl));
-  await cl.write((tx) => pushRelease(tx, 'alice/dev', body, 'alice'));
+  await cl.write((tx) => pushRelease(tx, 'alice/dev', body, userPrincipal('alice')));
   assert.equal(JSON.stringify(target(cl)), before);
 });
 
@@ -95,19 +96,19 @@ test('push into a non-volatile target that has the file name with other content 
   const cl = await setup();
   await cl.write((tx) => attachFile(tx, 'alice/prod', { name: 'foo', version: '1.0' }, file(SDIST, 'c'), 'releasefile', 'alice'));
   const head = cl.head;
-  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod' }, 'alice')), 409);
+  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod' }, userPrincipal('alice'))), 409);
   assert.equal(cl.head, head);
   assert.deepEqual(target(cl)!.links.map((l) => l.sha256), [sha('c')]);
 });
 
 test('push with no_docs leaves docs behind, only_docs copies only docs', async () => {
   const cl = await setup();
-  await cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod', no_docs: true }, 'alice'));
+  await cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod', no_docs: true }, userPrincipal('alice')));
   assert.ok(!target(cl)!.links.some((l) => l.rel === 'doczip'));
-  await cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'bob/other', only_docs: true }, 'bob'));
+  await cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'bob/other', only_docs: true }, userPrincipal('bob')));
   assert.deepEqual(target(cl, 'bob/other')!.links.map((l) => l.rel), ['doczip']);
   await rejectsWith(
-    cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'bob/other', only_docs: true, no_docs: true }, 'bob')),
+    cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'bob/other', only_docs: true, no_docs: true }, userPrincipal('bob'))),
     400,
   );
 });
@@ -115,7 +116,7 @@ test('push with no_docs leaves docs behind, only_docs copies only docs', async (
 test('push to a target without upload right → 401; anonymous too; nothing written', async () => {
   const cl = await setup();
   const head = cl.head;
-  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'bob/other' }, 'alice')), 401, /cannot upload to 'bob\/other'/);
+  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'bob/other' }, userPrincipal('alice'))), 401, /cannot upload to 'bob\/other'/);
   await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod' }, undefined)), 401);
   assert.equal(cl.head, head);
   assert.equal(target(cl, 'bob/other'), undefined);
@@ -123,12 +124,12 @@ test('push to a target without upload right → 401; anonymous too; nothing writ
 
 test('push of an unknown version or to an unknown or malformed target is refused', async () => {
   const cl = await setup();
-  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '9.9', targetindex: 'alice/prod' }, 'alice')), 404, /foo 9\.9/);
-  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/nope' }, 'alice')), 404);
-  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'prod' }, 'alice')), 400, /targetindex/);
-  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0' }, 'alice')), 400, /targetindex/);
+  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '9.9', targetindex: 'alice/prod' }, userPrincipal('alice'))), 404, /foo 9\.9/);
+  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/nope' }, userPrincipal('alice'))), 404);
+  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'prod' }, userPrincipal('alice'))), 400, /targetindex/);
+  await rejectsWith(cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0' }, userPrincipal('alice'))), 400, /targetindex/);
   await rejectsWith(
-    cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', posturl: 'https://example.org/' }, 'alice')),
+    cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', posturl: 'https://example.org/' }, userPrincipal('alice'))),
     400,
     /posturl/,
   );
@@ -137,7 +138,7 @@ test('push of an unknown version or to an unknown or malformed target is refused
 test('push finds the version through the source bases; the push entry names the stage that had it', async () => {
   const cl = await setup();
   await cl.write((tx) => createIndex(tx, 'alice', 'child', { bases: ['alice/dev'] }));
-  await cl.write((tx) => pushRelease(tx, 'alice/child', { name: 'Foo', version: '1.0', targetindex: 'alice/prod' }, 'alice'));
+  await cl.write((tx) => pushRelease(tx, 'alice/child', { name: 'Foo', version: '1.0', targetindex: 'alice/prod' }, userPrincipal('alice')));
   const l = target(cl)!.links.find((x) => x.filename === SDIST)!;
   assert.equal(l.log[l.log.length - 1]!.src, 'alice/dev');
 });

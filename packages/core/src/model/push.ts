@@ -69,7 +69,7 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
   if (!target || !targetParts) throw new BadRequestError(`invalid targetindex '${target ?? ''}': expected "user/index"`);
   const [tu, ti] = targetParts;
   const targetCfg = requireStage(tx, tu, ti, 'push to');
-  if (!aclAllows(targetCfg.acl_upload, who)) throw new UnauthorizedError(`user '${who ?? ''}' cannot upload to '${target}'`);
+  if (!aclAllows(targetCfg.acl_upload, who)) throw new UnauthorizedError(`user '${who?.name ?? ''}' cannot upload to '${target}'`);
   // pushing copies what the source shows: reading it takes its read permission (read-access.ts)
   assertMayRead(tx, source, who);
   const project = normalizeProjectName(body.name);
@@ -80,7 +80,7 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
   assertVersionAllowed(targetCfg, target, metadata.name, metadata.version);
   assertRequiredFiles(targetCfg, target, record);
   const log: ActionLogEntry[] = [[200, 'register', metadata.name, metadata.version, '->', target]];
-  const pushEntry: LogEntry = { what: 'push', who: who ?? null, when: logTime(tx.at), src: found.stage, dst: target };
+  const pushEntry: LogEntry = { what: 'push', who: who?.name ?? null, when: logTime(tx.at), src: found.stage, dst: target };
   const history = (l: { log: LogEntry[] }): LogEntry[] => [...l.log.filter((e) => e.what !== 'overwrite'), pushEntry];
   // register even when only docs are pushed, so the version exists in the target
   tx.set(keys.project(target, project), tx.get(keys.project(target, project)) ?? { name: project, display_name: metadata.name, created: tx.at });
@@ -88,7 +88,7 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
   if (!body.only_docs) {
     for (const link of record.links.filter((l) => l.rel === 'releasefile')) {
       const file = { filename: link.filename, sha256: link.sha256, size: link.size, ...(link.metadata_sha256 ? { metadataSha256: link.metadata_sha256 } : {}) };
-      attachFile(tx, target, metadata, file, 'releasefile', who ?? null, history(link));
+      attachFile(tx, target, metadata, file, 'releasefile', who?.name ?? null, history(link));
       const newFor = entrypathFor(target, link.sha256, link.filename);
       log.push([200, 'store_releasefile', newFor]);
       for (const tox of record.links.filter((l) => l.rel === 'toxresult' && l.for_entrypath === link.entrypath)) {
@@ -100,7 +100,7 @@ export function pushRelease(tx: WriteTx, source: string, body: PushBody, who: Pr
   if (!body.no_docs) {
     const doc = record.links.find((l) => l.rel === 'doczip');
     if (doc) {
-      attachFile(tx, target, metadata, { filename: doc.filename, sha256: doc.sha256, size: doc.size }, 'doczip', who ?? null, history(doc));
+      attachFile(tx, target, metadata, { filename: doc.filename, sha256: doc.sha256, size: doc.size }, 'doczip', who?.name ?? null, history(doc));
       log.push([200, 'store_doczip', metadata.name, metadata.version, '->', target]);
     }
   }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Changelog } from '@wheelhouse/changelog';
 import { statusOf } from '@wheelhouse/http';
+import { userPrincipal } from '../acl.js';
 import { WheelhouseError } from '../errors.js';
 import { createUser } from './users.js';
 import { checkIndexConfigInput, createIndex, indexView, modifyIndex } from './indexes.js';
@@ -40,27 +41,27 @@ test('acl_read defaults to everyone and is shown in the index JSON of stages and
 
 test('acl_read: the listed user, the owner and root read; anonymous and others do not', async () => {
   const cl = await cluster();
-  assert.equal(mayRead(cl, 'alice/private', 'bob'), true);
-  assert.equal(mayRead(cl, 'alice/private', 'alice'), true);
-  assert.equal(mayRead(cl, 'alice/private', 'root'), true);
-  assert.equal(mayRead(cl, 'alice/private', 'carol'), false);
+  assert.equal(mayRead(cl, 'alice/private', userPrincipal('bob')), true);
+  assert.equal(mayRead(cl, 'alice/private', userPrincipal('alice')), true);
+  assert.equal(mayRead(cl, 'alice/private', userPrincipal('root')), true);
+  assert.equal(mayRead(cl, 'alice/private', userPrincipal('carol')), false);
   assert.equal(mayRead(cl, 'alice/private', undefined), false);
   assert.equal(mayRead(cl, 'alice/mirror', undefined), false);
-  assert.equal(mayRead(cl, 'alice/mirror', 'carol'), true);
+  assert.equal(mayRead(cl, 'alice/mirror', userPrincipal('carol')), true);
   assert.equal(statusOfThrow(() => assertMayRead(cl, 'alice/private', undefined)), 401);
-  assert.equal(statusOfThrow(() => assertMayRead(cl, 'alice/private', 'carol')), 403);
-  assert.equal(statusOfThrow(() => assertMayRead(cl, 'alice/private', 'bob')), 200);
+  assert.equal(statusOfThrow(() => assertMayRead(cl, 'alice/private', userPrincipal('carol'))), 403);
+  assert.equal(statusOfThrow(() => assertMayRead(cl, 'alice/private', userPrincipal('bob'))), 200);
 });
 
 test('inheritance: an open index whose base is restricted takes the base read right (it does not leak the base)', async () => {
   const cl = await cluster();
   assert.equal(mayRead(cl, 'alice/public', undefined), false);
-  assert.equal(mayRead(cl, 'alice/public', 'carol'), false);
-  assert.equal(mayRead(cl, 'alice/public', 'bob'), true);
+  assert.equal(mayRead(cl, 'alice/public', userPrincipal('carol')), false);
+  assert.equal(mayRead(cl, 'alice/public', userPrincipal('bob')), true);
   const req = readRequirement(cl, 'alice/public');
   assert.ok(req && !req.open);
   assert.deepEqual(req.rules.map((r) => r.stage), ['alice/private']);
-  assert.match((() => { try { assertMayRead(cl, 'alice/public', 'carol'); } catch (e) { return (e as Error).message; } return ''; })(), /inherits 'alice\/private'/);
+  assert.match((() => { try { assertMayRead(cl, 'alice/public', userPrincipal('carol')); } catch (e) { return (e as Error).message; } return ''; })(), /inherits 'alice\/private'/);
 });
 
 test('PATCH both forms: object and devpi-client list (=, +=, -=), on stages and mirrors; limits and defaults', async () => {
@@ -92,9 +93,9 @@ test('ReadAccess caches per index and follows config commits (a base made privat
     assert.equal(access.mayRead('dave/heir', undefined), true);
     await cl.write((tx) => modifyIndex(tx, 'alice', 'open', { acl_read: ['carol'] }));
     assert.equal(access.mayRead('dave/heir', undefined), false);
-    assert.equal(access.mayRead('dave/heir', 'carol'), true);
-    assert.equal(access.mayRead('dave/heir', 'dave'), false, "the heir's owner still needs the base's read right");
-    assert.equal(access.mayRead('alice/none', 'root'), false);
+    assert.equal(access.mayRead('dave/heir', userPrincipal('carol')), true);
+    assert.equal(access.mayRead('dave/heir', userPrincipal('dave')), false, "the heir's owner still needs the base's read right");
+    assert.equal(access.mayRead('alice/none', userPrincipal('root')), false);
   } finally {
     access.close();
   }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Changelog } from '@wheelhouse/changelog';
 import { statusOf } from '@wheelhouse/http';
+import { userPrincipal } from '../acl.js';
 import { WheelhouseError } from '../errors.js';
 import { versionKinds } from '../versions.js';
 import { createUser } from './users.js';
@@ -71,12 +72,12 @@ test('push of a pre-release into a policy index is refused (409, nothing written
   });
   const head = cl.head;
   await rejectsWith(
-    cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '2.0b1', targetindex: 'alice/prod' }, 'alice')),
+    cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '2.0b1', targetindex: 'alice/prod' }, userPrincipal('alice'))),
     409,
     /foo 2\.0b1 refused by alice\/prod's policy allowed_versions=final,post: 2\.0b1 is a pre-release/,
   );
   assert.equal(cl.head, head);
-  await cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '2.0', targetindex: 'alice/prod' }, 'alice'));
+  await cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '2.0', targetindex: 'alice/prod' }, userPrincipal('alice')));
   assert.ok(cl.get<ReleaseRecord>(keys.release('alice/prod', 'foo', '2.0')));
 });
 
@@ -86,7 +87,7 @@ test('required_files=wheel refuses a push of an sdist-only release, accepts one 
     modifyIndex(tx, 'alice', 'prod', ['required_files=wheel']);
     attachFile(tx, 'alice/dev', { name: 'foo', version: '1.0' }, file('foo-1.0.tar.gz', 'a'), 'releasefile', 'alice');
   });
-  const push = () => cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod' }, 'alice'));
+  const push = () => cl.write((tx) => pushRelease(tx, 'alice/dev', { name: 'foo', version: '1.0', targetindex: 'alice/prod' }, userPrincipal('alice')));
   await rejectsWith(push(), 409, /foo 1\.0 refused by alice\/prod's policy required_files=wheel: the release has no wheel file/);
   await cl.write((tx) => attachFile(tx, 'alice/dev', { name: 'foo', version: '1.0' }, file('foo-1.0-py3-none-any.whl', 'b'), 'releasefile', 'alice'));
   await push();

@@ -14,6 +14,7 @@ import {
   NotFoundError,
   UnauthorizedError,
   aclAllows,
+  type Principal,
   assertReadableZip,
   assertVersionAllowed,
   assertValidProjectName,
@@ -67,7 +68,7 @@ export interface UploadDeps {
  * Handles one legacy upload for `stage` by `who` (undefined = anonymous). Answers 200 with an empty
  * body on success (devpi), with `X-Devpi-Serial` set to the commit serial.
  */
-export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Response, stage: string, who: string | undefined): Promise<void> {
+export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Response, stage: string, who: Principal): Promise<void> {
   const [user, index] = splitStage(stage);
   const cfg = requireIndex(deps.changelog, user, index);
   if (cfg.type !== 'stage') {
@@ -77,7 +78,7 @@ export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Re
   if (!aclAllows(cfg.acl_upload, who)) {
     req.resume();
     if (who === undefined) throw new UnauthorizedError(`authentication required to upload to ${stage}`);
-    throw new ForbiddenError(`user '${who}' has no permission to upload to ${stage}`);
+    throw new ForbiddenError(`user '${who.name}' has no permission to upload to ${stage}`);
   }
   const form = await parseUploadForm(req, deps.files, {
     maxFileBytes: deps.maxFileBytes,
@@ -117,7 +118,7 @@ function validateMeta(meta: ReleaseMetadata): void {
   checkReleaseMetadataLimits(meta);
 }
 
-async function fileUpload(deps: UploadDeps, form: UploadForm, stage: string, who: string | undefined): Promise<{ serial: number | null; message: string }> {
+async function fileUpload(deps: UploadDeps, form: UploadForm, stage: string, who: Principal): Promise<{ serial: number | null; message: string }> {
   const meta = metadataFromForm(form);
   if (!form.file) throw new BadRequestError('the upload form has no "content" file');
   const { filename, staged } = form.file;
@@ -137,7 +138,7 @@ async function fileUpload(deps: UploadDeps, form: UploadForm, stage: string, who
       meta,
       { filename, sha256: staged.sha256, size: staged.size, ...(metadataSha256 ? { metadataSha256 } : {}) },
       'releasefile',
-      who ?? null,
+      who?.name ?? null,
     );
     // the bytes are durable before the record that names them commits
     if (outcome !== 'identical') {
@@ -149,7 +150,7 @@ async function fileUpload(deps: UploadDeps, form: UploadForm, stage: string, who
   return { serial, message: result === 'identical' ? 'Upload of identical file to non volatile index.' : '' };
 }
 
-async function docUpload(deps: UploadDeps, form: UploadForm, stage: string, who: string | undefined): Promise<{ serial: number | null; message: string }> {
+async function docUpload(deps: UploadDeps, form: UploadForm, stage: string, who: Principal): Promise<{ serial: number | null; message: string }> {
   const name = field(form, 'name');
   if (!name) throw new BadRequestError('missing "name" in the doc upload form');
   if (!form.file) throw new BadRequestError('the doc upload form has no "content" file');
@@ -162,7 +163,7 @@ async function docUpload(deps: UploadDeps, form: UploadForm, stage: string, who:
   const { serial } = await deps.changelog.write(async (tx) => {
     const docVersion = version || latestStageVersion(tx, stage, project);
     const filename = `${project}-${docVersion}.doc.zip`;
-    const outcome = attachFile(tx, stage, { name, version: docVersion }, { filename, sha256: staged.sha256, size: staged.size }, 'doczip', who ?? null);
+    const outcome = attachFile(tx, stage, { name, version: docVersion }, { filename, sha256: staged.sha256, size: staged.size }, 'doczip', who?.name ?? null);
     if (outcome !== 'identical') await staged.commit();
   });
   return { serial, message: '' };
