@@ -34,6 +34,14 @@ export type KnownReplica = {
 export type MasterStatus = {
   role: 'MASTER';
   uuid: string;
+  /** The epoch (master term) this master is in (docs/operations.md, "Promotion and rejoin"). */
+  epoch?: number;
+  /** This master's URL while it leads; null while fenced. */
+  leader?: string | null;
+  /** false, or why this master is fenced (a higher epoch superseded it; writes refused). */
+  fenced?: false | { epoch: number; supersededBy: number; source: string; at: string; message: string };
+  /** The epoch history of the store, oldest first (`rejoin` reads it). */
+  epochs?: Array<{ epoch: number; uuid: string; url: string; serial: number; at: number; forced?: boolean }>;
   serial: number;
   'last-commit-timestamp': number | null;
   'started-at': string;
