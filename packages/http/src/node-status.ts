@@ -77,6 +77,10 @@ export type ProxyBackendStatus = {
   name: string;
   url: string;
   role: 'master' | 'replica';
+  /** Epoch the backend announced last (0 unknown). */
+  epoch?: number;
+  /** Role the backend announced last (`X-Wheelhouse-Role`), null before any. */
+  'announced-role'?: 'master' | 'replica' | 'fenced' | null;
   /** Gets new requests now (up, not draining, not ejected). */
   usable: boolean;
   up: boolean;
@@ -98,6 +102,10 @@ export type ProxyStatus = {
   role: 'PROXY';
   /** Highest serial a write answer carried (-1 none). */
   'write-serial': number;
+  /** Highest epoch any backend announced (0 none). */
+  epoch?: number;
+  /** URL writes go to (the master of the highest epoch), null when none qualifies. */
+  leader?: string | null;
   backends: ProxyBackendStatus[];
 };
 

@@ -202,6 +202,12 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
+  let lastVerify = 0;
+  const verifyClaim = (epoch: number | undefined): void => {
+    if (epoch === undefined || epoch <= fence.epoch() || fence.fenced() || Date.now() - lastVerify < 2_000) return;
+    lastVerify = Date.now();
+    void probePeers({ changelog, fence, log, timeoutMs: config.peerProbeMs || 2_000, blockWrites: false });
+  };
   const fast = createFastPath({ state: changelog, pages, blobs: files, node, mirrors });
   // the raw read path answers outside express: its one boundary (a throw or rejection → an error answer, never a dead process)
   const read = guard(log, fast, { beforeError: (res) => setNodeHeaders(res, node) });
@@ -210,9 +216,10 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     port: config.port,
     nodeFile: { datadir: config.datadir, role: 'master' },
     handler: (req, res) => {
-      // any peer (proxy, replica) that has seen a newer term says so on every request
+      // a proxy or replica that has seen a newer term says so on every request; anyone could send
+      // the header, so the claim is checked with the known replicas (authenticated on the feed) first
       const claimed = req.headers['x-wheelhouse-epoch'];
-      if (claimed !== undefined) fence.observe(parseEpoch(claimed), `a request from ${req.socket.remoteAddress ?? '?'} (${req.headers['user-agent'] ?? 'no user agent'})`);
+      if (claimed !== undefined) verifyClaim(parseEpoch(claimed));
       logRequest(log, req, res, metrics.observeRequest);
       if (read(req, res) === false) app(req, res);
     },

@@ -4,6 +4,8 @@
  * feed first sees them; at start-up, before it accepts a write, the master asks each for its epoch
  * (`GET /+status`, answer header `X-Wheelhouse-Epoch`) and fences itself when one is higher — a
  * replica was promoted while this master was down. Unreachable peers cannot tell and are skipped.
+ * The same probe (without holding writes) checks an epoch some request claims (the proxy's
+ * `X-Wheelhouse-Epoch`): anyone can send that header, so only a known peer's answer fences.
  */
 import type { Changelog } from '@wheelhouse/changelog';
 import type { Logger } from 'pino';
@@ -49,16 +51,17 @@ export async function peerEpoch(url: string, timeoutMs: number): Promise<number 
  * Probes every known peer in parallel (each at most `timeoutMs`); writes wait (503, Retry-After 1)
  * meanwhile. Resolves when done; never rejects.
  */
-export async function probePeers(deps: { changelog: Changelog; fence: Fence; log: Logger; timeoutMs: number }): Promise<void> {
+export async function probePeers(deps: { changelog: Changelog; fence: Fence; log: Logger; timeoutMs: number; blockWrites?: boolean }): Promise<void> {
   const peers = knownPeers(deps.changelog);
   if (peers.length === 0 || deps.timeoutMs <= 0 || deps.fence.fenced()) return;
-  deps.fence.setProbing(`this master is asking its known replicas whether a newer epoch began (at most ${deps.timeoutMs} ms)`);
+  const block = deps.blockWrites !== false;
+  if (block) deps.fence.setProbing(`this master is asking its known replicas whether a newer epoch began (at most ${deps.timeoutMs} ms)`);
   try {
     await Promise.all(peers.map(async (url) => {
       const epoch = await peerEpoch(url, deps.timeoutMs);
       if (deps.fence.observe(epoch, `peer ${url} at start-up`)) deps.log.error({ peer: url, epoch }, 'a known replica is in a newer epoch: fenced');
     }));
   } finally {
-    deps.fence.setProbing(undefined);
+    if (block) deps.fence.setProbing(undefined);
   }
 }
