@@ -232,6 +232,8 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     listen: async () => {
       const { port } = await http.listen();
       boundUrl ||= httpUrl(config.host, port);
+      // `wheelhouse promote` asks this master whether it still runs (docs/operations.md)
+      if (current.changelog.getMeta('master-url') !== masterUrl) await current.changelog.setMeta('master-url', masterUrl);
       current.start();
       gc.start();
       return port;
