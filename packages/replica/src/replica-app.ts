@@ -66,6 +66,12 @@ export interface ReplicaApp {
   readonly changelog: Generation['changelog'];
   /** Starts replication and listening; resolves with the bound port. */
   listen(): Promise<number>;
+  /**
+   * Follows the master at `url` from now on (a promoted master, docs/operations.md "Promotion and
+   * rejoin"): the tailer reconnects there, and writes are forwarded there. The new master must be
+   * in a newer epoch (or the same store) and not behind this replica's term, or the tailer refuses it.
+   */
+  repoint(url: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -122,7 +128,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     secret,
     log,
     replicaId,
-    masterUrl,
+    masterUrl: () => master.opts.masterUrl,
     maxLagSerials: config.maxLagSerials ?? 50,
     following: config.followNewMaster === true,
     metrics: () => metrics,
@@ -237,6 +243,12 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
       current.start();
       gc.start();
       return port;
+    },
+    repoint: async (url: string) => {
+      master.repoint(url);
+      await current.changelog.setMeta('master-url', master.opts.masterUrl);
+      log.warn({ master: master.opts.masterUrl }, 'replica re-pointed to a new master');
+      current.tailer.reconnect();
     },
     close: async () => {
       closing = true;

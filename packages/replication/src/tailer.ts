@@ -86,6 +86,14 @@ export class Tailer {
     this.epochs.stop();
   }
 
+  /**
+   * Drops the open stream (if any): the loop connects again at once (after its 100 ms back-off),
+   * e.g. to a master the client was re-pointed to. The applied records stay.
+   */
+  reconnect(): void {
+    this.abort?.();
+  }
+
   /** The epoch of the replica's changelog (what it sends the master). */
   epoch(): number {
     return this.epochs.epoch();
