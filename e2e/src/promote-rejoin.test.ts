@@ -53,6 +53,8 @@ async function statusOf(node: WheelhouseProcess): Promise<Record<string, unknown
 }
 
 test('promote is refused while the replica is behind, --force promotes and lists the missing serials, the proxy writes to the new master, the old master is fenced, and rejoin exports its diverged upload and converges', { timeout: 400_000 }, cluster.guarded(async (t) => {
+  const t0 = Date.now();
+  const mark = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
   const first = await upload(proxy.url, 'before', '1.0');
   assert.equal(first.status, 200, describeResponse(first));
   await waitFor(async () => {
@@ -67,20 +69,24 @@ test('promote is refused while the replica is behind, --force promotes and lists
   assert.equal(lonely.status, 200, describeResponse(lonely));
   const lonelySerial = Number(lonely.headers.get('x-devpi-serial'));
   await master.kill();
+  mark('master SIGKILLed');
 
   const refused = await wheelhouse(['promote', '--datadir', replica.datadir, '--peer', proxy.url]);
   assert.equal(refused.code, 1, `promote while behind must be refused:\n${refused.describe()}`);
   assert.match(refused.stderr, /behind/);
   assert.match(refused.stderr, new RegExp(`missing: [0-9.]*${lonelySerial}`), refused.describe());
 
+  mark('promote refused');
   const forced = await wheelhouse(['promote', '--datadir', replica.datadir, '--peer', proxy.url, '--force', '--secret-file', master.secretFile]);
   assert.equal(forced.code, 0, forced.describe());
   assert.match(forced.stdout, new RegExp(`may be missing.*${lonelySerial}`), forced.describe());
   assert.match(forced.stdout, /master of epoch 2/);
   t.diagnostic(forced.stdout.trim());
+  mark('promoted (--force)');
 
   const promoted = cluster.node({ name: 'promoted', role: 'master', datadir: replica.datadir, port: replica.port, args: ['--secret-file', master.secretFile] });
   await promoted.start();
+  mark('promoted node ready as master');
   const st = await statusOf(promoted);
   assert.equal(st.epoch, 2);
   assert.equal(st.fenced, false);
@@ -91,12 +97,14 @@ test('promote is refused while the replica is behind, --force promotes and lists
     return r.status === 200 ? r : notYet(describeResponse(r));
   }, { what: 'an upload through the proxy to the promoted master', timeoutMs: 30_000, intervalMs: 200 });
   assert.equal(after1.headers.get('x-wheelhouse-epoch'), '2', 'the upload was answered by the epoch 2 master');
+  mark('first upload through the proxy to the new master');
   const proxyStatus = await statusOf(proxy);
   assert.equal(proxyStatus.epoch, 2);
   assert.equal(proxyStatus.leader, promoted.url);
 
   // the old master comes back: its known replica (now the master of epoch 2) fences it at start-up
   await master.start({ waitReady: false });
+  mark('old master restarted');
   const direct = await upload(master.url, 'split', '1.0');
   assert.equal(direct.status, 503, `a write straight to the old master: ${describeResponse(direct)}`);
   assert.match(messageOf(direct) ?? "", /fenced: epoch 1 superseded by 2/);
@@ -114,6 +122,7 @@ test('promote is refused while the replica is behind, --force promotes and lists
   assert.equal(rejoin.code, 0, rejoin.describe());
   assert.match(rejoin.stdout, /diverged: \d+ records/);
   t.diagnostic(rejoin.stdout.trim());
+  mark('rejoined');
   const exportName = readdirSync(cluster.root).find((n) => n.startsWith('master.diverged-1-'));
   assert.ok(exportName, `no export directory beside ${master.datadir}: ${readdirSync(cluster.root).join(', ')}`);
   const exportDir = join(cluster.root, exportName!);
@@ -129,6 +138,7 @@ test('promote is refused while the replica is behind, --force promotes and lists
     const s = await statusOf(rejoined);
     return (s.serial as number) >= target ? s : notYet(JSON.stringify({ serial: s.serial, target }));
   }, { what: 'the rejoined node to converge', timeoutMs: 60_000, intervalMs: 100 });
+  mark('rejoined node converged');
   const rs = await statusOf(rejoined);
   assert.equal(rs.role, 'REPLICA');
   assert.equal(rs.epoch, 2);
