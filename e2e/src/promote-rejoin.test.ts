@@ -5,7 +5,9 @@
 // master of epoch 2 on its own port, and the proxy sends uploads to it. The old master restarted
 // is fenced (its known replica says epoch 2): writes straight to it answer 503 "fenced: epoch 1
 // superseded by 2". `rejoin` exports the upload it acknowledged alone (records + files) and makes
-// it a replica of the new master, which it converges with to the same state digest.
+// it a replica of the new master, which it converges with to the same state digest. Then the
+// rejoined node, caught up, is promoted without --force to epoch 3 (the proxy follows), and the
+// epoch 2 master restarted is fenced by it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +26,8 @@ const cluster = new TestRoot('promote-rejoin');
 let master: WheelhouseProcess;
 let replica: WheelhouseProcess;
 let proxy: WheelhouseProcess;
+let promoted: WheelhouseProcess | undefined;
+let rejoined: WheelhouseProcess | undefined;
 
 before(async () => {
   master = await cluster.startMaster('master', 'root-promote-e2e');
@@ -84,7 +88,7 @@ test('promote is refused while the replica is behind, --force promotes and lists
   t.diagnostic(forced.stdout.trim());
   mark('promoted (--force)');
 
-  const promoted = cluster.node({ name: 'promoted', role: 'master', datadir: replica.datadir, port: replica.port, args: ['--secret-file', master.secretFile] });
+  promoted = cluster.node({ name: 'promoted', role: 'master', datadir: replica.datadir, port: replica.port, args: ['--secret-file', master.secretFile] });
   await promoted.start();
   mark('promoted node ready as master');
   const st = await statusOf(promoted);
@@ -131,11 +135,11 @@ test('promote is refused while the replica is behind, --force promotes and lists
   assert.ok(readdirSync(join(exportDir, 'files')).length >= 1, 'its release file is exported');
   assert.ok(existsSync(join(exportDir, 'db')), 'the old store is kept in the export');
 
-  const rejoined = cluster.node({ name: 'rejoined', role: 'replica', datadir: master.datadir, port: master.port, args: ['--master-url', promoted.url, '--secret-file', master.secretFile] });
+  rejoined = cluster.node({ name: 'rejoined', role: 'replica', datadir: master.datadir, port: master.port, args: ['--master-url', promoted.url, '--secret-file', master.secretFile] });
   await rejoined.start();
   const target = (await statusOf(promoted)).serial as number;
   await waitFor(async () => {
-    const s = await statusOf(rejoined);
+    const s = await statusOf(rejoined!);
     return (s.serial as number) >= target ? s : notYet(JSON.stringify({ serial: s.serial, target }));
   }, { what: 'the rejoined node to converge', timeoutMs: 60_000, intervalMs: 100 });
   mark('rejoined node converged');
@@ -148,6 +152,42 @@ test('promote is refused while the replica is behind, --force promotes and lists
   await rejoined.stop();
   await promoted.stop();
   const [a, b] = await Promise.all([storeState(promoted.datadir), storeState(rejoined.datadir)]);
+  // (the next test promotes the rejoined node once more)
   assert.equal(b.head, a.head);
   assert.equal(b.digest, a.digest, 'the rejoined node holds the new master\'s state');
+}));
+
+test('a caught-up replica is promoted without --force (epoch 3); the proxy follows it and the epoch 2 master restarted is fenced by it', { timeout: 400_000 }, cluster.guarded(async (t) => {
+  assert.ok(promoted && rejoined, 'the first test did not get this far');
+  const [m2, r] = [promoted, rejoined];
+  await m2.start();
+  await r.start();
+  const up = await waitFor(async () => {
+    const res = await upload(proxy.url, 'third', '1.0');
+    return res.status === 200 ? res : notYet(describeResponse(res));
+  }, { what: 'an upload through the proxy to the epoch 2 master', timeoutMs: 60_000, intervalMs: 250 });
+  const serial = Number(up.headers.get('x-devpi-serial'));
+  await waitFor(async () => ((await statusOf(r)).serial as number) >= serial || notYet('replica behind'), { what: 'the replica to catch up', timeoutMs: 60_000, intervalMs: 100 });
+  await m2.kill();
+  await r.stop();
+
+  const ok = await wheelhouse(['promote', '--datadir', r.datadir, '--peer', proxy.url]);
+  assert.equal(ok.code, 0, `a caught-up replica is promoted without --force:\n${ok.describe()}`);
+  assert.doesNotMatch(ok.stdout, /WARNING/);
+  assert.match(ok.stdout, /master of epoch 3 \(was 2\)/);
+  t.diagnostic(ok.stdout.trim());
+
+  const third = cluster.node({ name: 'third', role: 'master', datadir: r.datadir, port: r.port, args: ['--secret-file', master.secretFile] });
+  await third.start();
+  const viaProxy = await waitFor(async () => {
+    const res = await upload(proxy.url, 'third', '2.0');
+    return res.status === 200 ? res : notYet(describeResponse(res));
+  }, { what: 'an upload through the proxy to the epoch 3 master', timeoutMs: 60_000, intervalMs: 250 });
+  assert.equal(viaProxy.headers.get('x-wheelhouse-epoch'), '3');
+
+  // the epoch 2 master comes back: the replica it knew is now the master of epoch 3
+  await m2.start({ waitReady: false });
+  const direct = await upload(m2.url, 'split', '2.0');
+  assert.equal(direct.status, 503, describeResponse(direct));
+  assert.match(messageOf(direct) ?? '', /fenced: epoch 2 superseded by 3/);
 }));
