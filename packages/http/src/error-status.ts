@@ -16,6 +16,8 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   ECONFLICT: 409,
   // a release refused by an index's release policy (allowed_versions, required_files)
   EPOLICY: 409,
+  // a replica holds records past the start of a newer master term: it must rejoin (docs/operations.md)
+  EDIVERGED: 409,
   // core's PayloadTooLargeError and changelog's TooLargeError (a stored file over its limit)
   ETOOLARGE: 413,
   // too many failed logins for a user or from an address (RFC 6585), with Retry-After
@@ -24,6 +26,8 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   EUNAVAILABLE: 503,
   // the LDAP directory that must check a directory user's password is unreachable (issue 15)
   EDIRECTORY: 503,
+  // a master whose term a higher epoch superseded refuses every write until it rejoins
+  EFENCED: 503,
   // a forwarded request got no answer in time (replica → master, proxy → backend)
   EGATEWAYTIMEOUT: 504,
   // a forwarded request came back to a node it already passed (RFC 8470's neighbour: 508 Loop Detected, RFC 5842)

@@ -72,6 +72,12 @@ export interface ReplicaApp {
   readonly changelog: Generation['changelog'];
   /** Starts replication and listening; resolves with the bound port. */
   listen(): Promise<number>;
+  /**
+   * Follows the master at `url` from now on (a promoted master, docs/operations.md "Promotion and
+   * rejoin"): the tailer reconnects there, and writes are forwarded there. The new master must be
+   * in a newer epoch (or the same store) and not behind this replica's term, or the tailer refuses it.
+   */
+  repoint(url: string): Promise<void>;
   close(): Promise<void>;
   /** Re-reads the TLS certificate and key (SIGHUP); a failure keeps the old ones (node-server.ts). */
   reloadTls(): TlsReload;
@@ -113,9 +119,9 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     await writeFile(idPath, replicaId + '\n');
   }
   let boundUrl = config.outsideUrl ?? '';
-  const master = new MasterClient({ masterUrl, ...(config.tlsCaFile ? { secureContext: trustedCaContext(config.tlsCaFile) } : {}), replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; } });
-
   let current!: Generation;
+  const master = new MasterClient({ masterUrl, ...(config.tlsCaFile ? { secureContext: trustedCaContext(config.tlsCaFile) } : {}), replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; }, epoch: () => current.tailer.epoch() });
+
   let next: Generation | undefined;
   let metrics: NodeMetrics | undefined;
   const gc = createReplicaGc({
@@ -135,7 +141,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     secret,
     log,
     replicaId,
-    masterUrl,
+    masterUrl: () => master.opts.masterUrl,
     maxLagSerials: config.maxLagSerials ?? 50,
     following: config.followNewMaster === true,
     metrics: () => metrics,
@@ -174,6 +180,8 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     { name: 'wheelhouse_replication_lag_seconds', help: 'seconds since the replica was last in sync (0 when in sync)', value: () => (current.lagSerials() === 0 ? 0 : current.tailer.state.inSyncAt ? (Date.now() - current.tailer.state.inSyncAt) / 1000 : -1) },
     { name: 'wheelhouse_replication_master_reachable', help: '1 when the last request to the master succeeded', value: () => (current.tailer.state.error || !current.tailer.state.lastContact ? 0 : 1) },
     { name: 'wheelhouse_replication_fatal', help: '1 when replication stopped for good (e.g. master UUID changed)', value: () => (current.tailer.state.fatal ? 1 : 0) },
+    { name: 'wheelhouse_epoch', help: 'the epoch (master term) this node is in', value: () => current.tailer.epoch() },
+    { name: 'wheelhouse_fenced', help: '1 while this node is fenced (a replica never is)', value: () => 0 },
     { name: 'wheelhouse_replication_records_applied', help: 'records applied since start', value: () => current.tailer.state.applied },
     { name: 'wheelhouse_replication_building_next', help: '1 while the state of a new master is built beside the served one', value: () => (next ? 1 : 0) },
     { name: 'wheelhouse_storage_failures', help: 'failed storage writes since start (changelog batches of the served state, file-store writes)', value: () => current.changelog.storageHealth().failures + files.failures },
@@ -244,9 +252,17 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     listen: async () => {
       const { port } = await http.listen();
       boundUrl ||= httpUrl(config.host, port, config.tls ? 'https' : 'http');
+      // `wheelhouse promote` asks this master whether it still runs (docs/operations.md)
+      if (current.changelog.getMeta('master-url') !== masterUrl) await current.changelog.setMeta('master-url', masterUrl);
       current.start();
       gc.start();
       return port;
+    },
+    repoint: async (url: string) => {
+      master.repoint(url);
+      await current.changelog.setMeta('master-url', master.opts.masterUrl);
+      log.warn({ master: master.opts.masterUrl }, 'replica re-pointed to a new master');
+      current.tailer.reconnect();
     },
     close: async () => {
       closing = true;

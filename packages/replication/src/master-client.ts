@@ -11,7 +11,7 @@ import type { MasterSource } from './master-source.js';
 
 /** Identity and credentials of the replica towards its master. */
 export interface MasterClientOptions {
-  /** The master's base URL, without trailing slash. */
+  /** The master's base URL, without trailing slash (changed by `repoint`). */
   masterUrl: string;
   replicaTokens: TokenSigner;
   /** This replica's id (persistent). */
@@ -20,6 +20,8 @@ export interface MasterClientOptions {
   replicaUrl: string;
   /** TLS client context for an https master (http's `trustedCaContext`; default Node's bundled roots). */
   secureContext?: SecureContext;
+  /** The replica's epoch, sent as `X-Wheelhouse-Epoch` on every request (absent: not sent). */
+  epoch?: () => number;
 }
 
 /** Sends requests to the master (see module doc). */
@@ -29,28 +31,37 @@ export class MasterClient implements MasterSource {
     this.agent = new Agent({ keepAliveTimeout: 60_000, connections: 32, ...(opts.secureContext ? { connect: { secureContext: opts.secureContext } } : {}) });
   }
 
+  /**
+   * Sends every later request to the master at `url` (a promoted master: automatic failover or an
+   * operator). The tailer's open stream is not touched: `Tailer.reconnect()` drops it.
+   */
+  repoint(url: string): void {
+    this.opts.masterUrl = url.replace(/\/+$/, '');
+  }
+
   /** Headers that identify and authorise this replica. */
-  replicaHeaders(): Record<string, string> {
+  replicaHeaders(epoch = this.opts.epoch?.()): Record<string, string> {
     return {
       authorization: `Bearer ${this.opts.replicaTokens.issue(REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS)}`,
       'x-wheelhouse-replica-id': this.opts.replicaId,
       'x-wheelhouse-replica-url': this.opts.replicaUrl,
+      ...(epoch !== undefined ? { 'x-wheelhouse-epoch': String(epoch) } : {}),
     };
   }
 
   /** A replica-authorised GET of `path` (e.g. `/+changelog/5-`). Timeouts in ms. */
-  get(path: string, timeoutMs: number): Promise<Dispatcher.ResponseData> {
+  get(path: string, timeoutMs: number, epoch?: number): Promise<Dispatcher.ResponseData> {
     return request(this.opts.masterUrl + path, {
       dispatcher: this.agent,
-      headers: this.replicaHeaders(),
+      headers: this.replicaHeaders(epoch),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
   }
 
   /** `GET /+changelog/{since}-` (see `MasterSource`). */
-  streamChangelog(since: number, timeoutMs: number): Promise<Dispatcher.ResponseData> {
-    return this.get(`/+changelog/${since}-`, timeoutMs);
+  streamChangelog(since: number, timeoutMs: number, epoch?: number): Promise<Dispatcher.ResponseData> {
+    return this.get(`/+changelog/${since}-`, timeoutMs, epoch);
   }
 
   /** `GET /+blob/{sha256}` (see `MasterSource`). */
