@@ -49,7 +49,7 @@ export class Backend {
    * Aborts of in-flight requests (reads and writes) whose answer has not started yet: cut when the
    * backend goes down — a read is then retried, a write answered 504 (its outcome unknown).
    */
-  readonly pending = new Set<AbortController>();
+  readonly pending = new Set<{ abort(reason?: Error): void }>();
 
   constructor(
     /** Short name for status and admin URLs (`master`, `replica1`…). */
