@@ -19,6 +19,9 @@ const server = createServer((req, res) => {
   const headers = { ...req.headers };
   for (const h of HOP) delete headers[h];
   const handler: Dispatcher.DispatchHandler = {
+    onRequestStart() {
+      // undici tells the new handler API from the legacy one by this method
+    },
     onResponseStart(_c, status, up) {
       for (const h of HOP) delete up[h];
       res.writeHead(status, up as Record<string, string | string[]>);
