@@ -33,6 +33,11 @@ export class ChildServer {
     return new ChildServer(child, `http://127.0.0.1:${port}`);
   }
 
+  /** The child's process id (undefined once it exited). */
+  get pid(): number | undefined {
+    return this.child.exitCode === null ? this.child.pid : undefined;
+  }
+
   cpuSeconds(): number | undefined {
     return cpuSeconds(this.child.pid);
   }

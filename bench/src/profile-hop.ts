@@ -1,8 +1,8 @@
 /**
- * `node bench/dist/profile-hop.js [proxy|replica|master] [page|json|file5k|file1m]` (issue 13): a
+ * `node bench/dist/profile-hop.js [proxy|replica|master|passthrough] [page|json|file5k|file1m]` (issue 13): a
  * master with one project (an sdist, a 5 KB and a 1.7 MB wheel), a replica in sync and a proxy in
  * front; the chosen process runs under V8's profiler (`cpu-profile-preload.ts`, started and stopped by SIGUSR2 around the loaded window), wrk loads one URL on it (1 thread, 32
- * connections, 10 s; through the proxy for `proxy`), then the profile's top
+ * connections, 10 s; through the proxy for `proxy`; `passthrough` profiles the bare undici pass-through to the replica, the reference), then the profile's top
  * self-time frames are printed (and the `.cpuprofile` path, for Chrome DevTools). A tool, not a
  * part of `npm run bench`.
  */
@@ -14,9 +14,10 @@ import { createBenchIndex } from './index-setup.js';
 import { sdist, wheel } from './release-files.js';
 import { waitInSync } from './replica-sync.js';
 import { devpiAuth, runUploads } from './upload-runner.js';
+import { ChildServer } from './child-server.js';
 import { measure } from './wrk-run.js';
 
-type Target = 'proxy' | 'replica' | 'master';
+type Target = 'proxy' | 'replica' | 'master' | 'passthrough';
 const target = (process.argv[2] ?? 'proxy') as Target;
 const what = process.argv[3] ?? 'page';
 const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
@@ -48,6 +49,31 @@ export function topSelf(profile: CpuProfile, n: number): { frame: string; percen
   return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([frame, t]) => ({ frame, percent: (100 * t) / total }));
 }
 
+/** Self time grouped by where the code lives (Wheelhouse package, undici, Node's http, streams, native…), % of samples. */
+export function selfByArea(profile: CpuProfile): { area: string; percent: number }[] {
+  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
+  const area = (url: string, name: string): string => {
+    if (!url) return name.startsWith('(') ? name : 'native (syscalls, V8 builtins)';
+    const m = /\/packages\/([^/]+)\//.exec(url) ?? /\/(testing|bench)\/dist\//.exec(url);
+    if (m && !url.includes('node_modules')) return `wheelhouse ${m[1]}`;
+    const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+    if (mod) return mod[1]!;
+    if (/^node:_http|_http_/.test(url)) return 'node http';
+    if (/streams|stream_base/.test(url)) return 'node streams';
+    if (/events|event_target/.test(url)) return 'node events';
+    return 'node other';
+  };
+  const t = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]!);
+    if (!node) continue;
+    const k = area(node.callFrame.url, node.callFrame.functionName);
+    t.set(k, (t.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const total = [...t.values()].reduce((a, b) => a + b, 0);
+  return [...t.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => ({ area: k, percent: (100 * v) / total }));
+}
+
 async function main(): Promise<void> {
   const nodes = new TestRoot('profile-hop');
   const profDir = nodes.dir('cpu-prof');
@@ -75,7 +101,9 @@ async function main(): Promise<void> {
     await waitInSync(master, replica, 120_000);
     const proxy = await withProfile(target === 'proxy', () => nodes.proxy('proxy', master, [replica]).start());
     await waitProxyBackends(proxy.url, { master: true, replica1: true });
-    profiled = target === 'proxy' ? proxy : target === 'replica' ? replica : master;
+    const passthrough = target === 'passthrough' ? await withProfile(true, () => ChildServer.start('bare-passthrough.js', [replica.url])) : undefined;
+    const probe = passthrough ?? (target === 'proxy' ? proxy : target === 'replica' ? replica : master);
+    profiled = passthrough ? undefined : (probe as WheelhouseProcess);
     const page = `${ix.indexPath}+simple/profpkg/`;
     const res = await request(`${replica.url}${page}`, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } });
     const json = (await res.body.json()) as { files: { filename: string; url: string }[] };
@@ -87,17 +115,22 @@ async function main(): Promise<void> {
       file1m: [fileUrl(files[2]!.filename), {}],
     };
     const [path, headers] = paths[what] ?? paths.page!;
-    const base = target === 'proxy' ? proxy.url : profiled.url;
+    const base = target === 'proxy' ? proxy.url : probe.url;
     await measure(`${base}${path}`, headers, { connections: 32, durationSeconds: 2 }, {});
-    process.kill(profiled.pid!, 'SIGUSR2');
-    const o = await measure(`${base}${path}`, headers, { connections: 32, durationSeconds: seconds }, { [target]: profiled, ...(target === 'proxy' ? { replica } : {}) });
+    const pid = passthrough ? passthrough.pid : profiled!.pid;
+    process.kill(pid!, 'SIGUSR2');
+    const o = await measure(`${base}${path}`, headers, { connections: 32, durationSeconds: seconds }, { [target]: probe, ...(target === 'proxy' || target === 'passthrough' ? { replica } : {}) });
     process.stdout.write(`${target} ${what}: ${Math.round(o.requestsPerSecond)} req/s, CPU µs/request ${JSON.stringify(o.cpuMicros)}${o.note ? `, ${o.note}` : ''}\n`);
-    process.kill(profiled.pid!, 'SIGUSR2');
+    process.kill(pid!, 'SIGUSR2');
     await waitFor(() => readdirSync(profDir).some((f) => f.endsWith('.cpuprofile')), { timeoutMs: 10_000, what: 'the profile' });
     const file = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)).sort().at(-1);
     if (!file) throw new Error(`no profile in ${profDir}`);
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
     process.stdout.write(`profile: ${file}\n`);
+    await passthrough?.stop();
+    process.stdout.write('self time by area:\n');
+    for (const a of selfByArea(profile)) process.stdout.write(`${a.percent.toFixed(1).padStart(5)}%  ${a.area}\n`);
+    process.stdout.write('top self-time frames:\n');
     for (const t of topSelf(profile, Number(process.env.PROFILE_TOP ?? 30))) process.stdout.write(`${t.percent.toFixed(1).padStart(5)}%  ${t.frame}\n`);
   } finally {
     if (process.env.WH_E2E_KEEP) process.stdout.write(`kept ${nodes.root}\n`);

@@ -64,6 +64,8 @@ export class Backend {
    * (e.g. after an import) restarts the count (`advanceMark`).
    */
   noteSerial(serial: number, masterUuid = ''): void {
+    // the common answer: no newer serial in the same count — nothing to change, nothing to allocate
+    if (serial <= this.serial && (masterUuid === '' || masterUuid === this.masterUuid)) return;
     const mark = advanceMark({ serial: this.serial, masterUuid: this.masterUuid }, serial, masterUuid);
     this.serial = mark.serial;
     this.masterUuid = mark.masterUuid;

@@ -14,7 +14,7 @@
  * 504 too. A client that goes
  * away cancels its exchange; that counts against nobody.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
@@ -26,7 +26,6 @@ import { answerError, toReasonPhrase } from '@wheelhouse/http';
 import { backendFailed, masterDown, masterStalled } from './json-answer.js';
 import { BACKEND_WENT_DOWN, CLIENT_WENT_AWAY, RETRY_POLICY, WRITE_TIMEOUTS } from './policy.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
-import { serialFromHeaders } from './read-your-writes.js';
 import { retryDecision } from './retry-decision.js';
 
 /** Body timeout of reads (the answer's body idle while the client takes it), ms. */
@@ -67,141 +66,42 @@ type CounterChild = { inc(): void };
 /** How the answer's body is taken: streamed to the client, kept (a small error answer), or dropped (a retried read). */
 type BodyMode = 'pipe' | 'buffer' | 'discard';
 
+/** What every exchange of one forwarder shares. */
+interface ForwardContext {
+  readonly pool: BackendPool;
+  readonly metrics: ForwardDeps['metrics'];
+  readonly log: Logger;
+  readonly stallMs: number;
+  /** Counts an answer of `b` (status class of `status`). */
+  counted(b: Backend, isRead: boolean, status: number): void;
+}
+
 /** Builds the forwarder (see module doc). */
 export function createForwarder(deps: ForwardDeps): Forward {
   const { pool, dispatcher, metrics, log } = deps;
-  const stallMs = deps.writeStallMs ?? WRITE_TIMEOUTS.stallMs;
   const client = { viaToken: deps.viaToken, outsideUrl: deps.outsideUrl, listenAddress: deps.listenAddress };
-  const children = new Map<string, CounterChild>();
-  const counted = (backend: string, kind: string, status: number): void => {
-    const cls = Math.floor(status / 100);
-    const key = `${backend}\0${kind}\0${cls}`;
-    let c = children.get(key);
-    if (!c) children.set(key, (c = metrics.requests.labels({ backend, kind, status: `${cls}xx` })));
-    c.inc();
+  // per backend: [read 1xx..5xx, write 1xx..5xx] label children, made on first use
+  const children = new Map<Backend, Array<CounterChild | undefined>>();
+  const ctx: ForwardContext = {
+    pool,
+    metrics,
+    log,
+    stallMs: deps.writeStallMs ?? WRITE_TIMEOUTS.stallMs,
+    counted(b, isRead, status) {
+      const cls = Math.min(5, Math.max(1, Math.floor(status / 100)));
+      let list = children.get(b);
+      if (!list) children.set(b, (list = []));
+      const i = (isRead ? 0 : 5) + cls - 1;
+      (list[i] ??= metrics.requests.labels({ backend: b.name, kind: isRead ? 'read' : 'write', status: `${cls}xx` })).inc();
+    },
   };
-
-  /** Answers a transport failure before any byte reached the client (after the retry decision said `answer`). */
-  const answerFailure = (b: Backend, req: IncomingMessage, res: ServerResponse, isRead: boolean, code: string): void => {
-    log.warn({ backend: b.name, err: code, url: req.url }, 'backend request failed');
-    req.resume();
-    counted(b.name, isRead ? 'read' : 'write', 500);
-    if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
-      // the write never reached the master: the same clear answer as when it is known to be down
-      metrics.rejected.inc({ kind: 'write' });
-      answerError(res, masterDown());
-    } else if (!isRead && (code === 'UND_ERR_HEADERS_TIMEOUT' || code === BACKEND_WENT_DOWN)) {
-      answerError(res, masterStalled(b.name, b.url, code === BACKEND_WENT_DOWN ? 'its health checks failed' : `no progress for ${stallMs} ms`));
-    } else answerError(res, backendFailed(b.name, b.url, code));
-  };
-
   return (b, req, res, attempt) => {
     const method = req.method ?? 'GET';
     const isRead = isReadMethod(method);
     const headers = backendRequestHeaderList(req.headers, req.socket.remoteAddress ?? '', client);
     const body = requestHasBody(isRead, req.headers) ? req.pipe(new PassThrough()) : null;
-    b.outstanding++;
-    b.requests++;
     return new Promise<ForwardOutcome>((resolve) => {
-      let controller: Dispatcher.DispatchController | undefined;
-      /** Why the proxy cut the exchange (the client left, or the backend went down), if it did. */
-      let cutReason: (Error & { code?: string }) | undefined;
-      /** Registered in `b.pending` until the answer starts: `markDown` cuts it. */
-      const pending = {
-        abort(reason?: Error): void {
-          cutReason ??= reason ?? new Error(`backend ${b.name} went down`);
-          controller?.abort(cutReason);
-        },
-      };
-      b.pending.add(pending);
-      let mode: BodyMode = 'pipe';
-      let outcome: ForwardOutcome = 'done';
-      let status = 0;
-      let buffered: HeaderMap = {};
-      const collected: Buffer[] = [];
-      let finished = false;
-      const finish = (o: ForwardOutcome): void => {
-        if (finished) return;
-        finished = true;
-        b.outstanding--;
-        b.pending.delete(pending);
-        res.off('close', onClientClose);
-        resolve(o);
-      };
-      const onClientClose = (): void => {
-        // the client left (or the server itself answered it, e.g. 408 for a stalled body) before the exchange ended
-        pending.abort(Object.assign(new Error('the client went away'), { code: CLIENT_WENT_AWAY }));
-      };
-      const resumeBackend = (): void => controller?.resume();
-      res.once('close', onClientClose);
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(c) {
-          controller = c;
-          if (cutReason) c.abort(cutReason);
-        },
-        onResponseStart(_c, statusCode, up) {
-          b.pending.delete(pending);
-          status = statusCode;
-          const seen = serialFromHeaders(up);
-          b.noteSerial(seen.serial, seen.masterUuid);
-          const result: BackendResult = { status: statusCode };
-          pool.noteVerdict(b, ejectionVerdict(result));
-          const decision = retryDecision({ method, result, bytesSent: false, attempt });
-          if (decision !== 'answer') {
-            outcome = decision;
-            mode = 'discard';
-            return;
-          }
-          if (!isRead) pool.noteWriteAnswer(statusCode, seen);
-          counted(b.name, isRead ? 'read' : 'write', statusCode);
-          const out = withoutHopByHopInPlace(up as HeaderMap);
-          if (statusCode >= 400 && Number(firstValue(up['content-length']) ?? Infinity) < REASON_BODY_MAX_BYTES) {
-            // keep the message in the reason phrase (twine prints it; undici does not pass it on)
-            mode = 'buffer';
-            delete out['content-length'];
-            buffered = out;
-            return;
-          }
-          res.writeHead(statusCode, out);
-        },
-        onResponseData(c, chunk) {
-          if (mode === 'pipe') {
-            // backpressure: the backend's socket is paused while the client's is full
-            if (!res.write(chunk)) {
-              c.pause();
-              res.once('drain', resumeBackend);
-            }
-          } else if (mode === 'buffer') collected.push(chunk);
-        },
-        onResponseEnd() {
-          if (mode === 'pipe') res.end();
-          else if (mode === 'buffer') answerBuffered(res, status, buffered, Buffer.concat(collected));
-          finish(outcome);
-        },
-        onResponseError(_c, err) {
-          if (finished) return;
-          b.pending.delete(pending);
-          const code = cutReason ? (cutReason.code ?? BACKEND_WENT_DOWN) : errorCodeOf(err);
-          if (code === CLIENT_WENT_AWAY) {
-            if (body) req.unpipe(body);
-            res.destroy();
-            return finish('done');
-          }
-          if (res.headersSent) {
-            // the body broke after it started: nothing can be retried or answered any more
-            res.destroy();
-            return finish('done');
-          }
-          if (mode === 'discard') return finish(outcome);
-          const result: BackendResult = { errorCode: code };
-          pool.noteVerdict(b, ejectionVerdict(result));
-          if (body) req.unpipe(body);
-          const decision = retryDecision({ method, result, bytesSent: false, attempt });
-          if (decision !== 'answer') return finish(decision);
-          answerFailure(b, req, res, isRead, code);
-          finish('done');
-        },
-      };
+      const exchange = new Exchange(ctx, b, req, res, method, isRead, attempt, body, resolve);
       dispatcher.dispatch(
         {
           origin: b.url,
@@ -209,13 +109,170 @@ export function createForwarder(deps: ForwardDeps): Forward {
           method: method as Dispatcher.HttpMethod,
           headers,
           body,
-          headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : stallMs,
+          headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : ctx.stallMs,
           bodyTimeout: isRead ? SLOW_EXCHANGE_MS : WRITE_TIMEOUTS.answerIdleMs,
         },
-        handler,
+        exchange,
       );
     });
   };
+}
+
+/**
+ * One attempt at one backend as undici's dispatch handler — one object per attempt, its methods on
+ * the prototype (no closures per request beyond the client-close listener). Registered in the
+ * backend's `pending` set until the answer starts: `BackendPool.markDown` cuts it through
+ * {@link Exchange.abort}.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  /** Why the proxy cut the exchange (the client left, or the backend went down), if it did. */
+  private cutReason: (Error & { code?: string }) | undefined;
+  private mode: BodyMode = 'pipe';
+  private outcome: ForwardOutcome = 'done';
+  private status = 0;
+  private buffered: HeaderMap | undefined;
+  private collected: Buffer[] | undefined;
+  private finished = false;
+  private readonly onClientClose = (): void => {
+    // the client left (or the server itself answered it, e.g. 408 for a stalled body) before the exchange ended
+    this.abort(Object.assign(new Error('the client went away'), { code: CLIENT_WENT_AWAY }));
+  };
+  private resumeBackend: (() => void) | undefined;
+
+  constructor(
+    private readonly ctx: ForwardContext,
+    private readonly b: Backend,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly method: string,
+    private readonly isRead: boolean,
+    private readonly attempt: number,
+    private readonly body: PassThrough | null,
+    private readonly resolve: (o: ForwardOutcome) => void,
+  ) {
+    b.outstanding++;
+    b.requests++;
+    b.pending.add(this);
+    res.once('close', this.onClientClose);
+  }
+
+  /** Cuts the exchange (`reason` without a code: the backend went down). */
+  abort(reason?: Error): void {
+    this.cutReason ??= reason ?? new Error(`backend ${this.b.name} went down`);
+    this.controller?.abort(this.cutReason);
+  }
+
+  private finish(o: ForwardOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.b.outstanding--;
+    this.b.pending.delete(this);
+    this.res.off('close', this.onClientClose);
+    this.resolve(o);
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.cutReason) c.abort(this.cutReason);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, up: IncomingHttpHeaders): void {
+    const { b, ctx } = this;
+    b.pending.delete(this);
+    this.status = statusCode;
+    const serial = Number(firstValue(up['x-devpi-serial']));
+    const masterUuid = firstValue(up['x-devpi-master-uuid']) ?? '';
+    b.noteSerial(serial, masterUuid);
+    const result: BackendResult = { status: statusCode };
+    ctx.pool.noteVerdict(b, ejectionVerdict(result));
+    const decision = retryDecision({ method: this.method, result, bytesSent: false, attempt: this.attempt });
+    if (decision !== 'answer') {
+      this.outcome = decision;
+      this.mode = 'discard';
+      return;
+    }
+    if (!this.isRead) ctx.pool.noteWriteAnswer(statusCode, { serial, masterUuid });
+    ctx.counted(b, this.isRead, statusCode);
+    if (statusCode >= 400 && Number(firstValue(up['content-length']) ?? Infinity) < REASON_BODY_MAX_BYTES) {
+      // keep the message in the reason phrase (twine prints it; undici does not pass it on)
+      this.mode = 'buffer';
+      const out = withoutHopByHopInPlace(up as HeaderMap);
+      delete out['content-length'];
+      this.buffered = out;
+      this.collected = [];
+      return;
+    }
+    this.res.writeHead(statusCode, clientHeaderList(up));
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.mode === 'pipe') {
+      // backpressure: the backend's socket is paused while the client's is full
+      if (!this.res.write(chunk)) {
+        c.pause();
+        this.res.once('drain', (this.resumeBackend ??= () => this.controller?.resume()));
+      }
+    } else if (this.mode === 'buffer') this.collected!.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.mode === 'pipe') this.res.end();
+    else if (this.mode === 'buffer') answerBuffered(this.res, this.status, this.buffered!, Buffer.concat(this.collected!));
+    this.finish(this.outcome);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.finished) return;
+    const { b, ctx, req, res, body } = this;
+    b.pending.delete(this);
+    const code = this.cutReason ? (this.cutReason.code ?? BACKEND_WENT_DOWN) : errorCodeOf(err);
+    if (code === CLIENT_WENT_AWAY) {
+      if (body) req.unpipe(body);
+      res.destroy();
+      return this.finish('done');
+    }
+    if (res.headersSent) {
+      // the body broke after it started: nothing can be retried or answered any more
+      res.destroy();
+      return this.finish('done');
+    }
+    if (this.mode === 'discard') return this.finish(this.outcome);
+    const result: BackendResult = { errorCode: code };
+    ctx.pool.noteVerdict(b, ejectionVerdict(result));
+    if (body) req.unpipe(body);
+    const decision = retryDecision({ method: this.method, result, bytesSent: false, attempt: this.attempt });
+    if (decision !== 'answer') return this.finish(decision);
+    this.answerFailure(code);
+    this.finish('done');
+  }
+
+  /** Answers a transport failure before any byte reached the client (after the retry decision said `answer`). */
+  private answerFailure(code: string): void {
+    const { b, ctx, req, res, isRead } = this;
+    ctx.log.warn({ backend: b.name, err: code, url: req.url }, 'backend request failed');
+    req.resume();
+    ctx.counted(b, isRead, 500);
+    if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
+      // the write never reached the master: the same clear answer as when it is known to be down
+      ctx.metrics.rejected.inc({ kind: 'write' });
+      answerError(res, masterDown());
+    } else if (!isRead && (code === 'UND_ERR_HEADERS_TIMEOUT' || code === BACKEND_WENT_DOWN)) {
+      answerError(res, masterStalled(b.name, b.url, code === BACKEND_WENT_DOWN ? 'its health checks failed' : `no progress for ${ctx.stallMs} ms`));
+    } else answerError(res, backendFailed(b.name, b.url, code));
+  }
+}
+
+/** A backend's parsed answer headers as the flat `[name, value, …]` list `writeHead` takes, hop-by-hop ones left out. */
+function clientHeaderList(up: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const k in up) {
+    const v = up[k];
+    if (v === undefined || HOP_BY_HOP.has(k)) continue;
+    if (typeof v === 'string') out.push(k, v);
+    else for (const one of v) out.push(k, one);
+  }
+  return out;
 }
 
 /** Removes hop-by-hop headers from a backend's parsed answer headers (an object undici made for this answer only). */
