@@ -3,7 +3,9 @@
  * files (an sdist, a 5 KB wheel, a 1.7 MB wheel) and one large project (a simple page of about
  * 1 MB) on a fresh master, a replica in sync with it and a `wheelhouse proxy` in front; nginx
  * (Debian's, one worker) serves the same bytes as static files and `proxy_pass`es to the same
- * replica with upstream keep-alive. Every figure is loaded with wrk (1 thread, 32 connections, 5 s;
+ * replica with upstream keep-alive. Reference columns beside them: a bare node:http server answering
+ * the same bytes from memory, a bare undici pass-through to the same replica, and devpi-server
+ * 6.19.1 on the same uploads where it is installed (`devpi-reference.ts`). Every figure is loaded with wrk (1 thread, 32 connections, 5 s;
  * autocannon when wrk is absent) on each column in turn, and CPU µs per request are read from
  * /proc for each serving process. Ratios are computed within the run only: the machine is shared.
  */
@@ -18,6 +20,8 @@ import { sdist, wheel } from './release-files.js';
 import { waitInSync } from './replica-sync.js';
 import { MirrorUpstream } from './mirror-upstream.js';
 import { basicAuth, devpiAuth, runUploads } from './upload-runner.js';
+import { ChildServer } from './child-server.js';
+import { DEVPI_VENV, DevpiReference, devpiMissing } from './devpi-reference.js';
 import { measure, wrkAvailable, type CpuProbe, type PerfLoad, type PerfOutcome } from './wrk-run.js';
 
 export const PERF_LOAD: PerfLoad = { connections: 32, durationSeconds: 5 };
@@ -31,15 +35,17 @@ const BIG_VERSIONS = 2_600;
 const ROOT_PASSWORD = 'perf-root-password';
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json';
 
-type Column = 'nginx static' | 'master' | 'replica' | 'Wheelhouse proxy' | 'nginx proxy';
-const COLUMNS: readonly Column[] = ['nginx static', 'master', 'replica', 'Wheelhouse proxy', 'nginx proxy'];
+type Column = 'nginx static' | 'node:http constant' | 'master' | 'replica' | 'Wheelhouse proxy' | 'undici pass-through' | 'nginx proxy' | 'devpi';
+const COLUMNS: readonly Column[] = ['nginx static', 'node:http constant', 'master', 'replica', 'Wheelhouse proxy', 'undici pass-through', 'nginx proxy', 'devpi'];
 
 interface Figure {
   readonly name: string;
   /** Path on a Wheelhouse node (and nginx proxy). */
   readonly path: string;
-  /** Path on the nginx static server. */
+  /** Path on the nginx static server and the bare node:http one ('' none). */
   readonly staticPath: string;
+  /** Path on devpi-server (undefined: not measured there). */
+  readonly devpiPath?: string;
   readonly headers: Record<string, string>;
   /** Report bytes/s beside req/s. */
   readonly bytes?: boolean;
@@ -79,6 +85,8 @@ export interface PerfResults {
   cells: Map<string, Cell>;
   /** The large page: bytes on the wire plain and with gzip / br. */
   bigPage: { plainBytes: number; gzipBytes: number | undefined; brBytes: number | undefined } | undefined;
+  /** Names of the large page's two figures (plain, gzip). */
+  bigFigures?: [string, string];
 }
 
 export async function runPerfPart(cluster: BenchCluster, say: Say): Promise<string> {
@@ -124,7 +132,28 @@ async function runWithUpstream(cluster: BenchCluster, say: Say, r: PerfResults, 
     { name: `${(wheelBig.content.length / 1e6).toFixed(1)} MB wheel download`, path: fileUrl(wheelBig.filename), staticPath: `/files/${wheelBig.filename}`, headers: {}, bytes: true },
   );
 
-  // the same bytes as static files for nginx
+  let devpi: DevpiReference | undefined;
+  let devpiSkip = devpiMissing() ?? '';
+  if (!devpiSkip) {
+    try {
+      say('perf: starting devpi-server and uploading the same files');
+      devpi = await DevpiReference.start(nodes.dir('perf-devpi'), 'perf', 'perf-password-0123', small);
+      const [htmlFig, jsonFig, fig5k, figBig] = r.figures as [Figure, Figure, Figure, Figure];
+      const devpiPage = `${devpi.indexPath}+simple/${PROJECT}/`;
+      r.figures.splice(0, 4,
+        { ...htmlFig, devpiPath: devpiPage },
+        { ...jsonFig, devpiPath: devpiPage },
+        { ...fig5k, devpiPath: await devpi.filePath(PROJECT, wheel5k.filename) },
+        { ...figBig, devpiPath: await devpi.filePath(PROJECT, wheelBig.filename) },
+      );
+    } catch (err) {
+      devpiSkip = `devpi-server did not start: ${(err as Error).message.slice(0, 200)}`;
+      await devpi?.stop();
+      devpi = undefined;
+    }
+  }
+
+  // the same bytes as static files for nginx and the bare node:http server
   const staticRoot = nodes.dir('perf-static');
   // nginx's worker runs as an unprivileged user when started by root: the temp root must be readable
   chmodSync(nodes.root, 0o755);
@@ -141,6 +170,7 @@ async function runWithUpstream(cluster: BenchCluster, say: Say, r: PerfResults, 
     gzipBytes: bigGz.headers['content-encoding'] === 'gzip' ? bigGz.body.length : undefined,
     brBytes: bigBr.headers['content-encoding'] === 'br' ? bigBr.body.length : undefined,
   };
+  r.bigFigures = [`${(bigPlain.body.length / 1e6).toFixed(2)} MB simple page HTML, no Accept-Encoding`, 'same page, `Accept-Encoding: gzip`'];
   r.figures.push(
     { name: `${(bigPlain.body.length / 1e6).toFixed(2)} MB simple page HTML, no Accept-Encoding`, path: bigPath, staticPath: '', headers: { accept: 'text/html' }, bytes: true },
     { name: 'same page, `Accept-Encoding: gzip`', path: bigPath, staticPath: '', headers: { accept: 'text/html', 'accept-encoding': 'gzip' }, bytes: true },
@@ -156,24 +186,29 @@ async function runWithUpstream(cluster: BenchCluster, say: Say, r: PerfResults, 
       nginxSkip = `nginx did not start: ${(err as Error).message.slice(0, 200)}`;
     }
   }
+  const constant = await ChildServer.start('bare-static-server.js', [staticRoot]);
+  const passthrough = await ChildServer.start('bare-passthrough.js', [replica.url]);
   const onSignal = (): void => nginx?.killNow();
   process.once('SIGINT', onSignal);
   try {
-    const targets: Record<Column, { base: string | undefined; probes: Record<string, CpuProbe> }> = {
-      'nginx static': { base: nginx?.staticUrl, probes: nginx ? { nginx } : {} },
+    const targets: Record<Column, { base: string | undefined; probes: Record<string, CpuProbe>; skip?: string }> = {
+      'nginx static': { base: nginx?.staticUrl, probes: nginx ? { nginx } : {}, skip: nginxSkip },
+      'node:http constant': { base: constant.url, probes: { node: constant } },
       master: { base: master.url, probes: { master } },
       replica: { base: replica.url, probes: { replica } },
       'Wheelhouse proxy': { base: proxy.url, probes: { proxy, replica } },
-      'nginx proxy': { base: nginx?.proxyUrl, probes: nginx ? { nginx, replica } : {} },
+      'undici pass-through': { base: passthrough.url, probes: { passthrough, replica } },
+      'nginx proxy': { base: nginx?.proxyUrl, probes: nginx ? { nginx, replica } : {}, skip: nginxSkip },
+      devpi: { base: devpi?.url, probes: devpi ? { devpi } : {}, skip: devpiSkip },
     };
     for (const fig of r.figures) {
       for (const col of COLUMNS) {
         const key = `${fig.name}|${col}`;
         const t = targets[col];
-        const path = col === 'nginx static' ? fig.staticPath : fig.path;
+        const path = col === 'nginx static' || col === 'node:http constant' ? fig.staticPath : col === 'devpi' ? fig.devpiPath : fig.path;
         if (!path) continue;
         if (!t.base) {
-          r.cells.set(key, { outcome: undefined, skipped: nginxSkip });
+          r.cells.set(key, { outcome: undefined, skipped: t.skip ?? '' });
           continue;
         }
         say(`perf: ${fig.name} on ${col}`);
@@ -184,11 +219,15 @@ async function runWithUpstream(cluster: BenchCluster, say: Say, r: PerfResults, 
   } finally {
     process.removeListener('SIGINT', onSignal);
     await nginx?.stop();
+    await constant.stop();
+    await passthrough.stop();
+    await devpi?.stop();
   }
   r.setup.push(
     `fresh master, replica in sync, \`wheelhouse proxy\` (all --log-level warn) in front of both; project \`${PROJECT}\` (3 files), \`root/pypi\` mirroring a local upstream, its project \`${BIG_PROJECT}\` with ${BIG_VERSIONS * 2} files; nginx ${bin ? '(Debian, 1 worker, access log off, sendfile on)' : '—'} serves the same bytes as static files and proxy_passes to the same replica with upstream keep-alive`,
     `load: ${wrkAvailable ? 'wrk' : 'autocannon (wrk not installed: `apt-get install -y wrk`)'}, 1 thread, ${PERF_LOAD.connections} keep-alive connections, ${PERF_LOAD.durationSeconds} s per cell, one cell at a time`,
-    'devpi column: not measured by this part (devpi needs its own server and uploads; see ../shared/tools/devpi/)',
+    'reference columns: `node:http constant` is a bare node:http handler answering the same bytes from memory (the ceiling of Node\'s HTTP server here); `undici pass-through` is a bare node:http server forwarding to the same replica with undici dispatch() (the least a Node proxy does: no routing, health, retries, Via or metrics)',
+    devpi ? `devpi column: devpi-server 6.19.1 from ${DEVPI_VENV}, the same three files uploaded` : `devpi column: skipped (${devpiSkip})`,
   );
   return renderPerf(r);
 }
@@ -215,16 +254,32 @@ export function renderPerf(r: PerfResults): string {
   out.push(`| figure | ${COLUMNS.join(' | ')} |`, `|---|${COLUMNS.map(() => '---:').join('|')}|`);
   for (const f of r.figures) out.push(`| ${f.name} | ${COLUMNS.map((c) => cpuText(r.cells.get(`${f.name}|${c}`))).join(' | ')} |`);
   out.push('', '### Ratios (same run)', '');
-  out.push('| figure | Wheelhouse proxy ÷ nginx proxy (goal ≥ 0.8) | replica ÷ nginx static (goal ≥ 0.7) | replica ÷ master |', '|---|---:|---:|---:|');
+  out.push('| figure | Wheelhouse proxy ÷ nginx proxy (goal ≥ 0.8) | Wheelhouse proxy ÷ undici pass-through | undici pass-through ÷ nginx proxy | replica ÷ nginx static (goal ≥ 0.7) | node:http constant ÷ nginx static | replica ÷ master | replica ÷ devpi |', '|---|---:|---:|---:|---:|---:|---:|---:|');
   const v = (f: Figure, c: Column): number | undefined => {
     const o = r.cells.get(`${f.name}|${c}`)?.outcome;
     return o ? (f.bytes ? o.bytesPerSecond : o.requestsPerSecond) : undefined;
   };
-  for (const f of r.figures) out.push(`| ${f.name}${f.bytes ? ' (bytes/s)' : ''} | ${ratio(v(f, 'Wheelhouse proxy'), v(f, 'nginx proxy'))} | ${ratio(v(f, 'replica'), v(f, 'nginx static'))} | ${ratio(v(f, 'replica'), v(f, 'master'))} |`);
+  for (const f of r.figures) {
+    const cells = [
+      ratio(v(f, 'Wheelhouse proxy'), v(f, 'nginx proxy')), ratio(v(f, 'Wheelhouse proxy'), v(f, 'undici pass-through')), ratio(v(f, 'undici pass-through'), v(f, 'nginx proxy')),
+      ratio(v(f, 'replica'), v(f, 'nginx static')), ratio(v(f, 'node:http constant'), v(f, 'nginx static')), ratio(v(f, 'replica'), v(f, 'master')), ratio(v(f, 'replica'), v(f, 'devpi')),
+    ];
+    out.push(`| ${f.name}${f.bytes ? ' (bytes/s)' : ''} | ${cells.join(' | ')} |`);
+  }
   const b = r.bigPage;
   if (b) {
     const pct = (x: number | undefined): string => (x === undefined ? 'not compressed' : `${x.toLocaleString('en-US')} bytes (${((100 * x) / b.plainBytes).toFixed(1)}%)`);
     out.push('', `Large simple page on the wire: plain ${b.plainBytes.toLocaleString('en-US')} bytes; gzip ${pct(b.gzipBytes)}; br ${pct(b.brBytes)} (goal: gzip ≤ 15%). Each link carries a sha256 in hex (64 characters, 32 bytes of entropy no coder can remove): about ${((100 * 32 * BIG_VERSIONS * 2) / b.plainBytes).toFixed(1)}% of this page's plain size is the floor for any compression of it.`);
+  }
+  if (r.bigFigures) {
+    out.push('', '### The large page with `Accept-Encoding: gzip` (compressed once per page and serial)', '', '| column | bytes on the wire per answer, plain → gzip | ratio (goal ≤ 0.15) | CPU µs per request plain → gzip (after the first) |', '|---|---:|---:|---:|');
+    for (const col of ['replica', 'Wheelhouse proxy', 'master'] as const) {
+      const [p, g] = r.bigFigures.map((n) => r.cells.get(`${n}|${col}`)?.outcome);
+      if (!p || !g) continue;
+      const [pw, gw] = [p.bytesPerSecond / p.requestsPerSecond, g.bytesPerSecond / g.requestsPerSecond];
+      const cpu = (o: PerfOutcome): string => Object.entries(o.cpuMicros).map(([k, x]) => `${k} ${f0(x)}`).join(' + ');
+      out.push(`| ${col} | ${f0(pw)} → ${f0(gw)} | ${(gw / pw).toFixed(3)} | ${cpu(p)} → ${cpu(g)} |`);
+    }
   }
   if (r.notes.length) out.push('', ...r.notes.map((n) => `- ${n}`));
   out.push('');

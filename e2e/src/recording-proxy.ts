@@ -1,7 +1,8 @@
 // A pass-through HTTP proxy that sits between pip and the master and records every exchange (path,
 // Accept sent, status and Content-Type received). With `forceAccept` it rewrites the Accept header,
 // which makes pip use the PEP 503 HTML pages even though pip 23 prefers PEP 691 JSON: so one test
-// can prove pip installed over HTML and another that it installed over JSON.
+// can prove pip installed over HTML and another that it installed over JSON. Bodies pass through
+// untouched, so the recorded Content-Encoding is what the client received.
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 
 export interface Exchange {
@@ -13,6 +14,10 @@ export interface Exchange {
   readonly forwardedAccept: string | undefined;
   readonly status: number;
   readonly contentType: string | undefined;
+  /** The Accept-Encoding header the client sent. */
+  readonly clientAcceptEncoding: string | undefined;
+  /** The Content-Encoding of the answer (passed to the client as it came: the recorder never decodes). */
+  readonly contentEncoding: string | undefined;
 }
 
 export class RecordingProxy {
@@ -48,6 +53,8 @@ export class RecordingProxy {
               forwardedAccept: headers.accept,
               status: up.statusCode ?? 0,
               contentType: up.headers['content-type'],
+              clientAcceptEncoding: req.headers['accept-encoding'],
+              contentEncoding: up.headers['content-encoding'],
             });
             res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
             up.pipe(res);

@@ -32,6 +32,18 @@ const BROTLI_OPTIONS = { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constan
  */
 export function negotiateEncoding(header: string | undefined): ContentCoding | undefined {
   if (!header) return undefined;
+  // clients send the same header on every request (pip: `gzip, deflate`): the last answer is kept
+  if (header === lastHeader) return lastCoding;
+  const coding = parseAcceptEncoding(header);
+  lastHeader = header;
+  lastCoding = coding;
+  return coding;
+}
+
+let lastHeader: string | undefined;
+let lastCoding: ContentCoding | undefined;
+
+function parseAcceptEncoding(header: string): ContentCoding | undefined {
   const q: Record<string, number> = {};
   for (const part of header.split(',')) {
     const [name, ...params] = part.trim().toLowerCase().split(';');

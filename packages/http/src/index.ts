@@ -6,8 +6,9 @@ export { nodeFilePath, readNodeFile, removeNodeFile, writeNodeFile, type NodeFil
 export { EPOCH_HEADER, ROLE_HEADER, SERVER_VERSION, announcedRole, nodeHeaderList, setNodeHeaders, type NodeInfo } from './node-headers.js';
 export type { KnownReplica, MasterStatus, MirrorStatus, NodeStatus, ProxyBackendStatus, ProxyStatus, ReplicaStatus } from './node-status.js';
 export { ERROR_STATUS, NodeError, isBodyParserError, isMappedError, statusOf, type CodedError } from './error-status.js';
-export { answerError, publicMessage, sendError, sendJson, toReasonPhrase, type Envelope } from './respond.js';
+export { answerError, jsonText, publicMessage, sendError, sendJson, toReasonPhrase, type Envelope } from './respond.js';
 export { COMPRESS_MIN_BYTES, encodedEtag, encodedVariant, negotiateEncoding, type ContentCoding, type EncodableBody } from './content-coding.js';
+export { sendStoredPage, STORED_COMPRESS_MAX_BYTES, StoredPageVariants, storedPageVariants } from './stored-page-variants.js';
 export { guard, type GuardOptions, type RawHandler } from './guard.js';
 export {
   bodyHeaders,

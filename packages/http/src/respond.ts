@@ -15,15 +15,20 @@ export interface Envelope {
   message?: string;
 }
 
-/** Sends `envelope` as JSON with `status` (headers set before are kept). */
-export function sendJson(res: ServerResponse, status: number, envelope: Envelope): void {
+/** The JSON text of `envelope` as devpi writes it (see module doc). */
+export function jsonText(envelope: Envelope): string {
   const out: Envelope = {};
   if (envelope.type !== undefined) {
     out.type = envelope.type;
     out.result = envelope.result;
   }
   if (envelope.message) out.message = envelope.message;
-  const body = JSON.stringify(out, null, 2) + '\n';
+  return JSON.stringify(out, null, 2) + '\n';
+}
+
+/** Sends `envelope` as JSON with `status` (headers set before are kept). */
+export function sendJson(res: ServerResponse, status: number, envelope: Envelope): void {
+  const body = jsonText(envelope);
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Length', Buffer.byteLength(body));

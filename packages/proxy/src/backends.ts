@@ -56,7 +56,7 @@ export class Backend {
    * Aborts of in-flight requests (reads and writes) whose answer has not started yet: cut when the
    * backend goes down — a read is then retried, a write answered 504 (its outcome unknown).
    */
-  readonly pending = new Set<AbortController>();
+  readonly pending = new Set<{ abort(reason?: Error): void }>();
 
   constructor(
     /** Short name for status and admin URLs (`master`, `replica1`…). */
@@ -71,6 +71,8 @@ export class Backend {
    * (e.g. after an import) restarts the count (`advanceMark`).
    */
   noteSerial(serial: number, masterUuid = ''): void {
+    // the common answer: no newer serial in the same count — nothing to change, nothing to allocate
+    if (serial <= this.serial && (masterUuid === '' || masterUuid === this.masterUuid)) return;
     const mark = advanceMark({ serial: this.serial, masterUuid: this.masterUuid }, serial, masterUuid);
     this.serial = mark.serial;
     this.masterUuid = mark.masterUuid;

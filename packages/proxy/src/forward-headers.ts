@@ -60,7 +60,7 @@ export function backendRequestHeaderList(incoming: IncomingHttpHeaders, remoteAd
   let outside = false;
   for (const k in incoming) {
     const v = incoming[k];
-    if (v === undefined || HOP_BY_HOP.has(k)) continue;
+    if (v === undefined || HOP_BY_HOP.has(k) || k === 'x-wheelhouse-epoch') continue;
     if (k === 'x-forwarded-for') xff = String(v);
     else if (k === 'via') via = String(v);
     else {

@@ -1,7 +1,8 @@
 /**
- * One attempt at one backend: the client's request streamed to it with undici (`stream()`: the
- * answer's body is written straight into the client's response, with backpressure, so memory
- * stays flat for any size) and its answer back. Headers are rewritten on the way
+ * One attempt at one backend: the client's request streamed to it with undici's low-level
+ * `dispatch()` (a handler, no stream objects, AbortController or promise chain per request: each
+ * chunk of the answer is written straight into the client's response, the backend's socket paused
+ * while the client's is full, so memory stays flat for any size) and its answer back. Headers are rewritten on the way
  * (`forward-headers.ts`); the serial an answer carries feeds read-your-writes; every result
  * before the first byte to the client goes through the ejection rule; a retryable failure
  * (`retryDecision`) sends nothing to the client and leaves the next step to the caller. A node's
@@ -13,19 +14,19 @@
  * 504 too. A client that goes
  * away cancels its exchange; that counts against nobody.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough, Writable } from 'node:stream';
-import { stream, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { isReadMethod, type Backend, type BackendPool } from './backends.js';
 import { errorCodeOf, type BackendResult } from './backend-result.js';
 import { ejectionVerdict } from './ejection-rule.js';
-import { backendRequestHeaders, clientResponseHeaders, firstValue, requestHasBody, type HeaderMap } from './forward-headers.js';
+import { backendRequestHeaderList, firstValue, HOP_BY_HOP, requestHasBody, type HeaderMap } from './forward-headers.js';
 import { answerError, toReasonPhrase } from '@wheelhouse/http';
 import { backendFailed, masterDown, masterStalled } from './json-answer.js';
 import { BACKEND_WENT_DOWN, CLIENT_WENT_AWAY, RETRY_POLICY, WRITE_TIMEOUTS } from './policy.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
-import { parseEpochHeader, serialFromHeaders } from './read-your-writes.js';
+import { parseEpochHeader } from './read-your-writes.js';
 import { retryDecision } from './retry-decision.js';
 
 /** Body timeout of reads (the answer's body idle while the client takes it), ms. */
@@ -62,112 +63,228 @@ export interface ForwardDeps {
   writeStallMs?: number;
 }
 
+/** A child counter per (backend, kind, status class): labels hashed once, not per request. */
+type CounterChild = { inc(): void };
+
+/** How the answer's body is taken: streamed to the client, kept (a small error answer), or dropped (a retried read). */
+type BodyMode = 'pipe' | 'buffer' | 'discard';
+
+/** What every exchange of one forwarder shares. */
+interface ForwardContext {
+  readonly pool: BackendPool;
+  readonly metrics: ForwardDeps['metrics'];
+  readonly log: Logger;
+  readonly stallMs: number;
+  /** Counts an answer of `b` (status class of `status`). */
+  counted(b: Backend, isRead: boolean, status: number): void;
+}
+
 /** Builds the forwarder (see module doc). */
 export function createForwarder(deps: ForwardDeps): Forward {
   const { pool, dispatcher, metrics, log } = deps;
-  const stallMs = deps.writeStallMs ?? WRITE_TIMEOUTS.stallMs;
-  return async (b, req, res, attempt) => {
+  const client = { viaToken: deps.viaToken, outsideUrl: deps.outsideUrl, listenAddress: deps.listenAddress, ...(deps.scheme ? { scheme: deps.scheme } : {}) };
+  // per backend: [read 1xx..5xx, write 1xx..5xx] label children, made on first use
+  const children = new Map<Backend, Array<CounterChild | undefined>>();
+  const ctx: ForwardContext = {
+    pool,
+    metrics,
+    log,
+    stallMs: deps.writeStallMs ?? WRITE_TIMEOUTS.stallMs,
+    counted(b, isRead, status) {
+      const cls = Math.min(5, Math.max(1, Math.floor(status / 100)));
+      let list = children.get(b);
+      if (!list) children.set(b, (list = []));
+      const i = (isRead ? 0 : 5) + cls - 1;
+      (list[i] ??= metrics.requests.labels({ backend: b.name, kind: isRead ? 'read' : 'write', status: `${cls}xx` })).inc();
+    },
+  };
+  return (b, req, res, attempt) => {
     const method = req.method ?? 'GET';
     const isRead = isReadMethod(method);
-    const kind = isRead ? 'read' : 'write';
-    const headers = backendRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress ?? '', viaToken: deps.viaToken, outsideUrl: deps.outsideUrl, listenAddress: deps.listenAddress, ...(deps.scheme ? { scheme: deps.scheme } : {}) });
-    // the highest epoch seen: a superseded master that hears it fences itself (never trusted from clients)
-    delete headers['x-wheelhouse-epoch'];
-    if (pool.highestEpoch > 0) headers['x-wheelhouse-epoch'] = String(pool.highestEpoch);
+    const headers = backendRequestHeaderList(req.headers, req.socket.remoteAddress ?? '', client);
+    // the highest epoch seen: a superseded master that hears it fences itself (never trusted from clients: the list leaves theirs out)
+    if (pool.highestEpoch > 0) headers.push('x-wheelhouse-epoch', String(pool.highestEpoch));
     const body = requestHasBody(isRead, req.headers) ? req.pipe(new PassThrough()) : null;
-    b.outstanding++;
-    b.requests++;
-    const abort = new AbortController();
-    b.pending.add(abort);
-    let answerStarted = false;
-    const onClose = (): void => {
-      // the client left (or was answered by the server itself, e.g. 408 for a stalled body) before the node's answer started
-      if (!answerStarted) abort.abort(Object.assign(new Error('the client went away'), { code: CLIENT_WENT_AWAY }));
-    };
-    res.once('close', onClose);
-    let outcome = 'pipe' as ForwardOutcome | 'pipe' | 'buffer';
-    let status = 0;
-    const collected: Buffer[] = [];
-    let buffered: HeaderMap = {};
-    try {
-      await stream(
-        b.url + (req.url ?? '/'),
+    return new Promise<ForwardOutcome>((resolve) => {
+      const exchange = new Exchange(ctx, b, req, res, method, isRead, attempt, body, resolve);
+      dispatcher.dispatch(
         {
-          dispatcher,
-          method: method as 'GET',
+          origin: b.url,
+          path: req.url ?? '/',
+          method: method as Dispatcher.HttpMethod,
           headers,
           body,
-          signal: abort.signal,
-          headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : stallMs,
+          headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : ctx.stallMs,
           bodyTimeout: isRead ? SLOW_EXCHANGE_MS : WRITE_TIMEOUTS.answerIdleMs,
         },
-        ({ statusCode, headers: up }) => {
-          b.pending.delete(abort);
-          status = statusCode;
-          const seen = serialFromHeaders(up);
-          b.noteSerial(seen.serial, seen.masterUuid);
-          b.noteEpoch(parseEpochHeader(up['x-wheelhouse-epoch']), firstValue(up['x-wheelhouse-role']));
-          const result: BackendResult = { status: statusCode };
-          pool.noteVerdict(b, ejectionVerdict(result));
-          const decision = retryDecision({ method, result, bytesSent: false, attempt });
-          if (decision !== 'answer') {
-            outcome = decision;
-            return discard();
-          }
-          if (!isRead) pool.noteWriteAnswer(statusCode, seen);
-          metrics.requests.inc({ backend: b.name, kind, status: `${Math.floor(statusCode / 100)}xx` });
-          const out = clientResponseHeaders(up);
-          if (statusCode >= 400 && Number(firstValue(up['content-length']) ?? Infinity) < REASON_BODY_MAX_BYTES) {
-            // keep the message in the reason phrase (twine prints it; undici does not pass it on)
-            outcome = 'buffer';
-            answerStarted = true;
-            delete out['content-length'];
-            buffered = out;
-            return collect(collected);
-          }
-          answerStarted = true;
-          res.writeHead(statusCode, out);
-          return res;
-        },
+        exchange,
       );
-    } catch (err) {
-      b.pending.delete(abort);
-      const code = abort.signal.aborted ? ((abort.signal.reason as { code?: string } | undefined)?.code ?? BACKEND_WENT_DOWN) : errorCodeOf(err);
-      const result: BackendResult = { errorCode: code };
-      const decision = retryDecision({ method, result, bytesSent: res.headersSent, attempt });
-      if (code === CLIENT_WENT_AWAY) {
-        if (body) req.unpipe(body);
-        res.destroy();
-        return 'done';
-      }
-      if (res.headersSent) {
-        // the body broke after it started: nothing can be retried or answered any more
-        res.destroy();
-        return 'done';
-      }
-      pool.noteVerdict(b, ejectionVerdict(result));
-      if (body) req.unpipe(body);
-      if (decision !== 'answer') return decision;
-      log.warn({ backend: b.name, err: code, url: req.url }, 'backend request failed');
-      req.resume();
-      metrics.requests.inc({ backend: b.name, kind, status: '5xx' });
-      if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
-        // the write never reached the master: the same clear answer as when it is known to be down
-        metrics.rejected.inc({ kind: 'write' });
-        answerError(res, masterDown());
-      } else if (!isRead && (code === 'UND_ERR_HEADERS_TIMEOUT' || code === BACKEND_WENT_DOWN)) {
-        answerError(res, masterStalled(b.name, b.url, code === BACKEND_WENT_DOWN ? 'its health checks failed' : `no progress for ${stallMs} ms`));
-      } else answerError(res, backendFailed(b.name, b.url, code));
-      return 'done';
-    } finally {
-      b.outstanding--;
-      b.pending.delete(abort);
-      res.off('close', onClose);
-    }
-    if (outcome === 'retry' || outcome === 'exhausted') return outcome;
-    if (outcome === 'buffer') answerBuffered(res, status, buffered, Buffer.concat(collected));
-    return 'done';
+    });
   };
+}
+
+/**
+ * One attempt at one backend as undici's dispatch handler — one object per attempt, its methods on
+ * the prototype (no closures per request beyond the client-close listener). Registered in the
+ * backend's `pending` set until the answer starts: `BackendPool.markDown` cuts it through
+ * {@link Exchange.abort}.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  /** Why the proxy cut the exchange (the client left, or the backend went down), if it did. */
+  private cutReason: (Error & { code?: string }) | undefined;
+  private mode: BodyMode = 'pipe';
+  private outcome: ForwardOutcome = 'done';
+  private status = 0;
+  private buffered: HeaderMap | undefined;
+  private collected: Buffer[] | undefined;
+  private finished = false;
+  private readonly onClientClose = (): void => {
+    // the client left (or the server itself answered it, e.g. 408 for a stalled body) before the exchange ended
+    this.abort(Object.assign(new Error('the client went away'), { code: CLIENT_WENT_AWAY }));
+  };
+  private resumeBackend: (() => void) | undefined;
+
+  constructor(
+    private readonly ctx: ForwardContext,
+    private readonly b: Backend,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly method: string,
+    private readonly isRead: boolean,
+    private readonly attempt: number,
+    private readonly body: PassThrough | null,
+    private readonly resolve: (o: ForwardOutcome) => void,
+  ) {
+    b.outstanding++;
+    b.requests++;
+    b.pending.add(this);
+    res.once('close', this.onClientClose);
+  }
+
+  /** Cuts the exchange (`reason` without a code: the backend went down). */
+  abort(reason?: Error): void {
+    this.cutReason ??= reason ?? new Error(`backend ${this.b.name} went down`);
+    this.controller?.abort(this.cutReason);
+  }
+
+  private finish(o: ForwardOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.b.outstanding--;
+    this.b.pending.delete(this);
+    this.res.off('close', this.onClientClose);
+    this.resolve(o);
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.cutReason) c.abort(this.cutReason);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, up: IncomingHttpHeaders): void {
+    const { b, ctx } = this;
+    b.pending.delete(this);
+    this.status = statusCode;
+    const serial = Number(firstValue(up['x-devpi-serial']));
+    const masterUuid = firstValue(up['x-devpi-master-uuid']) ?? '';
+    b.noteSerial(serial, masterUuid);
+    b.noteEpoch(parseEpochHeader(up['x-wheelhouse-epoch']), firstValue(up['x-wheelhouse-role']));
+    const result: BackendResult = { status: statusCode };
+    ctx.pool.noteVerdict(b, ejectionVerdict(result));
+    const decision = retryDecision({ method: this.method, result, bytesSent: false, attempt: this.attempt });
+    if (decision !== 'answer') {
+      this.outcome = decision;
+      this.mode = 'discard';
+      return;
+    }
+    if (!this.isRead) ctx.pool.noteWriteAnswer(statusCode, { serial, masterUuid });
+    ctx.counted(b, this.isRead, statusCode);
+    if (statusCode >= 400 && Number(firstValue(up['content-length']) ?? Infinity) < REASON_BODY_MAX_BYTES) {
+      // keep the message in the reason phrase (twine prints it; undici does not pass it on)
+      this.mode = 'buffer';
+      const out = withoutHopByHopInPlace(up as HeaderMap);
+      delete out['content-length'];
+      this.buffered = out;
+      this.collected = [];
+      return;
+    }
+    this.res.writeHead(statusCode, clientHeaderList(up));
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.mode === 'pipe') {
+      // backpressure: the backend's socket is paused while the client's is full
+      if (!this.res.write(chunk)) {
+        c.pause();
+        this.res.once('drain', (this.resumeBackend ??= () => this.controller?.resume()));
+      }
+    } else if (this.mode === 'buffer') this.collected!.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.mode === 'pipe') this.res.end();
+    else if (this.mode === 'buffer') answerBuffered(this.res, this.status, this.buffered!, Buffer.concat(this.collected!));
+    this.finish(this.outcome);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.finished) return;
+    const { b, ctx, req, res, body } = this;
+    b.pending.delete(this);
+    const code = this.cutReason ? (this.cutReason.code ?? BACKEND_WENT_DOWN) : errorCodeOf(err);
+    if (code === CLIENT_WENT_AWAY) {
+      if (body) req.unpipe(body);
+      res.destroy();
+      return this.finish('done');
+    }
+    if (res.headersSent) {
+      // the body broke after it started: nothing can be retried or answered any more
+      res.destroy();
+      return this.finish('done');
+    }
+    if (this.mode === 'discard') return this.finish(this.outcome);
+    const result: BackendResult = { errorCode: code };
+    ctx.pool.noteVerdict(b, ejectionVerdict(result));
+    if (body) req.unpipe(body);
+    const decision = retryDecision({ method: this.method, result, bytesSent: false, attempt: this.attempt });
+    if (decision !== 'answer') return this.finish(decision);
+    this.answerFailure(code);
+    this.finish('done');
+  }
+
+  /** Answers a transport failure before any byte reached the client (after the retry decision said `answer`). */
+  private answerFailure(code: string): void {
+    const { b, ctx, req, res, isRead } = this;
+    ctx.log.warn({ backend: b.name, err: code, url: req.url }, 'backend request failed');
+    req.resume();
+    ctx.counted(b, isRead, 500);
+    if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
+      // the write never reached the master: the same clear answer as when it is known to be down
+      ctx.metrics.rejected.inc({ kind: 'write' });
+      answerError(res, masterDown());
+    } else if (!isRead && (code === 'UND_ERR_HEADERS_TIMEOUT' || code === BACKEND_WENT_DOWN)) {
+      answerError(res, masterStalled(b.name, b.url, code === BACKEND_WENT_DOWN ? 'its health checks failed' : `no progress for ${ctx.stallMs} ms`));
+    } else answerError(res, backendFailed(b.name, b.url, code));
+  }
+}
+
+/** A backend's parsed answer headers as the flat `[name, value, …]` list `writeHead` takes, hop-by-hop ones left out. */
+function clientHeaderList(up: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const k in up) {
+    const v = up[k];
+    if (v === undefined || HOP_BY_HOP.has(k)) continue;
+    if (typeof v === 'string') out.push(k, v);
+    else for (const one of v) out.push(k, one);
+  }
+  return out;
+}
+
+/** Removes hop-by-hop headers from a backend's parsed answer headers (an object undici made for this answer only). */
+function withoutHopByHopInPlace(headers: HeaderMap): HeaderMap {
+  for (const h of HOP_BY_HOP) if (headers[h] !== undefined) delete headers[h];
+  return headers;
 }
 
 /** Sends a buffered error answer, its JSON `message` (if any) as the reason phrase. */
@@ -180,19 +297,4 @@ function answerBuffered(res: ServerResponse, status: number, headers: HeaderMap,
   }
   res.writeHead(status, { ...headers, 'content-length': String(text.length) });
   res.end(text);
-}
-
-/** A sink that drops a body (a retried read's). */
-function discard(): Writable {
-  return new Writable({ write: (_c, _e, cb) => cb() });
-}
-
-/** A sink that keeps a small body in `into`. */
-function collect(into: Buffer[]): Writable {
-  return new Writable({
-    write: (c: Buffer, _e, cb) => {
-      into.push(c);
-      cb();
-    },
-  });
 }

@@ -13,6 +13,9 @@ import { masterDown, noReadBackend, requestLoop } from './json-answer.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 import { isAdminPath } from './admin.js';
 
+/** No backend tried yet (shared, never written). */
+const NONE_TRIED: ReadonlySet<Backend> = new Set();
+
 /** How often a held read looks for a backend that reached the write mark, ms. */
 const HOLD_POLL_MS = 25;
 
@@ -61,18 +64,19 @@ export function createRequestRouter(deps: RouteDeps): (req: IncomingMessage, res
       await forward(master, req, res, 0);
       return;
     }
-    const tried = new Set<Backend>();
+    // the set of tried backends is made only when a retry needs it (none for the common read)
+    let tried: Set<Backend> | undefined;
     for (let attempt = 0; ; attempt++) {
       // the common case decided without a timer or an extra promise: a backend is there at once
-      const b = pool.pickRead(pool.writeMark, tried, Date.now()) ?? (await pickReadWaiting(tried));
+      const b = pool.pickRead(pool.writeMark, tried ?? NONE_TRIED, Date.now()) ?? (await pickReadWaiting(tried ?? NONE_TRIED));
       if (!b) break;
       const outcome = await forward(b, req, res, attempt);
       if (outcome === 'done') return;
-      tried.add(b);
+      (tried ??= new Set()).add(b);
       metrics.retries.inc();
       if (outcome === 'exhausted') break;
     }
     metrics.rejected.inc({ kind: 'read' });
-    answerError(res, noReadBackend([...tried].map((b) => b.name)));
+    answerError(res, noReadBackend([...(tried ?? NONE_TRIED)].map((b) => b.name)));
   };
 }

@@ -28,7 +28,7 @@ import {
   type PrepareOutcome,
   type SimpleFormat,
 } from '@wheelhouse/core';
-import { bodyHeaders, contentTypeFor, isNotModified, nodeHeaderList, sendStoredBody, type BodyMeta, type NodeInfo } from '@wheelhouse/http';
+import { bodyHeaders, contentTypeFor, isNotModified, nodeHeaderList, sendStoredBody, sendStoredPage, type BodyMeta, type NodeInfo } from '@wheelhouse/http';
 import type { MasterClient } from '@wheelhouse/replication';
 
 /** Timeout of a page request to the master (which may have to ask upstream), ms. */
@@ -164,7 +164,7 @@ export class MirrorViaMaster implements MirrorAccess {
   serveList(req: IncomingMessage, res: ServerResponse, stage: string, format: SimpleFormat): Promise<void> {
     const rec = this.changelog.get<MirrorListRecord>(keys.mirrorList(stage));
     if (!rec) return this.relayList(req, res, stage);
-    return sendStoredBody(req, res, nodeHeaderList(this.node), mirrorListBody(this.files, rec, format), () => this.relayList(req, res, stage));
+    return sendStoredPage(req, res, nodeHeaderList(this.node), mirrorListBody(this.files, rec, format), () => this.relayList(req, res, stage));
   }
 
   /** Relays the master's list page (not replicated here yet), passing its validators on. */

@@ -13,7 +13,8 @@ import { keys } from '../model/keys.js';
 import type { StateReader } from '../model/state.js';
 import { requireUser } from '../model/users.js';
 import { negotiateSimple } from './negotiate.js';
-import { sendJson } from '@wheelhouse/http';
+import { sendEncodableBody, sendJson } from '@wheelhouse/http';
+import { JsonViews } from './json-views.js';
 import { param, validSegments } from './routing.js';
 import type { SimplePages } from './simple-pages.js';
 
@@ -32,8 +33,9 @@ export function releaseFileMeta(state: StateReader, entrypath: string): Record<s
 }
 
 /** Builds the index read routes (see module doc). */
-export function indexReadRoutes(deps: { state: StateReader; pages: SimplePages }): Router {
+export function indexReadRoutes(deps: { state: StateReader & { readonly head: number }; pages: SimplePages }): Router {
   const { state } = deps;
+  const views = new JsonViews(state);
   const router = express.Router();
   validSegments(router);
 
@@ -45,13 +47,12 @@ export function indexReadRoutes(deps: { state: StateReader; pages: SimplePages }
     if (accept.includes('application/vnd.pypi.simple')) {
       const neg = negotiateSimple(accept);
       requireIndex(state, u, i);
+      // the page cached per serial, compressed once per serial for clients that accept it
       const page = deps.pages.indexPage(`${u}/${i}`, neg?.format ?? 'json');
-      res.setHeader('Content-Type', neg?.type ?? 'application/vnd.pypi.simple.v1+json');
-      res.setHeader('Vary', 'Accept');
-      res.end(page.body);
+      sendEncodableBody(req, res, [], { contentType: neg?.type ?? 'application/vnd.pypi.simple.v1+json', caching: 'mutable', vary: 'Accept' }, page);
       return;
     }
-    sendJson(res, 200, { type: 'indexconfig', result: indexView(state, u, i, req.query['no_projects'] !== undefined) });
+    views.send(req, res, req.originalUrl, () => ({ type: 'indexconfig', result: indexView(state, u, i, req.query['no_projects'] !== undefined) }));
   });
 
   router.get('/:user/:index/\\+explain/:project', (req, res) => {

@@ -18,6 +18,7 @@ import { sendJson } from '@wheelhouse/http';
 import { outsideUrl } from './outside-url.js';
 import { handle, param, validSegments } from './routing.js';
 import type { MirrorAccess } from './mirror-access.js';
+import { JsonViews } from './json-views.js';
 import { mirrorVersionViews, prepareMirrorPages, type MirrorVersionViews } from './mirror-views.js';
 
 /**
@@ -79,8 +80,9 @@ function canonicalProject(req: Request, res: Response): string | undefined {
 }
 
 /** Builds the project read routes (see module doc). */
-export function projectReadRoutes(deps: { state: StateReader; outsideUrl?: string; mirrors?: MirrorAccess }): Router {
+export function projectReadRoutes(deps: { state: StateReader & { readonly head: number }; outsideUrl?: string; mirrors?: MirrorAccess }): Router {
   const { state } = deps;
+  const views = new JsonViews(state);
   const router = express.Router();
   validSegments(router);
 
@@ -100,7 +102,7 @@ export function projectReadRoutes(deps: { state: StateReader; outsideUrl?: strin
     const { base, stage, project } = at;
     const ignoreBases = req.query['ignore_bases'] !== undefined;
     const mirrored = ignoreBases ? undefined : await mirroredVersions(state, deps.mirrors, base, stage, project);
-    sendJson(res, 200, { type: 'projectconfig', result: projectConfig(state, base, stage, project, ignoreBases, mirrored) });
+    views.send(req, res, `${req.originalUrl}\0${base}`, () => ({ type: 'projectconfig', result: projectConfig(state, base, stage, project, ignoreBases, mirrored) }));
   }));
 
   router.get('/:user/:index/:project/:version{/}', handle(async (req, res) => {

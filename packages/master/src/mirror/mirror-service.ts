@@ -39,7 +39,7 @@ import {
   type PrepareOutcome,
   type SimpleFormat,
 } from '@wheelhouse/core';
-import { bodyHeaders, contentTypeFor, nodeHeaderList, sendStoredBody, type MirrorStatus, type NodeInfo } from '@wheelhouse/http';
+import { bodyHeaders, contentTypeFor, nodeHeaderList, sendStoredBody, sendStoredPage, type MirrorStatus, type NodeInfo } from '@wheelhouse/http';
 import { CircuitBreaker, UpstreamError, fetchProjectList, fetchProjectPage, getStream, type BreakerPolicy } from './upstream.js';
 
 /** Options of the mirror service. */
@@ -251,7 +251,7 @@ export class MirrorService implements MirrorAccess {
       } else work.catch(() => undefined);
     }
     if (!rec) throw new NotFoundError(`no project list cached for ${stage}`);
-    return sendStoredBody(req, res, nodeHeaderList(node), mirrorListBody(files, rec, format), () => {
+    return sendStoredPage(req, res, nodeHeaderList(node), mirrorListBody(files, rec, format), () => {
       throw new ServiceUnavailableError('the project list page is not on this node yet');
     });
   }
