@@ -25,7 +25,8 @@ import {
   BlobCollector,
 } from '@wheelhouse/core';
 import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
-import { createChangelogFeed } from '@wheelhouse/replication';
+import { SyncReplication, createChangelogFeed } from '@wheelhouse/replication';
+import { syncGauges } from './sync-metrics.js';
 import { MirrorService } from './mirror/mirror-service.js';
 import { createRefreshRoute } from './mirror/refresh-route.js';
 import { createWriteApi } from './write-api.js';
@@ -59,6 +60,16 @@ export interface MasterConfig {
   gcGraceMs?: number;
   /** Replicas not seen for this long no longer hold collection back, ms (default 86,400,000). */
   gcReplicaExpiryMs?: number;
+  /**
+   * Acknowledged means replicated (`--sync-replicas`): replicas that must confirm a write durable
+   * before it is answered; default 1 once a replica has confirmed to this master within
+   * `gcReplicaExpiryMs`, else 0 (`@wheelhouse/replication`'s `sync-replication.ts`).
+   */
+  syncReplicas?: number;
+  /** Wait for those confirmations, ms (`--sync-timeout`, default 5,000); then 503, or asynchronous with `syncDegrade`. */
+  syncTimeoutMs?: number;
+  /** `--sync-degrade`: answer asynchronously (counted) instead of 503 when the replicas do not confirm in time. */
+  syncDegrade?: boolean;
   /** Apply retention policies every this many ms (default: never; `wheelhouse cleanup` only). */
   cleanupIntervalMs?: number;
   /** Logger; default pino at info level to stdout. */
@@ -124,7 +135,17 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   let lastCommitAt = 0;
   changelog.onCommit((r) => (lastCommitAt = r.at));
 
-  const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(secret) });
+  const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(secret), onAck: (replica, serial) => sync.ack(replica.id, serial) });
+  const sync = new SyncReplication({
+    head: () => changelog.head,
+    connected: () => feed.replicas().filter((r) => r.streaming && r.acked >= 0).length,
+    meta: changelog,
+    log,
+    ...(config.syncReplicas !== undefined ? { replicas: config.syncReplicas } : {}),
+    ...(config.syncTimeoutMs !== undefined ? { timeoutMs: config.syncTimeoutMs } : {}),
+    ...(config.syncDegrade ? { degrade: true } : {}),
+    ...(config.gcReplicaExpiryMs !== undefined ? { expiryMs: config.gcReplicaExpiryMs } : {}),
+  });
   const mirrors = new MirrorService({
     changelog,
     files,
@@ -139,6 +160,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     { name: 'wheelhouse_mirrors_failing', help: 'mirror indexes whose upstream is failing or whose circuit is open', value: () => mirrors.health().filter((m) => m.state === 'failing' || m.state === 'circuit-open').length },
     { name: 'wheelhouse_storage_failures', help: 'failed storage writes since start (changelog batches and file-store writes); each refused the write', value: () => changelog.storageHealth().failures + files.failures },
     { name: 'wheelhouse_storage_writes_refused', help: '1 while a storage failure keeps the changelog refusing writes (see /+status storage)', value: () => (changelog.storageHealth().state === 'ok' ? 0 : 1) },
+    ...syncGauges(sync),
     { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
   const maintenance = createMaintenance({ changelog, files, auth, secret, log, followers: () => feed.replicas(), registry: metrics.registry, config });
@@ -157,6 +179,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     mirrors: mirrors.health(),
     replicas: feed.replicas().map((r) => ({ ...r, lastSeen: new Date(r.lastSeen).toISOString(), 'lag-serials': changelog.head - r.serial })),
     'disk-usage': maintenance.storageStatus(),
+    'sync-replication': sync.stats(),
   });
 
   const app = express();
@@ -177,7 +200,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, mirrors, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createRefreshRoute(changelog, mirrors));
   app.use(maintenance.router);
-  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
+  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, replicated: (serial) => sync.waitReplicated(serial ?? changelog.head), ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
@@ -207,6 +230,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     },
     close: async () => {
       maintenance.stop();
+      sync.close();
       await http.close();
       pages.close();
       await changelog.close();

@@ -24,7 +24,7 @@ import {
   type NodeMetrics,
 } from '@wheelhouse/core';
 import { guard, setNodeHeaders, type NodeInfo, type ReplicaStatus } from '@wheelhouse/http';
-import { FileReplicator, Tailer, createChangelogFeed, type MasterClient, type ReplicaInfo } from '@wheelhouse/replication';
+import { ACK_TIMEOUT_MS, DurableAcks, FileReplicator, Tailer, createChangelogFeed, type MasterClient, type ReplicaInfo } from '@wheelhouse/replication';
 import { createWriteForwarder } from './write-forwarder.js';
 import { MirrorViaMaster } from './mirror-via-master.js';
 import { replicaLagSerials, replicaReadiness, replicaStatus, type Readiness } from './replica-status.js';
@@ -72,7 +72,8 @@ export interface Generation {
 
 /** Opens (creating when new) the store at `location` and builds its generation. */
 export async function openGeneration(ctx: GenerationContext, location: string, dbDir: string): Promise<Generation> {
-  const changelog = await Changelog.open({ location, create: true, sync: false });
+  // sync: a confirmation to the master (durable-acks.ts) promises the applied records survive a crash
+  const changelog = await Changelog.open({ location, create: true, sync: true });
   const { files, master, log } = ctx;
   const replicator = new FileReplicator({ changelog, files, master, log, ...(ctx.fileConcurrency ? { concurrency: ctx.fileConcurrency } : {}) });
   const tailer = new Tailer({
@@ -81,8 +82,14 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     log,
     ...(ctx.pollMs ? { pollMs: ctx.pollMs } : {}),
     ...(ctx.onMasterChange ? { onMasterChange: ctx.onMasterChange } : {}),
+    onConnected: () => acks.resend(),
   });
-  changelog.onCommit((record) => replicator.onRecord(record));
+  const acks = new DurableAcks({ head: () => changelog.head, send: (serial) => master.ackSerial(serial, ACK_TIMEOUT_MS), log });
+  changelog.onCommit((record) => {
+    acks.onRecord(record);
+    replicator.onRecord(record);
+  });
+  replicator.onStored((sha) => acks.onStored(sha));
   const auth = new Authenticator(changelog, new TokenSigner(ctx.secret));
   // replicas serve the same feed (token required): backups of a running replica, chained replicas
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(ctx.secret) });
@@ -160,9 +167,13 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     followers: () => feed.replicas(),
     start: () => {
       tailer.start();
-      void replicator.scheduleMissing();
+      replicator.scheduleMissing((sha) => acks.onMissing(sha)).then(
+        () => acks.onScanned(),
+        (err: Error) => log.error({ err: err.message }, 'the scan for missing files failed: this replica confirms no serial to its master'),
+      );
     },
     close: async () => {
+      acks.close();
       await tailer.stop();
       await replicator.close();
       pages.close();

@@ -49,6 +49,7 @@ export class FileReplicator {
   private readonly failed = new Map<string, FailedFile>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly storedListeners = new Set<(sha256: string) => void>();
   /** files fetched since start */
   fetched = 0;
 
@@ -61,10 +62,31 @@ export class FileReplicator {
     for (const { key, value } of record.changes) for (const sha of blobsNamedBy(key, value)) this.schedule(sha);
   }
 
-  /** Schedules every file of the current state that is not on disk (at start-up, to resume). */
-  async scheduleMissing(): Promise<void> {
+  /**
+   * Schedules every file of the current state that is not on disk (at start-up, to resume);
+   * `onMissing` hears each before it is scheduled.
+   */
+  async scheduleMissing(onMissing?: (sha256: string) => void): Promise<void> {
     const { changelog, files } = this.opts;
-    for (const sha of blobsNamedByState(changelog.entries())) if (!(await files.has(sha))) this.schedule(sha);
+    for (const sha of blobsNamedByState(changelog.entries())) {
+      if (!(await files.has(sha))) {
+        onMissing?.(sha);
+        this.schedule(sha);
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` each time a scheduled blob is on disk (fetched and fsynced, or found there),
+   * and after an on-demand fetch stored one. Returns an unsubscribe function.
+   */
+  onStored(listener: (sha256: string) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  private stored(sha256: string): void {
+    for (const l of this.storedListeners) l(sha256);
   }
 
   /** Queues one blob (deduplicated). */
@@ -88,6 +110,7 @@ export class FileReplicator {
       }
       this.failed.delete(sha256);
       this.pending.delete(sha256);
+      this.stored(sha256);
     } catch (err) {
       const previous = this.failed.get(sha256);
       const attempts = (previous?.attempts ?? 0) + 1;
@@ -134,6 +157,7 @@ export class FileReplicator {
       await streamWhileStoring(res, upstream.body, this.opts.files, { sha256, ...(Number.isSafeInteger(size) ? { size } : {}) });
       this.failed.delete(sha256);
       this.fetched++;
+      this.stored(sha256);
     } catch (err) {
       this.opts.log.warn({ sha256, err: (err as Error).message }, 'on-demand file fetch failed');
       throw new BadGatewayError(`${filename}: transfer from the master failed: ${(err as Error).message}`);

@@ -61,3 +61,8 @@ export { MasterClient, type MasterClientOptions } from './master-client.js';
 export { Tailer, type TailState, type TailerOptions } from './tailer.js';
 export { FileReplicator, type FailedFile, type FileReplicatorOptions } from './file-replicator.js';
 export { DEFAULT_BLOB_RETRY, blobRetryDelayMs, type BlobRetryPolicy } from './blob-retry.js';
+export { ACK_TIMEOUT_MS, DurableAcks, type DurableAcksOptions } from './durable-acks.js';
+export {
+  DEFAULT_SYNC_REPLICA_EXPIRY_MS, DEFAULT_SYNC_TIMEOUT_MS, SYNC_REPLICAS_META, SyncReplication,
+  type SyncMeta, type SyncReplicationOptions, type SyncStats,
+} from './sync-replication.js';

@@ -46,6 +46,8 @@ export interface TailerOptions {
    * new UUID here (the replica then builds the new state beside the old one).
    */
   onMasterChange?: (uuid: string) => void;
+  /** Each time a stream from the master opened (200): e.g. to confirm the applied serial again. */
+  onConnected?: () => void;
 }
 
 const MASTER_UUID_META = 'master-uuid';
@@ -156,6 +158,7 @@ export class Tailer {
       throw new Error(`master answered ${res.statusCode} for /+changelog/${since}-: ${text.slice(0, 200)}`);
     }
     delete this.state.error;
+    this.opts.onConnected?.();
     const decoder = new FrameDecoder();
     for await (const chunk of res.body) {
       this.state.lastContact = Date.now();

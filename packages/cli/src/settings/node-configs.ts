@@ -27,6 +27,9 @@ export function masterConfig(s: MasterSettings, logger: Logger): MasterConfig {
     ...(s['gc-grace'] !== undefined ? { gcGraceMs: s['gc-grace'] } : {}),
     ...(s['gc-replica-expiry'] !== undefined ? { gcReplicaExpiryMs: s['gc-replica-expiry'] } : {}),
     ...(s['cleanup-interval'] !== undefined ? { cleanupIntervalMs: s['cleanup-interval'] } : {}),
+    ...(s['sync-replicas'] !== undefined ? { syncReplicas: s['sync-replicas'] } : {}),
+    ...(s['sync-timeout'] !== undefined ? { syncTimeoutMs: s['sync-timeout'] } : {}),
+    ...(s['sync-degrade'] ? { syncDegrade: true } : {}),
   };
 }
 

@@ -43,6 +43,9 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'gc-grace': { kind: 'duration', value: '<duration>' },
   'gc-replica-expiry': { kind: 'duration', value: '<duration>' },
   'cleanup-interval': { kind: 'duration', value: '<duration>' },
+  'sync-replicas': { kind: 'integer', value: '<n>' },
+  'sync-timeout': { kind: 'duration', value: '<duration>' },
+  'sync-degrade': { kind: 'boolean' },
 };
 
 /** What a server command was given on its command line. */
