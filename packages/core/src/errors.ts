@@ -99,7 +99,7 @@ export class LoopDetectedError extends WheelhouseError {
  * `ENOTREPLICATED` (503): a write committed on the master, but fewer than the `--sync-replicas`
  * replicas confirmed it durable within `--sync-timeout` (semi-synchronous replication, as
  * PostgreSQL's synchronous standbys). The record stays committed: it may become visible on the
- * replicas later, and a retry may answer as a repeat (e.g. 409 for the same release file).
+ * replicas later; a retry answers as a repeat does (an identical upload: 200, nothing stored twice).
  * Sets `Retry-After` (s) and carries the committed serial.
  */
 export class NotReplicatedError extends WheelhouseError {

@@ -24,6 +24,6 @@ export function useReplicationGate(gate: ReplicationGate | undefined): RequestHa
 
 /** Awaits the request's replication gate for `serial` (nothing to wait for without one). */
 export async function awaitReplicated(res: Response, serial: number | null): Promise<void> {
-  const gate = res.locals[GATE] as ReplicationGate | undefined;
+  const gate = (res.locals as Record<string, unknown> | undefined)?.[GATE] as ReplicationGate | undefined;
   if (gate) await gate(serial);
 }

@@ -158,7 +158,7 @@ export class SyncReplication {
     const have = this.confirmations(serial);
     throw new NotReplicatedError(
       `serial ${serial} is committed on the master, but ${have} of the ${n} required replica(s) confirmed it within ${this.timeoutMs} ms (--sync-replicas ${n}); ` +
-        'the write may still become visible on the replicas later; retry once they are reachable (a retried upload of the same file answers 409)',
+        'the write may still become visible on the replicas later; retrying the same request is safe once they are reachable (an identical upload is not stored twice and answers 200)',
       serial,
     );
   }
