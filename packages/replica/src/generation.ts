@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { Logger } from 'pino';
-import { Changelog, type FileStore } from '@wheelhouse/changelog';
+import { Changelog, decodeRecord, type FileStore } from '@wheelhouse/changelog';
 import {
   Authenticator,
   NotFoundError,
@@ -83,6 +83,13 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     ...(ctx.pollMs ? { pollMs: ctx.pollMs } : {}),
     ...(ctx.onMasterChange ? { onMasterChange: ctx.onMasterChange } : {}),
     onConnected: () => acks.resend(),
+    // start fetching a batch's files while the batch is fsynced (the confirmation waits for both)
+    beforeApply: (payloads) => {
+      for (const payload of payloads) {
+        const record = decodeRecord(payload);
+        if (record.serial > changelog.head) replicator.onRecord(record);
+      }
+    },
   });
   const acks = new DurableAcks({ head: () => changelog.head, send: (serial) => master.ackSerial(serial, ACK_TIMEOUT_MS), log });
   changelog.onCommit((record) => {

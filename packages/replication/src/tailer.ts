@@ -46,6 +46,11 @@ export interface TailerOptions {
    * new UUID here (the replica then builds the new state beside the old one).
    */
   onMasterChange?: (uuid: string) => void;
+  /**
+   * The encoded records of a batch, before they are applied (e.g. to start fetching their files
+   * while the batch is fsynced). A throw is logged and ignored.
+   */
+  beforeApply?: (payloads: readonly Uint8Array[]) => void;
   /** Each time a stream from the master opened (200): e.g. to confirm the applied serial again. */
   onConnected?: () => void;
 }
@@ -168,7 +173,12 @@ export class Tailer {
         this.noteSync(); // heartbeat: the master has nothing newer
         continue;
       }
-      // decoded once, inside applyMany; listeners (file replication) hear each record from the commit path
+      try {
+        this.opts.beforeApply?.(payloads);
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message }, 'replication: the before-apply hook failed');
+      }
+      // listeners (file replication, confirmations) hear each record from the commit path
       const applied = await changelog.applyMany(payloads);
       this.state.applied += applied;
       this.noteMasterSerial(changelog.head);
