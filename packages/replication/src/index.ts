@@ -46,6 +46,12 @@
  * bad blob never stalls later blobs or serials (devpi #489, #858, #1107). A read of a file not here
  * yet is fetched on demand and streamed while stored, the last chunk held back until the hash checks.
  *
+ * **Confirmations** (`durable-acks.ts` on the replica, `sync-replication.ts` on the master):
+ * `POST /+changelog-ack/{serial}` (replica token) says every record up to `serial` is applied and
+ * fsynced and every blob they name is stored; the master's writes wait for `--sync-replicas` of
+ * them (one `SerialWaiters` keyed by serial, released from that route) — acknowledged means
+ * replicated.
+ *
  * The replica end talks to "the master" through `MasterSource` (stream from a serial, fetch a
  * blob); `MasterClient` implements it over HTTP, unit tests with a second in-memory changelog.
  */
