@@ -134,3 +134,19 @@ test('--sync-degrade: with the replica stopped the upload succeeds (after one wa
   assert.equal(status['sync-replication']?.degraded, false);
   assert.equal(status['sync-replication']?.['degraded-writes'], 2);
 }));
+
+test('default --sync-replicas: 1 once the replica has confirmed, remembered across a master restart (the first upload after it waits for the reconnecting replica)', { timeout: 240_000 }, root.guarded(async () => {
+  const { master, replica } = await pair('default', []);
+  const required = async () => ((await master.status()) as { 'sync-replication'?: { required?: number } })['sync-replication']?.required;
+  // user and index are made; the replica confirmed them
+  await waitFor(async () => (await required()) === 1, { what: 'the master to count its replica', timeoutMs: 30_000 });
+  const before = await upload(master, '1.0');
+  assert.equal(before.status, 200, before.text);
+  await master.kill9();
+  await master.restart();
+  assert.equal(await required(), 1, 'after the restart the master still knows it has a replica');
+  const after = await upload(master, '2.0');
+  assert.equal(after.status, 200, after.text);
+  assert.ok((await replicaSerial(replica)) >= after.serial!, 'the first upload after the restart was answered before the replica had it');
+  assert.deepEqual(readFileSync(blobPath(replica.datadir, after.sha256)), after.content);
+}));

@@ -35,7 +35,7 @@
  * chunk goes into one `Changelog.applyMany` batch (same commit path as writes; record N only at
  * N − 1 — a gap is refused with SerialGapError and nothing of that batch is applied), so state
  * digests (`stateDigest`) equal the master's at every serial. Transport and protocol errors back off
- * (100 ms doubling to 5 s) and retry for ever. The master's UUID is recorded on first contact; a
+ * (100 ms doubling to 1.6 s) and retry for ever. The master's UUID is recorded on first contact; a
  * different one later is fatal (reads go on from the old state) or, when following new masters,
  * stops the tailer and reports the new UUID (`onMasterChange`).
  *

@@ -3,7 +3,7 @@
  * applies the records through `Changelog.applyMany` (record N only at N-1, so the replica's state is
  * the master's at every serial; the file replicator hears each record from the commit path). Nothing
  * polls on a timer: records arrive the moment they commit. Connection problems back off (up to
- * 5 s) and retry for ever; a master with another store UUID than the one first met is a different
+ * 1.6 s, below the master's --sync-timeout) and retry for ever; a master with another store UUID than the one first met is a different
  * history, and stops replication with a fatal state while reads go on from the old state.
  */
 import type { Changelog } from '@wheelhouse/changelog';
@@ -99,7 +99,8 @@ export class Tailer {
         if (this.state.error !== message) this.opts.log.warn({ err: message }, 'replication: master request failed, retrying');
         this.state.error = message;
         await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5_000);
+        // capped well below the master's --sync-timeout (5 s): a restarted master gets its replicas back while its first writes wait
+        backoff = Math.min(backoff * 2, 1_600);
       }
     }
   }
