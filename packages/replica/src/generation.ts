@@ -96,7 +96,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     acks.onRecord(record);
     replicator.onRecord(record);
   });
-  replicator.onStored((sha) => acks.onStored(sha));
+  replicator.onSettled((sha, outcome) => acks.onSettled(sha, outcome));
   const auth = new Authenticator(changelog, new TokenSigner(ctx.secret));
   // replicas serve the same feed (token required): backups of a running replica, chained replicas
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(ctx.secret) });

@@ -36,19 +36,30 @@ describe('durable confirmations of a replica', () => {
     assert.deepEqual(sent, [], 'nothing before the scan');
     acks.onScanned();
     assert.deepEqual(sent, [], 'a file of the resumed state is missing');
-    acks.onStored(sha256('resumed-file'));
+    acks.onSettled(sha256('resumed-file'));
     await waitFor(() => sent.at(-1) === 1, 'serials up to the one before the pending file');
     await release('two'); // serial 3
-    acks.onStored(sha256('two'));
+    acks.onSettled(sha256('two'));
     await new Promise((r) => setImmediate(r));
     assert.equal(acks.durableSerial(), 1, "serial 3's file is here, but serial 2's is not: still 1");
-    acks.onStored(sha256('one'));
+    acks.onSettled(sha256('one'));
     await waitFor(() => sent.at(-1) === 3, 'serial 3 once both files are stored');
     await replica.write((tx) => tx.set('test/plain', { v: 1 })); // no blob: confirmed at once
     await waitFor(() => sent.at(-1) === 4, 'serial 4');
     assert.ok(sent.every((s, i) => i === 0 || s > sent[i - 1]!), `confirmations only grow: ${sent.join(',')}`);
     acks.close();
     await replica.close();
+  });
+
+  it('a file the master cannot deliver (404, damaged) settles its serial, so one lost file does not hold every later confirmation', async () => {
+    const { acks, sent, release } = await setup();
+    acks.onScanned();
+    await release('lost'); // serial 2
+    await new Promise((r) => setImmediate(r));
+    assert.equal(acks.durableSerial(), 1);
+    acks.onSettled(sha256('lost'), 'unavailable');
+    await waitFor(() => sent.at(-1) === 2, 'serial 2 confirmed past the lost file');
+    acks.close();
   });
 
   it('a failed confirmation is sent again (back-off), and again in full after a new stream', async () => {

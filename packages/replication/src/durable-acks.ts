@@ -9,7 +9,10 @@
  *   stored and fsynced — a promoted replica must be able to serve every acknowledged upload.
  *
  * Blobs are tracked per serial from the commit path (the same listener that schedules them in the
- * file replicator) and released by the replicator's `onStored`. At start-up the replica confirms
+ * file replicator) and released by the replicator's `onSettled`: stored here, or `unavailable` —
+ * the master itself answered 404 or damaged bytes for it, so this replica holds all the master
+ * can give; it keeps retrying and lists the file as failed, but it does not hold every later
+ * write's confirmation hostage (which would turn one lost file into 503s for every upload). At start-up the replica confirms
  * nothing until the files of the state it resumed from are on disk (`scheduleMissing`). At most
  * one confirmation is in flight; newer serials coalesce into the next one. A failed confirmation
  * is retried with the next change or stream (`resend`), or after a back-off (100 ms doubling to
@@ -66,8 +69,11 @@ export class DurableAcks {
     this.flush();
   }
 
-  /** A blob is on disk (the file replicator's `onStored`). */
-  onStored(sha256: string): void {
+  /** A blob is settled (the file replicator's `onSettled`): on disk, or the master cannot deliver it. */
+  onSettled(sha256: string, outcome: 'stored' | 'unavailable' = 'stored'): void {
+    if (outcome === 'unavailable' && this.serialsByBlob.has(sha256)) {
+      this.opts.log?.warn({ sha256 }, 'replication: the master cannot deliver this file (404 or damaged); confirming past it, still retrying');
+    }
     const serials = this.serialsByBlob.get(sha256);
     if (!serials) return;
     this.serialsByBlob.delete(sha256);
