@@ -11,3 +11,4 @@ export {
   ChangelogError, DataDirInUseError, DiskFullError, IntegrityError, NotInitialisedError, RecordFormatError,
   SerialGapError, StorageFailedError, StoreClosedError, StoreCorruptError, TooLargeError, isDiskFull, storageError,
 } from './errors.js';
+export { SerialWaiters } from './serial-waiters.js';

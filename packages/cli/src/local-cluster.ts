@@ -5,7 +5,8 @@
  * `root/dev` on first run). Prints the one URL to give pip and twine; a crashed node is restarted,
  * unless it crashed `CRASH_LIMIT` times in a row, each within `CRASH_WINDOW_MS` of its start (a node
  * that cannot start: its data directory in use, its port taken): then the cluster stops with that node's last stderr line
- * as the reason and exit status 1. Ctrl-C stops all three cleanly.
+ * as the reason and exit status 1. Ctrl-C stops all three cleanly. The master runs with
+ * `--sync-replicas 1`: the local replica counts, so every acknowledged write is on it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -102,7 +103,7 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
   const replicaUrl = url(opts.port + 2);
   const proxyUrl = url(opts.port);
   const nodes: Array<{ name: string; args: string[]; url: string; child?: ChildProcess; crashes?: CrashLoop }> = [
-    { name: 'master', url: masterUrl, args: ['master', '--datadir', masterDir, '--host', host, '--port', String(opts.port + 1), '--outside-url', proxyUrl] },
+    { name: 'master', url: masterUrl, args: ['master', '--datadir', masterDir, '--host', host, '--port', String(opts.port + 1), '--outside-url', proxyUrl, '--sync-replicas', '1'] },
     {
       name: 'replica',
       url: replicaUrl,

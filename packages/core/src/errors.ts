@@ -136,3 +136,18 @@ export class DivergedError extends WheelhouseError {
     super('EDIVERGED', message);
   }
 }
+
+/**
+ * `ENOTREPLICATED` (503): a write committed on the master, but fewer than the `--sync-replicas`
+ * replicas confirmed it durable within `--sync-timeout` (semi-synchronous replication, as
+ * PostgreSQL's synchronous standbys). The record stays committed: it may become visible on the
+ * replicas later; a retry answers as a repeat does (an identical upload: 200, nothing stored twice).
+ * Sets `Retry-After` (s) and carries the committed serial.
+ */
+export class NotReplicatedError extends WheelhouseError {
+  readonly serial: number;
+  constructor(message: string, serial: number, retryAfterSeconds = 5) {
+    super('ENOTREPLICATED', message, { 'Retry-After': String(retryAfterSeconds), 'X-Devpi-Serial': String(serial) });
+    this.serial = serial;
+  }
+}

@@ -1,5 +1,5 @@
 /** The index model and the read HTTP API shared by every node. */
-export { BadGatewayError, BadRequestError, DirectoryUnavailableError, DivergedError, FencedError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ReleasePolicyError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
+export { BadGatewayError, BadRequestError, DirectoryUnavailableError, DivergedError, FencedError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, NotReplicatedError, PayloadTooLargeError, ReleasePolicyError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
 export { assertValidProjectName, normalizeProjectName, parseFileName, wheelEscape } from './names.js';
 export { aclAllows, type AuthenticatedUser, describePrincipal, type Principal, principalName, userPrincipal } from './acl.js';
 export { ajv, compileChecker } from './validation.js';

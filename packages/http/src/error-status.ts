@@ -28,6 +28,8 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   EDIRECTORY: 503,
   // a master whose term a higher epoch superseded refuses every write until it rejoins
   EFENCED: 503,
+  // a write committed on the master but fewer than --sync-replicas replicas confirmed it durable in time (core's NotReplicatedError)
+  ENOTREPLICATED: 503,
   // a forwarded request got no answer in time (replica → master, proxy → backend)
   EGATEWAYTIMEOUT: 504,
   // a forwarded request came back to a node it already passed (RFC 8470's neighbour: 508 Loop Detected, RFC 5842)

@@ -27,6 +27,8 @@ export type KnownReplica = {
   lastSeen: string;
   /** an open stream to it right now */
   streaming: boolean;
+  /** highest serial it confirmed durable with its files (-1: none) */
+  acked: number;
   'lag-serials': number;
 };
 
@@ -56,6 +58,8 @@ export type MasterStatus = {
   replicas: KnownReplica[];
   /** disk usage of the store and per index, and the last garbage collection (master/src/cleanup/maintenance.ts) */
   'disk-usage'?: Record<string, unknown>;
+  /** acknowledged means replicated: replication's `SyncStats` (required, acknowledging, last ack lag, timeouts, degraded writes) */
+  'sync-replication'?: Record<string, unknown>;
 };
 
 /** A replica's status (`generation.ts` builds it; `building-next` while following a new master). */

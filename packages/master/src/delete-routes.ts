@@ -59,13 +59,13 @@ export function deleteRoutes(deps: DeleteRoutesDeps): Router {
   const force = (req: express.Request): boolean => req.query['force'] !== undefined;
   const index = (req: express.Request): DeleteTarget => ({ user: param(req, 'user'), index: param(req, 'index') });
   router.delete('/:user/:index/\\+f/*rest', handle(async (req, res) => {
-    sendWrite(res, await removeFile(deps, await who(req), { ...index(req), path: param(req, 'rest') }, force(req)));
+    await sendWrite(res, await removeFile(deps, await who(req), { ...index(req), path: param(req, 'rest') }, force(req)));
   }));
   router.delete('/:user/:index/:project{/}', handle(async (req, res) => {
-    sendWrite(res, await removeProject(deps, await who(req), { ...index(req), project: param(req, 'project') }, force(req)));
+    await sendWrite(res, await removeProject(deps, await who(req), { ...index(req), project: param(req, 'project') }, force(req)));
   }));
   router.delete('/:user/:index/:project/:version{/}', handle(async (req, res) => {
-    sendWrite(res, await removeVersion(deps, await who(req), { ...index(req), project: param(req, 'project'), version: param(req, 'version') }, force(req)));
+    await sendWrite(res, await removeVersion(deps, await who(req), { ...index(req), project: param(req, 'project'), version: param(req, 'version') }, force(req)));
   }));
   return router;
 }

@@ -75,13 +75,13 @@ export function indexRoutes(deps: IndexRoutesDeps): Router {
   validSegments(router);
   const at = (req: express.Request): IndexName => ({ user: param(req, 'user'), index: param(req, 'index') });
   router.put('/:user/:index{/}', jsonBody, handle(async (req, res) => {
-    sendWrite(res, await putIndex(deps, principalName(await principalOf(deps.auth, req)), at(req), req.body));
+    await sendWrite(res, await putIndex(deps, principalName(await principalOf(deps.auth, req)), at(req), req.body));
   }));
   router.patch('/:user/:index{/}', jsonBody, handle(async (req, res) => {
-    sendWrite(res, await patchIndex(deps, principalName(await principalOf(deps.auth, req)), at(req), req.body, req.query['error_on_noop'] !== undefined));
+    await sendWrite(res, await patchIndex(deps, principalName(await principalOf(deps.auth, req)), at(req), req.body, req.query['error_on_noop'] !== undefined));
   }));
   router.delete('/:user/:index{/}', handle(async (req, res) => {
-    sendWrite(res, await removeIndex(deps, principalName(await principalOf(deps.auth, req)), at(req)));
+    await sendWrite(res, await removeIndex(deps, principalName(await principalOf(deps.auth, req)), at(req)));
   }));
   return router;
 }

@@ -30,9 +30,10 @@ import {
   BlobCollector,
 } from '@wheelhouse/core';
 import { createNodeServer, guard, readTlsPair, setNodeHeaders, type MasterStatus, type NodeInfo, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
-import { createChangelogFeed, parseEpoch } from '@wheelhouse/replication';
+import { SyncReplication, createChangelogFeed, parseEpoch } from '@wheelhouse/replication';
 import { Fence } from './roles/fence.js';
 import { probePeers, rememberPeer } from './roles/peer-probe.js';
+import { syncGauges } from './sync-metrics.js';
 import { MirrorService } from './mirror/mirror-service.js';
 import { createRefreshRoute } from './mirror/refresh-route.js';
 import { createWriteApi } from './write-api.js';
@@ -68,6 +69,16 @@ export interface MasterConfig {
   gcGraceMs?: number;
   /** Replicas not seen for this long no longer hold collection back, ms (default 86,400,000). */
   gcReplicaExpiryMs?: number;
+  /**
+   * Acknowledged means replicated (`--sync-replicas`): replicas that must confirm a write durable
+   * before it is answered; default 1 once a replica has confirmed to this master within
+   * `gcReplicaExpiryMs`, else 0 (`@wheelhouse/replication`'s `sync-replication.ts`).
+   */
+  syncReplicas?: number;
+  /** Wait for those confirmations, ms (`--sync-timeout`, default 5,000); then 503, or asynchronous with `syncDegrade`. */
+  syncTimeoutMs?: number;
+  /** `--sync-degrade`: answer asynchronously (counted) instead of 503 when the replicas do not confirm in time. */
+  syncDegrade?: boolean;
   /** Apply retention policies every this many ms (default: never; `wheelhouse cleanup` only). */
   cleanupIntervalMs?: number;
   /** Serve HTTPS with these PEM files, optionally a redirecting plain port (docs/operations.md, "TLS"). */
@@ -153,6 +164,17 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   const feed = createChangelogFeed({
     changelog, files, replicaTokens: replicaTokenSigner(secret), fence, epochs: () => fence.history(),
     onNewReplica: (info) => void rememberPeer(changelog, info.url).catch(() => undefined),
+    onAck: (replica, serial) => sync.ack(replica.id, serial),
+  });
+  const sync = new SyncReplication({
+    head: () => changelog.head,
+    connected: () => feed.replicas().filter((r) => r.streaming && r.acked >= 0).length,
+    meta: changelog,
+    log,
+    ...(config.syncReplicas !== undefined ? { replicas: config.syncReplicas } : {}),
+    ...(config.syncTimeoutMs !== undefined ? { timeoutMs: config.syncTimeoutMs } : {}),
+    ...(config.syncDegrade ? { degrade: true } : {}),
+    ...(config.gcReplicaExpiryMs !== undefined ? { expiryMs: config.gcReplicaExpiryMs } : {}),
   });
   const mirrors = new MirrorService({
     changelog,
@@ -170,6 +192,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     { name: 'wheelhouse_storage_writes_refused', help: '1 while a storage failure keeps the changelog refusing writes (see /+status storage)', value: () => (changelog.storageHealth().state === 'ok' ? 0 : 1) },
     { name: 'wheelhouse_epoch', help: 'the epoch (master term) this node is in', value: () => fence.epoch() },
     { name: 'wheelhouse_fenced', help: '1 while this master is fenced (a higher epoch exists; writes refused)', value: () => (fence.fenced() ? 1 : 0) },
+    ...syncGauges(sync),
     { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
   directory?.registerMetrics(metrics.registry);
@@ -193,6 +216,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     mirrors: mirrors.health(),
     replicas: feed.replicas().map((r) => ({ ...r, lastSeen: new Date(r.lastSeen).toISOString(), 'lag-serials': changelog.head - r.serial })),
     'disk-usage': maintenance.storageStatus(),
+    'sync-replication': sync.stats(),
   });
 
   const app = express();
@@ -214,7 +238,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, mirrors, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createRefreshRoute(changelog, mirrors, auth));
   app.use(maintenance.router);
-  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
+  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, replicated: (serial) => sync.waitReplicated(serial ?? changelog.head), ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
@@ -269,6 +293,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     close: async () => {
       fence.stop();
       maintenance.stop();
+      sync.close();
       await http.close();
       pages.close();
       readAccess.close();

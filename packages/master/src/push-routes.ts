@@ -33,7 +33,7 @@ export function pushRoutes(deps: PushRoutesDeps): Router {
   validSegments(router);
   router.post('/:user/:index{/}', jsonBody, handle(async (req, res) => {
     const who = await principalOf(deps.auth, req);
-    sendWrite(res, await push(deps, who, { user: param(req, 'user'), index: param(req, 'index') }, req.body));
+    await sendWrite(res, await push(deps, who, { user: param(req, 'user'), index: param(req, 'index') }, req.body));
   }));
   return router;
 }

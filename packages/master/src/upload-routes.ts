@@ -76,7 +76,7 @@ export function uploadRoutes(deps: UploadRoutesDeps): Router {
   });
   router.post('/:user/:index/\\+f/*rest', jsonBody, handle(async (req, res) => {
     const at = { user: param(req, 'user'), index: param(req, 'index'), path: param(req, 'rest') };
-    sendWrite(res, await uploadToxResult(deps, await principalOf(deps.auth, req), at, req.body));
+    await sendWrite(res, await uploadToxResult(deps, await principalOf(deps.auth, req), at, req.body));
   }));
   return router;
 }

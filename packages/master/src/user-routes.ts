@@ -30,7 +30,7 @@ import {
   type Authenticator,
 } from '@wheelhouse/core';
 import { requireRootOrSelf } from './write-access.js';
-import { jsonBody, sendWrite, type WriteAnswer } from './write-answer.js';
+import { jsonBody, sendAnswer, sendWrite, type WriteAnswer } from './write-answer.js';
 
 /** Dependencies of the user routes. */
 export interface UserRoutesDeps {
@@ -114,16 +114,16 @@ export function userRoutes(deps: UserRoutesDeps): Router {
   const router = express.Router();
   validSegments(router);
   router.post('/\\+login', jsonBody, handle(async (req, res) => {
-    sendWrite(res, await login(deps, req.body, clientAddress(req.headers, req.socket.remoteAddress)));
+    sendAnswer(res, await login(deps, req.body, clientAddress(req.headers, req.socket.remoteAddress)));
   }));
   router.put('/:user{/}', jsonBody, handle(async (req, res) => {
-    sendWrite(res, await putUser(deps, param(req, 'user'), req.body, principalName(await principalOf(deps.auth, req))));
+    await sendWrite(res, await putUser(deps, param(req, 'user'), req.body, principalName(await principalOf(deps.auth, req))));
   }));
   router.patch('/:user{/}', jsonBody, handle(async (req, res) => {
-    sendWrite(res, await patchUser(deps, principalName(await principalOf(deps.auth, req)), param(req, 'user'), req.body));
+    await sendWrite(res, await patchUser(deps, principalName(await principalOf(deps.auth, req)), param(req, 'user'), req.body));
   }));
   router.delete('/:user{/}', handle(async (req, res) => {
-    sendWrite(res, await removeUser(deps, principalName(await principalOf(deps.auth, req)), param(req, 'user')));
+    await sendWrite(res, await removeUser(deps, principalName(await principalOf(deps.auth, req)), param(req, 'user')));
   }));
   return router;
 }

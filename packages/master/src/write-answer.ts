@@ -6,6 +6,7 @@
 import express, { type RequestHandler, type Response } from 'express';
 import { PayloadTooLargeError, assertJsonDepth } from '@wheelhouse/core';
 import { isBodyParserError, sendJson, type Envelope } from '@wheelhouse/http';
+import { awaitReplicated } from './write-ack.js';
 
 /** A write's answer: HTTP status, envelope, and the serial of its commit (null: nothing committed). */
 export interface WriteAnswer {
@@ -47,8 +48,17 @@ function setSerial(res: Response, serial: number | null): void {
   if (serial !== null) res.setHeader('X-Devpi-Serial', String(serial));
 }
 
-/** Sends a {@link WriteAnswer}. */
-export function sendWrite(res: Response, answer: WriteAnswer): void {
+/** Sends a {@link WriteAnswer} at once (answers that change nothing: login). */
+export function sendAnswer(res: Response, answer: WriteAnswer): void {
   setSerial(res, answer.serial);
   sendJson(res, answer.status, answer.envelope);
+}
+
+/**
+ * Sends a {@link WriteAnswer} once its serial (or, when nothing was committed, the head) is
+ * replicated as the sync settings ask (`write-ack.ts`); rejects with NotReplicatedError (503) otherwise.
+ */
+export async function sendWrite(res: Response, answer: WriteAnswer): Promise<void> {
+  await awaitReplicated(res, answer.serial);
+  sendAnswer(res, answer);
 }

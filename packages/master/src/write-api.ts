@@ -14,6 +14,7 @@ import { indexRoutes } from './index-routes.js';
 import { pushRoutes } from './push-routes.js';
 import { uploadRoutes } from './upload-routes.js';
 import { userRoutes } from './user-routes.js';
+import { useReplicationGate, type ReplicationGate } from './write-ack.js';
 
 /** Dependencies of the write API. */
 export interface WriteApiDeps {
@@ -24,11 +25,13 @@ export interface WriteApiDeps {
   maxFileBytes: number;
   /** Only root may create users (master setting `restrict-user-creation`). */
   restrictUserCreation?: boolean;
+  /** Acknowledged means replicated: awaited before each write answer (`write-ack.ts`); none = answer at once. */
+  replicated?: ReplicationGate;
 }
 
 /** Builds the write router (see module doc). */
 export function createWriteApi(deps: WriteApiDeps): Router {
   const router = express.Router();
-  router.use(userRoutes(deps), indexRoutes(deps), uploadRoutes(deps), pushRoutes(deps), deleteRoutes(deps));
+  router.use(useReplicationGate(deps.replicated), userRoutes(deps), indexRoutes(deps), uploadRoutes(deps), pushRoutes(deps), deleteRoutes(deps));
   return router;
 }

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { Logger } from 'pino';
-import { Changelog, type FileStore } from '@wheelhouse/changelog';
+import { Changelog, decodeRecord, type FileStore } from '@wheelhouse/changelog';
 import {
   Authenticator,
   type UserDirectory,
@@ -28,7 +28,7 @@ import {
   type NodeMetrics,
 } from '@wheelhouse/core';
 import { guard, setNodeHeaders, type NodeInfo, type ReplicaStatus } from '@wheelhouse/http';
-import { FileReplicator, Tailer, createChangelogFeed, type MasterClient, type ReplicaInfo } from '@wheelhouse/replication';
+import { ACK_TIMEOUT_MS, DurableAcks, FileReplicator, Tailer, createChangelogFeed, type MasterClient, type ReplicaInfo } from '@wheelhouse/replication';
 import { createWriteForwarder } from './write-forwarder.js';
 import { MirrorViaMaster } from './mirror-via-master.js';
 import { replicaLagSerials, replicaReadiness, replicaStatus, type Readiness } from './replica-status.js';
@@ -79,7 +79,8 @@ export interface Generation {
 
 /** Opens (creating when new) the store at `location` and builds its generation. */
 export async function openGeneration(ctx: GenerationContext, location: string, dbDir: string): Promise<Generation> {
-  const changelog = await Changelog.open({ location, create: true, sync: false });
+  // sync: a confirmation to the master (durable-acks.ts) promises the applied records survive a crash
+  const changelog = await Changelog.open({ location, create: true, sync: true });
   const { files, master, log } = ctx;
   const replicator = new FileReplicator({ changelog, files, master, log, ...(ctx.fileConcurrency ? { concurrency: ctx.fileConcurrency } : {}) });
   const tailer = new Tailer({
@@ -88,8 +89,21 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     log,
     ...(ctx.pollMs ? { pollMs: ctx.pollMs } : {}),
     ...(ctx.onMasterChange ? { onMasterChange: ctx.onMasterChange } : {}),
+    onConnected: () => acks.resend(),
+    // start fetching a batch's files while the batch is fsynced (the confirmation waits for both)
+    beforeApply: (payloads) => {
+      for (const payload of payloads) {
+        const record = decodeRecord(payload);
+        if (record.serial > changelog.head) replicator.onRecord(record);
+      }
+    },
   });
-  changelog.onCommit((record) => replicator.onRecord(record));
+  const acks = new DurableAcks({ head: () => changelog.head, send: (serial) => master.ackSerial(serial, ACK_TIMEOUT_MS), log });
+  changelog.onCommit((record) => {
+    acks.onRecord(record);
+    replicator.onRecord(record);
+  });
+  replicator.onSettled((sha, outcome) => acks.onSettled(sha, outcome));
   const auth = new Authenticator(changelog, new TokenSigner(ctx.secret), undefined, undefined, ctx.directory);
   // replicas serve the same feed (token required): backups of a running replica, chained replicas
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(ctx.secret) });
@@ -182,9 +196,13 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     followers: () => feed.replicas(),
     start: () => {
       tailer.start();
-      void replicator.scheduleMissing();
+      replicator.scheduleMissing((sha) => acks.onMissing(sha)).then(
+        () => acks.onScanned(),
+        (err: Error) => log.error({ err: err.message }, 'the scan for missing files failed: this replica confirms no serial to its master'),
+      );
     },
     close: async () => {
+      acks.close();
       await tailer.stop();
       await replicator.close();
       pages.close();

@@ -12,6 +12,10 @@
  *   signed with the shared secret's replica key): `403` — the changelog carries password hashes
  *   and private packages.
  * - `GET /+blob/{sha256}`: the bytes of a stored file, for replica file replication.
+ * - `POST /+changelog-ack/{serial}`: the replica confirms that every record up to `serial` is
+ *   applied and fsynced and every blob they name is stored (`durable-acks.ts`); `204`. The stream
+ *   is pipelined, so a serial sent is not a serial applied: only this confirmation releases the
+ *   writes waiting for replication (`sync-replication.ts`). `400` for a serial beyond the head.
  *
  * Each frame is `length (4 bytes) | checksum (8 bytes) | msgpack record` (`encodeFrame`). The master
  * keeps a list of the replicas that poll it (id, outside URL, applied serial, last seen). The
@@ -22,7 +26,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { StoreClosedError, type Changelog, type FileStore } from '@wheelhouse/changelog';
-import { DivergedError, FencedError, NotFoundError, handle, param, type TokenSigner } from '@wheelhouse/core';
+import { BadRequestError, DivergedError, FencedError, NotFoundError, handle, param, type TokenSigner } from '@wheelhouse/core';
 import { epochHistory, feedVerdict, newerTermStart, parseEpoch, type EpochRecord } from './epochs.js';
 import { FEED_HEARTBEAT_MS, FEED_POLL_MS, authorizeReplica, feedFrames, feedRecord, parseFeedSpec } from './feed-frames.js';
 
@@ -40,6 +44,8 @@ export interface ReplicaInfo {
   lastSeen: number;
   /** an open stream to it right now */
   streaming: boolean;
+  /** highest serial it confirmed durable (record and files) by `POST /+changelog-ack`; -1 = none */
+  acked: number;
 }
 
 /** Options of the feed. */
@@ -61,6 +67,8 @@ export interface FeedOptions {
   fence?: { observe(epoch: number | undefined, source: string): boolean; fenced(): unknown; message(): string };
   /** Called when a replica is seen for the first time (its id and URL), e.g. to remember peers. */
   onNewReplica?: (info: ReplicaInfo) => void;
+  /** A replica confirmed `serial` durable (`POST /+changelog-ack/{serial}`). */
+  onAck?: (replica: ReplicaInfo, serial: number) => void;
 }
 
 /** The replica list plus the feed router. */
@@ -82,11 +90,11 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
     if (typeof id !== 'string' || !id) return undefined;
     const url = req.headers['x-wheelhouse-replica-url'];
     const isNew = !known.has(id);
-    const info: ReplicaInfo = known.get(id) ?? { id, url: '', serial: -1, lastSeen: 0, streaming: false };
+    const info: ReplicaInfo = known.get(id) ?? { id, url: '', serial: -1, lastSeen: 0, streaming: false, acked: -1 };
     const oldUrl = info.url;
     info.url = typeof url === 'string' ? url : info.url;
     if ((isNew || oldUrl !== info.url) && info.url) opts.onNewReplica?.(info);
-    info.serial = since - 1;
+    if (!Number.isNaN(since)) info.serial = since - 1;
     info.lastSeen = Date.now();
     known.set(id, info);
     return info;
@@ -154,6 +162,20 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
       }
     }
   }
+
+  router.post('/\\+changelog-ack/:serial', handle(async (req: Request, res: Response) => {
+    authorizeReplica(req.headers.authorization, replicaTokens);
+    const text = param(req, 'serial');
+    const serial = /^(0|[1-9][0-9]{0,15})$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(serial) || serial > changelog.head) {
+      throw new BadRequestError(`cannot confirm serial '${text}': it must be a serial up to this node's head ${changelog.head}`);
+    }
+    const replica = register(req, Number.NaN);
+    if (!replica) throw new BadRequestError('a confirmation needs the X-Wheelhouse-Replica-Id header');
+    replica.acked = Math.max(replica.acked, serial);
+    opts.onAck?.(replica, serial);
+    res.status(204).end();
+  }));
 
   router.get('/\\+blob/:sha256', handle(async (req: Request, res: Response) => {
     authorizeReplica(req.headers.authorization, replicaTokens);

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { ChangeRecord, Changelog, FileStore } from '@wheelhouse/changelog';
+import { IntegrityError, type ChangeRecord, type Changelog, type FileStore } from '@wheelhouse/changelog';
 import { BadGatewayError, blobsNamedBy, blobsNamedByState, streamWhileStoring, type FileEntry } from '@wheelhouse/core';
 import { bodyHeaders, contentTypeFor } from '@wheelhouse/http';
 import { DEFAULT_BLOB_RETRY, blobRetryDelayMs } from './blob-retry.js';
@@ -49,6 +49,7 @@ export class FileReplicator {
   private readonly failed = new Map<string, FailedFile>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly settledListeners = new Set<(sha256: string, outcome: 'stored' | 'unavailable') => void>();
   /** files fetched since start */
   fetched = 0;
 
@@ -61,10 +62,34 @@ export class FileReplicator {
     for (const { key, value } of record.changes) for (const sha of blobsNamedBy(key, value)) this.schedule(sha);
   }
 
-  /** Schedules every file of the current state that is not on disk (at start-up, to resume). */
-  async scheduleMissing(): Promise<void> {
+  /**
+   * Schedules every file of the current state that is not on disk (at start-up, to resume);
+   * `onMissing` hears each before it is scheduled.
+   */
+  async scheduleMissing(onMissing?: (sha256: string) => void): Promise<void> {
     const { changelog, files } = this.opts;
-    for (const sha of blobsNamedByState(changelog.entries())) if (!(await files.has(sha))) this.schedule(sha);
+    for (const sha of blobsNamedByState(changelog.entries())) {
+      if (!(await files.has(sha))) {
+        onMissing?.(sha);
+        this.schedule(sha);
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` each time a scheduled blob is settled: `stored` once it is on disk (fetched and
+   * fsynced, or found there; also after an on-demand fetch), `unavailable` when the master answered
+   * that it cannot deliver it — 404, or bytes that fail the sha256/size check (its own copy is lost
+   * or damaged: devpi #489). An unavailable blob is still retried; transport errors settle nothing.
+   * Returns an unsubscribe function.
+   */
+  onSettled(listener: (sha256: string, outcome: 'stored' | 'unavailable') => void): () => void {
+    this.settledListeners.add(listener);
+    return () => this.settledListeners.delete(listener);
+  }
+
+  private settled(sha256: string, outcome: 'stored' | 'unavailable'): void {
+    for (const l of this.settledListeners) l(sha256, outcome);
   }
 
   /** Queues one blob (deduplicated). */
@@ -80,6 +105,7 @@ export class FileReplicator {
         const res = await this.opts.master.fetchBlob(sha256, FETCH_TIMEOUT_MS);
         if (res.statusCode !== 200) {
           const text = await res.body.text().catch(() => '');
+          if (res.statusCode === 404) this.settled(sha256, 'unavailable');
           throw new Error(`master answered ${res.statusCode}: ${text.slice(0, 200)}`);
         }
         const size = Number(res.headers['content-length']);
@@ -88,7 +114,9 @@ export class FileReplicator {
       }
       this.failed.delete(sha256);
       this.pending.delete(sha256);
+      this.settled(sha256, 'stored');
     } catch (err) {
+      if (err instanceof IntegrityError) this.settled(sha256, 'unavailable');
       const previous = this.failed.get(sha256);
       const attempts = (previous?.attempts ?? 0) + 1;
       const delay = blobRetryDelayMs(attempts, { firstMs: this.opts.retryMs ?? DEFAULT_BLOB_RETRY.firstMs, maxMs: this.opts.maxRetryMs ?? DEFAULT_BLOB_RETRY.maxMs });
@@ -134,6 +162,7 @@ export class FileReplicator {
       await streamWhileStoring(res, upstream.body, this.opts.files, { sha256, ...(Number.isSafeInteger(size) ? { size } : {}) });
       this.failed.delete(sha256);
       this.fetched++;
+      this.settled(sha256, 'stored');
     } catch (err) {
       this.opts.log.warn({ sha256, err: (err as Error).message }, 'on-demand file fetch failed');
       throw new BadGatewayError(`${filename}: transfer from the master failed: ${(err as Error).message}`);

@@ -35,7 +35,7 @@
  * chunk goes into one `Changelog.applyMany` batch (same commit path as writes; record N only at
  * N − 1 — a gap is refused with SerialGapError and nothing of that batch is applied), so state
  * digests (`stateDigest`) equal the master's at every serial. Transport and protocol errors back off
- * (100 ms doubling to 5 s) and retry for ever. The master's UUID is recorded on first contact; a
+ * (100 ms doubling to 1.6 s) and retry for ever. The master's UUID is recorded on first contact; a
  * different one later is fatal (reads go on from the old state) or, when following new masters,
  * stops the tailer and reports the new UUID (`onMasterChange`).
  *
@@ -45,6 +45,12 @@
  * transfer is discarded). A failure retries after 1 s, doubling up to 60 s, beside the stream: one
  * bad blob never stalls later blobs or serials (devpi #489, #858, #1107). A read of a file not here
  * yet is fetched on demand and streamed while stored, the last chunk held back until the hash checks.
+ *
+ * **Confirmations** (`durable-acks.ts` on the replica, `sync-replication.ts` on the master):
+ * `POST /+changelog-ack/{serial}` (replica token) says every record up to `serial` is applied and
+ * fsynced and every blob they name is stored; the master's writes wait for `--sync-replicas` of
+ * them (one `SerialWaiters` keyed by serial, released from that route) — acknowledged means
+ * replicated.
  *
  * The replica end talks to "the master" through `MasterSource` (stream from a serial, fetch a
  * blob); `MasterClient` implements it over HTTP, unit tests with a second in-memory changelog.
@@ -65,3 +71,8 @@ export {
 export { Tailer, type TailState, type TailerOptions } from './tailer.js';
 export { FileReplicator, type FailedFile, type FileReplicatorOptions } from './file-replicator.js';
 export { DEFAULT_BLOB_RETRY, blobRetryDelayMs, type BlobRetryPolicy } from './blob-retry.js';
+export { ACK_TIMEOUT_MS, DurableAcks, type DurableAcksOptions } from './durable-acks.js';
+export {
+  DEFAULT_SYNC_REPLICA_EXPIRY_MS, DEFAULT_SYNC_TIMEOUT_MS, SYNC_REPLICAS_META, SyncReplication,
+  type SyncMeta, type SyncReplicationOptions, type SyncStats,
+} from './sync-replication.js';

@@ -69,6 +69,22 @@ export class MasterClient implements MasterSource {
     return this.get(`/+blob/${sha256}`, timeoutMs);
   }
 
+  /**
+   * `POST /+changelog-ack/{serial}`: confirms every record up to `serial` durable with its files
+   * (`durable-acks.ts`). Rejects on a transport error or an answer other than 204.
+   */
+  async ackSerial(serial: number, timeoutMs: number): Promise<void> {
+    const res = await request(`${this.opts.masterUrl}/+changelog-ack/${serial}`, {
+      method: 'POST',
+      dispatcher: this.agent,
+      headers: this.replicaHeaders(),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const text = await res.body.text().catch(() => '');
+    if (res.statusCode !== 204) throw new Error(`master answered ${res.statusCode} for /+changelog-ack/${serial}: ${text.slice(0, 200)}`);
+  }
+
   /** Closes the agent's connections. */
   async close(): Promise<void> {
     await this.agent.close();

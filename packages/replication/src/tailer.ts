@@ -3,7 +3,7 @@
  * applies the records through `Changelog.applyMany` (record N only at N-1, so the replica's state is
  * the master's at every serial; the file replicator hears each record from the commit path). Nothing
  * polls on a timer: records arrive the moment they commit. Connection problems back off (up to
- * 5 s) and retry for ever; a master with another store UUID than the one first met is a different
+ * 1.6 s, below the master's --sync-timeout) and retry for ever; a master with another store UUID than the one first met is a different
  * history, and stops replication with a fatal state while reads go on from the old state.
  */
 import type { Changelog } from '@wheelhouse/changelog';
@@ -49,6 +49,13 @@ export interface TailerOptions {
    * new UUID here (the replica then builds the new state beside the old one).
    */
   onMasterChange?: (uuid: string) => void;
+  /**
+   * The encoded records of a batch, before they are applied (e.g. to start fetching their files
+   * while the batch is fsynced). A throw is logged and ignored.
+   */
+  beforeApply?: (payloads: readonly Uint8Array[]) => void;
+  /** Each time a stream from the master opened (200): e.g. to confirm the applied serial again. */
+  onConnected?: () => void;
 }
 
 const MASTER_UUID_META = 'master-uuid';
@@ -111,7 +118,8 @@ export class Tailer {
         if (this.state.error !== message) this.opts.log.warn({ err: message }, 'replication: master request failed, retrying');
         this.state.error = message;
         await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5_000);
+        // capped well below the master's --sync-timeout (5 s): a restarted master gets its replicas back while its first writes wait
+        backoff = Math.min(backoff * 2, 1_600);
       }
     }
   }
@@ -198,6 +206,7 @@ export class Tailer {
       throw new Error(`master answered ${res.statusCode} for /+changelog/${since}-: ${text.slice(0, 200)}`);
     }
     delete this.state.error;
+    this.opts.onConnected?.();
     const decoder = new FrameDecoder();
     for await (const chunk of res.body) {
       this.state.lastContact = Date.now();
@@ -207,7 +216,12 @@ export class Tailer {
         this.noteSync(); // heartbeat: the master has nothing newer
         continue;
       }
-      // decoded once, inside applyMany; listeners (file replication) hear each record from the commit path
+      try {
+        this.opts.beforeApply?.(payloads);
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message }, 'replication: the before-apply hook failed');
+      }
+      // listeners (file replication, confirmations) hear each record from the commit path
       const applied = await changelog.applyMany(payloads);
       this.state.applied += applied;
       this.noteMasterSerial(changelog.head);

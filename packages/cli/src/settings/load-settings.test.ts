@@ -31,8 +31,18 @@ test('master: the defaults, given only --datadir', () => {
     'sync-commits': true,
     offline: false,
     'restrict-user-creation': false,
+    'sync-degrade': false,
     'log-level': 'info',
   });
+});
+
+test('master: --sync-replicas, --sync-timeout (a duration) and --sync-degrade reach the master config; unset they stay absent', () => {
+  const s = loadSettings('master', flags({ datadir: 'D', 'sync-replicas': '2', 'sync-timeout': '3s', 'sync-degrade': true }));
+  const c = masterConfig(s, pino({ level: 'silent' }));
+  assert.deepEqual([c.syncReplicas, c.syncTimeoutMs, c.syncDegrade], [2, 3_000, true]);
+  const d = masterConfig(loadSettings('master', flags({ datadir: 'D' })), pino({ level: 'silent' }));
+  assert.deepEqual([d.syncReplicas, d.syncTimeoutMs, d.syncDegrade], [undefined, undefined, undefined]);
+  assert.throws(() => loadSettings('master', flags({ datadir: 'D', 'sync-replicas': '-1' })), /sync-replicas/);
 });
 
 test('master: --restrict-user-creation reaches the master config', () => {

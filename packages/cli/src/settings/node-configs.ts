@@ -51,6 +51,9 @@ export function masterConfig(s: MasterSettings, logger: Logger, ldap?: LdapConfi
     ...(s['gc-replica-expiry'] !== undefined ? { gcReplicaExpiryMs: s['gc-replica-expiry'] } : {}),
     ...(s['cleanup-interval'] !== undefined ? { cleanupIntervalMs: s['cleanup-interval'] } : {}),
     ...tlsConfig(s),
+    ...(s['sync-replicas'] !== undefined ? { syncReplicas: s['sync-replicas'] } : {}),
+    ...(s['sync-timeout'] !== undefined ? { syncTimeoutMs: s['sync-timeout'] } : {}),
+    ...(s['sync-degrade'] ? { syncDegrade: true } : {}),
   };
 }
 

@@ -48,6 +48,9 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'http-redirect-port': { kind: 'integer', value: '<port>' },
   'tls-ca': { kind: 'string', value: '<file>' },
   'ldap-config': { kind: 'string', value: '<file>' },
+  'sync-replicas': { kind: 'integer', value: '<n>' },
+  'sync-timeout': { kind: 'duration', value: '<duration>' },
+  'sync-degrade': { kind: 'boolean' },
 };
 
 /** What a server command was given on its command line. */

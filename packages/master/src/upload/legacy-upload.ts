@@ -32,6 +32,7 @@ import {
   type ReleaseMetadata,
 } from '@wheelhouse/core';
 import { field, parseUploadForm, type UploadForm } from './upload-form.js';
+import { awaitReplicated } from '../write-ack.js';
 
 /** Metadata form fields devpi reads (§1.9); `*` = repeated → list. */
 const SCALAR_FIELDS = [
@@ -103,6 +104,7 @@ export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Re
       serial = (await deps.changelog.write((tx) => registerRelease(tx, stage, meta))).serial;
     } else if (!action) throw new BadRequestError('missing :action field in the upload form');
     else throw new BadRequestError(`action '${action}' not supported`);
+    await awaitReplicated(res, serial);
     if (serial !== null) res.setHeader('X-Devpi-Serial', String(serial));
     if (message) res.statusMessage = message;
     res.status(200).end();
