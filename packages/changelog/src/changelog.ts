@@ -106,6 +106,7 @@ export class Changelog {
   private readonly listeners = new Set<CommitListener>();
   private headSerial: number;
   private closing: Promise<void> | undefined;
+  private writeGuard: (() => void) | undefined;
 
   private constructor(db: LevelStore, uuid: string, head: number, state: CurrentState, meta: Map<string, string>, opts: LoadOptions) {
     this.db = db;
@@ -236,6 +237,7 @@ export class Changelog {
     if (this.closing) return Promise.reject(new StoreClosedError());
     return this.queue.run(async () => {
       await this.writable();
+      this.writeGuard?.();
       const tx = new PendingTransaction(this.headSerial + 1, Date.now(), this.state);
       let result: T;
       try {
@@ -250,6 +252,17 @@ export class Changelog {
       await this.commitRecords([{ bytes, record: decodeRecord(bytes) }]);
       return { serial: tx.serial, result };
     });
+  }
+
+  /**
+   * Refuse local writes (`write`) while `check` throws: each write calls it when its turn comes
+   * and rejects with what it threw, committing nothing. `apply`/`applyMany` (the replica path) are
+   * not guarded. A fenced master (docs/operations.md, "Promotion and rejoin") installs one so that
+   * no write of any kind — API, mirror caching, cleanup — commits once its term is over.
+   * `undefined` removes the guard.
+   */
+  guardWrites(check: (() => void) | undefined): void {
+    this.writeGuard = check;
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * `wheelhouse`: the one command line. Each command's wiring lives in `commands/`: `init`, the
  * server roles `master`, `replica`, `proxy` and `cluster` (the README's first command: all three
- * on a default data directory), `export`/`import`, `backup`/`restore`, `gen-config` and `passwd`.
+ * on a default data directory), `export`/`import`, `backup`/`restore`, `gen-config`, `passwd`, and `promote`/`rejoin`.
  * The server roles take their settings through `settings/` (one schema per role).
  */
 import { Command } from 'commander';
@@ -13,6 +13,7 @@ import { addGenConfigCommand } from './commands/gen-config.js';
 import { addInitCommand } from './commands/init.js';
 import { addMasterCommand } from './commands/master.js';
 import { addPasswdCommand } from './commands/passwd.js';
+import { addPromotionCommands } from './commands/promote.js';
 import { addProxyCommand } from './commands/proxy.js';
 import { addReplicaCommand } from './commands/replica.js';
 
@@ -27,5 +28,6 @@ addBackupCommands(program);
 addMaintenanceCommands(program);
 addGenConfigCommand(program);
 addPasswdCommand(program);
+addPromotionCommands(program);
 
 await program.parseAsync(process.argv);

@@ -94,3 +94,24 @@ export class LoopDetectedError extends WheelhouseError {
     super('ELOOP', message);
   }
 }
+
+/**
+ * `EFENCED` (503): this master's term is over — a higher epoch exists (a replica was promoted) —
+ * so it refuses every write until it rejoins as a replica (docs/operations.md, "Promotion and
+ * rejoin"). The message says `fenced: epoch N superseded by M`.
+ */
+export class FencedError extends WheelhouseError {
+  constructor(message: string) {
+    super('EFENCED', message, { 'Retry-After': '5' });
+  }
+}
+
+/**
+ * `EDIVERGED` (409): a replica holds records past the start of a newer master term (it followed
+ * an old master beyond the promotion point); it must `rejoin` (docs/operations.md).
+ */
+export class DivergedError extends WheelhouseError {
+  constructor(message: string) {
+    super('EDIVERGED', message);
+  }
+}

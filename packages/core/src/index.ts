@@ -1,5 +1,5 @@
 /** The index model and the read HTTP API shared by every node. */
-export { BadGatewayError, BadRequestError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
+export { BadGatewayError, BadRequestError, DivergedError, FencedError, ForbiddenError, GatewayTimeoutError, LoopDetectedError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, UnauthorizedError, WheelhouseError } from './errors.js';
 export { assertValidProjectName, normalizeProjectName, parseFileName, wheelEscape } from './names.js';
 export { aclAllows } from './acl.js';
 export { ajv, compileChecker } from './validation.js';

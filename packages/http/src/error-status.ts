@@ -14,12 +14,16 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   // a request body paused longer than the server's idle limit (node-server.ts)
   EREQUESTTIMEOUT: 408,
   ECONFLICT: 409,
+  // a replica holds records past the start of a newer master term: it must rejoin (docs/operations.md)
+  EDIVERGED: 409,
   // core's PayloadTooLargeError and changelog's TooLargeError (a stored file over its limit)
   ETOOLARGE: 413,
   // too many failed logins for a user or from an address (RFC 6585), with Retry-After
   ETOOMANYREQUESTS: 429,
   EBADGATEWAY: 502,
   EUNAVAILABLE: 503,
+  // a master whose term a higher epoch superseded refuses every write until it rejoins
+  EFENCED: 503,
   // a forwarded request got no answer in time (replica → master, proxy → backend)
   EGATEWAYTIMEOUT: 504,
   // a forwarded request came back to a node it already passed (RFC 8470's neighbour: 508 Loop Detected, RFC 5842)

@@ -2,7 +2,7 @@
 export { createNodeServer, httpUrl, reachableHost, type Bound, type NodeServer, type NodeServerOptions } from './node-server.js';
 export { acceptPushMethod, rewritePush } from './push-method.js';
 export { nodeFilePath, readNodeFile, removeNodeFile, writeNodeFile, type NodeFile } from './node-file.js';
-export { SERVER_VERSION, nodeHeaderList, setNodeHeaders, type NodeInfo } from './node-headers.js';
+export { EPOCH_HEADER, ROLE_HEADER, SERVER_VERSION, announcedRole, nodeHeaderList, setNodeHeaders, type NodeInfo } from './node-headers.js';
 export type { KnownReplica, MasterStatus, MirrorStatus, NodeStatus, ProxyBackendStatus, ProxyStatus, ReplicaStatus } from './node-status.js';
 export { ERROR_STATUS, NodeError, isBodyParserError, isMappedError, statusOf, type CodedError } from './error-status.js';
 export { answerError, publicMessage, sendError, sendJson, toReasonPhrase, type Envelope } from './respond.js';

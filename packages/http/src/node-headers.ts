@@ -16,6 +16,20 @@ export interface NodeInfo {
   masterUuid(): string;
   /** Current head serial of this node's changelog. */
   serial(): number;
+  /** The epoch this node's changelog is in (`X-Wheelhouse-Epoch`); absent: not sent. */
+  epoch?(): number;
+  /** True while this master is fenced (`X-Wheelhouse-Role: fenced`). */
+  fenced?(): boolean;
+}
+
+/** Response header: the epoch the answering node is in; request header: the highest epoch the sender has seen. */
+export const EPOCH_HEADER = 'X-Wheelhouse-Epoch';
+/** Response header: `master`, `replica` or `fenced` (a master whose term is over). */
+export const ROLE_HEADER = 'X-Wheelhouse-Role';
+
+/** The role a node announces in {@link ROLE_HEADER}. */
+export function announcedRole(node: NodeInfo): 'master' | 'replica' | 'fenced' {
+  return node.fenced?.() ? 'fenced' : node.role;
 }
 
 /**
@@ -31,6 +45,10 @@ export function setNodeHeaders(res: ServerResponse, node: NodeInfo, serial?: num
   res.setHeader('X-Devpi-Primary-UUID', master);
   res.setHeader('X-Devpi-API-Version', '2');
   res.setHeader('X-Devpi-Server-Version', SERVER_VERSION);
+  if (node.epoch) {
+    res.setHeader(EPOCH_HEADER, String(node.epoch()));
+    res.setHeader(ROLE_HEADER, announcedRole(node));
+  }
 }
 
 /**
@@ -39,7 +57,7 @@ export function setNodeHeaders(res: ServerResponse, node: NodeInfo, serial?: num
  */
 export function nodeHeaderList(node: NodeInfo): string[] {
   const master = node.masterUuid();
-  return [
+  const list = [
     'X-Devpi-Serial', String(node.serial()),
     'X-Devpi-UUID', node.uuid,
     'X-Devpi-Master-UUID', master,
@@ -47,4 +65,6 @@ export function nodeHeaderList(node: NodeInfo): string[] {
     'X-Devpi-API-Version', '2',
     'X-Devpi-Server-Version', SERVER_VERSION,
   ];
+  if (node.epoch) list.push(EPOCH_HEADER, String(node.epoch()), ROLE_HEADER, announcedRole(node));
+  return list;
 }

@@ -34,6 +34,14 @@ export type KnownReplica = {
 export type MasterStatus = {
   role: 'MASTER';
   uuid: string;
+  /** The epoch (master term) this master is in (docs/operations.md, "Promotion and rejoin"). */
+  epoch?: number;
+  /** This master's URL while it leads; null while fenced. */
+  leader?: string | null;
+  /** false, or why this master is fenced (a higher epoch superseded it; writes refused). */
+  fenced?: false | { epoch: number; supersededBy: number; source: string; at: string; message: string };
+  /** The epoch history of the store, oldest first (`rejoin` reads it). */
+  epochs?: Array<{ epoch: number; uuid: string; url: string; serial: number; at: number; forced?: boolean }>;
   serial: number;
   'last-commit-timestamp': number | null;
   'started-at': string;
@@ -69,6 +77,10 @@ export type ProxyBackendStatus = {
   name: string;
   url: string;
   role: 'master' | 'replica';
+  /** Epoch the backend announced last (0 unknown). */
+  epoch?: number;
+  /** Role the backend announced last (`X-Wheelhouse-Role`), null before any. */
+  'announced-role'?: 'master' | 'replica' | 'fenced' | null;
   /** Gets new requests now (up, not draining, not ejected). */
   usable: boolean;
   up: boolean;
@@ -90,6 +102,10 @@ export type ProxyStatus = {
   role: 'PROXY';
   /** Highest serial a write answer carried (-1 none). */
   'write-serial': number;
+  /** Highest epoch any backend announced (0 none). */
+  epoch?: number;
+  /** URL writes go to (the master of the highest epoch), null when none qualifies. */
+  leader?: string | null;
   backends: ProxyBackendStatus[];
 };
 

@@ -1,12 +1,13 @@
 /**
  * `wheelhouse init`: creates a data directory — the changelog store with its UUID, serial 0
- * holding the `root` user and (unless told not to) the `root/pypi` mirror of PyPI, as devpi — and
+ * holding epoch 1 (`+epoch/1`), the `root` user and (unless told not to) the `root/pypi` mirror of PyPI, as devpi — and
  * a secret file for login tokens (mode 0600).
  */
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Changelog } from '@wheelhouse/changelog';
 import { createIndex, createUser, hashPassword } from '@wheelhouse/core';
+import { writeEpoch } from '@wheelhouse/replication';
 import { datadirPaths } from './master-app.js';
 
 /** Options of {@link initDatadir}. */
@@ -38,6 +39,8 @@ export async function initDatadir(opts: InitOptions): Promise<InitResult> {
   const changelog = await Changelog.open({ location: paths.db, create: true });
   try {
     await changelog.write((tx) => {
+      // the first master term (docs/operations.md, "Promotion and rejoin")
+      writeEpoch(tx, { epoch: 1, uuid: changelog.uuid, url: '', serial: tx.serial, at: tx.at });
       createUser(tx, 'root', { pwhash });
       if (!opts.noRootPypi) {
         createIndex(tx, 'root', 'pypi', { type: 'mirror', volatile: false, title: 'PyPI', mirror_url: 'https://pypi.org/simple/', mirror_web_url_fmt: 'https://pypi.org/project/{name}/' });

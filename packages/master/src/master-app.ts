@@ -25,7 +25,9 @@ import {
   BlobCollector,
 } from '@wheelhouse/core';
 import { createNodeServer, guard, setNodeHeaders, type MasterStatus, type NodeInfo } from '@wheelhouse/http';
-import { createChangelogFeed } from '@wheelhouse/replication';
+import { createChangelogFeed, parseEpoch } from '@wheelhouse/replication';
+import { Fence } from './roles/fence.js';
+import { probePeers, rememberPeer } from './roles/peer-probe.js';
 import { MirrorService } from './mirror/mirror-service.js';
 import { createRefreshRoute } from './mirror/refresh-route.js';
 import { createWriteApi } from './write-api.js';
@@ -63,6 +65,8 @@ export interface MasterConfig {
   cleanupIntervalMs?: number;
   /** Logger; default pino at info level to stdout. */
   logger?: Logger;
+  /** Longest wait for one known peer's epoch at start-up, ms (default 2,000; 0 skips the probe). */
+  peerProbeMs?: number;
 }
 
 /** Paths inside a data directory. */
@@ -78,6 +82,8 @@ export interface MasterApp {
   log: Logger;
   /** Garbage collection of the file store (`POST /+gc`, background). */
   gc: BlobCollector;
+  /** The master's fencing state (epoch, fenced or not; `roles/fence.ts`). */
+  fence: Fence;
   /** Starts listening; resolves with the bound port. */
   listen(): Promise<number>;
   /** Stops accepting, closes connections and the changelog. */
@@ -120,11 +126,19 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   const auth = new Authenticator(changelog, new TokenSigner(secret));
   const pages = new SimplePages(changelog);
   const startedAt = Date.now();
-  const node: NodeInfo = { role: 'master', uuid: changelog.uuid, masterUuid: () => changelog.uuid, serial: () => changelog.head };
+  let boundUrl: string | null = null;
+  const fence = new Fence(changelog, log);
+  const node: NodeInfo = {
+    role: 'master', uuid: changelog.uuid, masterUuid: () => changelog.uuid, serial: () => changelog.head,
+    epoch: () => fence.epoch(), fenced: () => fence.fenced() !== undefined,
+  };
   let lastCommitAt = 0;
   changelog.onCommit((r) => (lastCommitAt = r.at));
 
-  const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(secret) });
+  const feed = createChangelogFeed({
+    changelog, files, replicaTokens: replicaTokenSigner(secret), fence, epochs: () => fence.history(),
+    onNewReplica: (info) => void rememberPeer(changelog, info.url).catch(() => undefined),
+  });
   const mirrors = new MirrorService({
     changelog,
     files,
@@ -139,12 +153,18 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     { name: 'wheelhouse_mirrors_failing', help: 'mirror indexes whose upstream is failing or whose circuit is open', value: () => mirrors.health().filter((m) => m.state === 'failing' || m.state === 'circuit-open').length },
     { name: 'wheelhouse_storage_failures', help: 'failed storage writes since start (changelog batches and file-store writes); each refused the write', value: () => changelog.storageHealth().failures + files.failures },
     { name: 'wheelhouse_storage_writes_refused', help: '1 while a storage failure keeps the changelog refusing writes (see /+status storage)', value: () => (changelog.storageHealth().state === 'ok' ? 0 : 1) },
+    { name: 'wheelhouse_epoch', help: 'the epoch (master term) this node is in', value: () => fence.epoch() },
+    { name: 'wheelhouse_fenced', help: '1 while this master is fenced (a higher epoch exists; writes refused)', value: () => (fence.fenced() ? 1 : 0) },
     { name: 'wheelhouse_mirror_cached_projects', help: 'project pages cached over all mirror indexes', value: () => mirrors.health().reduce((n, m) => n + m.cachedProjects, 0) },
   ]);
   const maintenance = createMaintenance({ changelog, files, auth, secret, log, followers: () => feed.replicas(), registry: metrics.registry, config });
   const status = (): MasterStatus => ({
     role: 'MASTER',
     uuid: changelog.uuid,
+    epoch: fence.epoch(),
+    leader: fence.fenced() ? null : config.outsideUrl ?? boundUrl,
+    fenced: fence.fenced() ? { ...fence.fenced()!, message: fence.message() } : false,
+    epochs: fence.history(),
     serial: changelog.head,
     'last-commit-timestamp': lastCommitAt ? lastCommitAt / 1000 : null,
     'started-at': new Date(startedAt).toISOString(),
@@ -171,6 +191,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   app.use(createWebRouter({ state: changelog, files, status, role: 'master', ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   // not ready while a storage failure refuses writes (the reason is the store's message, e.g. the full disk)
   const ready = (): { ready: boolean; reason?: string } => {
+    if (fence.fenced()) return { ready: false, reason: fence.message() };
     const health = changelog.storageHealth();
     return health.state === 'ok' ? { ready: true } : { ready: false, reason: health.message ?? 'storage failed' };
   };
@@ -181,6 +202,12 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
+  let lastVerify = 0;
+  const verifyClaim = (epoch: number | undefined): void => {
+    if (epoch === undefined || epoch <= fence.epoch() || fence.fenced() || Date.now() - lastVerify < 2_000) return;
+    lastVerify = Date.now();
+    void probePeers({ changelog, fence, log, timeoutMs: config.peerProbeMs || 2_000, blockWrites: false });
+  };
   const fast = createFastPath({ state: changelog, pages, blobs: files, node, mirrors });
   // the raw read path answers outside express: its one boundary (a throw or rejection → an error answer, never a dead process)
   const read = guard(log, fast, { beforeError: (res) => setNodeHeaders(res, node) });
@@ -189,6 +216,10 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     port: config.port,
     nodeFile: { datadir: config.datadir, role: 'master' },
     handler: (req, res) => {
+      // a proxy or replica that has seen a newer term says so on every request; anyone could send
+      // the header, so the claim is checked with the known replicas (authenticated on the feed) first
+      const claimed = req.headers['x-wheelhouse-epoch'];
+      if (claimed !== undefined) verifyClaim(parseEpoch(claimed));
       logRequest(log, req, res, metrics.observeRequest);
       if (read(req, res) === false) app(req, res);
     },
@@ -200,12 +231,17 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     files,
     log,
     gc: maintenance.collector,
+    fence,
     listen: async () => {
-      const port = (await http.listen()).port;
+      const bound = await http.listen();
+      boundUrl = bound.url;
+      // before the first write: ask the replicas this master knew whether a newer term began
+      await probePeers({ changelog, fence, log, timeoutMs: config.peerProbeMs ?? 2_000 });
       maintenance.start();
-      return port;
+      return bound.port;
     },
     close: async () => {
+      fence.stop();
       maintenance.stop();
       await http.close();
       pages.close();

@@ -5,7 +5,10 @@
  * - Reads go to usable backends (up, not draining, not ejected) that may serve the read under
  *   read-your-writes (`mayServeRead`), replicas first, then fewest outstanding requests; the
  *   master is the fallback (it always has the newest serial).
- * - Writes go to the master only.
+ * - Writes go to the master only: the backend that announces itself `master` (`X-Wheelhouse-Role`)
+ *   in the highest epoch seen from any backend (`X-Wheelhouse-Epoch`), else the configured master
+ *   until some backend announced otherwise. A backend in a lower epoch, or `fenced`, never gets a
+ *   write (docs/operations.md, "Promotion and rejoin").
  * - `HealthPolicy.maxFails` consecutive failures eject a backend for `ejectMs`, doubling with each
  *   ejection up to `maxEjectMs`; the last backend able to serve reads is never ejected.
  * - Active checks take a backend down after `fall` failed checks and up after `rise` good ones.
@@ -39,6 +42,10 @@ export class Backend {
   serial = -1;
   /** The master store UUID that serial counts in ('' unknown): serials of different masters do not compare. */
   masterUuid = '';
+  /** Epoch the backend announced last (`X-Wheelhouse-Epoch`), 0 unknown. */
+  epoch = 0;
+  /** Role the backend announced last (`X-Wheelhouse-Role`), undefined before any answer with it. */
+  announcedRole: 'master' | 'replica' | 'fenced' | undefined;
   /** Readiness reason when the last check said not ready. */
   lastError: string | undefined;
   /** ms since epoch of the last check answer. */
@@ -69,6 +76,12 @@ export class Backend {
     this.masterUuid = mark.masterUuid;
   }
 
+  /** Takes the epoch and role an answer announced (absent headers change nothing). */
+  noteEpoch(epoch: number | undefined, role: string | undefined): void {
+    if (epoch !== undefined) this.epoch = epoch;
+    if (role === 'master' || role === 'replica' || role === 'fenced') this.announcedRole = role;
+  }
+
   /** Usable for new requests at `now` (ms since epoch). */
   usable(now: number): boolean {
     return this.up && !this.draining && this.ejectedUntil <= now;
@@ -89,6 +102,27 @@ export class BackendPool {
     return this.backends.find((b) => b.role === 'master');
   }
 
+  /** The highest epoch any backend announced (0: none did); sent to every backend as `X-Wheelhouse-Epoch`. */
+  get highestEpoch(): number {
+    let max = 0;
+    for (const b of this.backends) max = Math.max(max, b.epoch);
+    return max;
+  }
+
+  /**
+   * The backend writes go to, usable or not: an announced master in the highest epoch seen, else
+   * the configured master unless it announced a lower epoch or another role; undefined when none qualifies.
+   */
+  get leader(): Backend | undefined {
+    const top = this.highestEpoch;
+    const announced = this.backends.filter((b) => b.announcedRole === 'master' && b.epoch >= top);
+    const up = announced.find((b) => b.up);
+    if (up ?? announced[0]) return up ?? announced[0];
+    const m = this.master;
+    if (m && (m.announcedRole === undefined || (m.announcedRole === 'master' && m.epoch >= top))) return m;
+    return undefined;
+  }
+
   /** The backend called `name` (`master`, `replica1`…), if any. */
   byName(name: string): Backend | undefined {
     return this.backends.find((b) => b.name === name);
@@ -107,9 +141,9 @@ export class BackendPool {
     return best;
   }
 
-  /** The master when usable. */
+  /** The leader (see {@link leader}) when usable. */
   pickWrite(now = Date.now()): Backend | undefined {
-    const m = this.master;
+    const m = this.leader;
     return m && m.usable(now) ? m : undefined;
   }
 

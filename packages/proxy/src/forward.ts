@@ -25,7 +25,7 @@ import { answerError, toReasonPhrase } from '@wheelhouse/http';
 import { backendFailed, masterDown, masterStalled } from './json-answer.js';
 import { BACKEND_WENT_DOWN, CLIENT_WENT_AWAY, RETRY_POLICY, WRITE_TIMEOUTS } from './policy.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
-import { serialFromHeaders } from './read-your-writes.js';
+import { parseEpochHeader, serialFromHeaders } from './read-your-writes.js';
 import { retryDecision } from './retry-decision.js';
 
 /** Body timeout of reads (the answer's body idle while the client takes it), ms. */
@@ -69,6 +69,9 @@ export function createForwarder(deps: ForwardDeps): Forward {
     const isRead = isReadMethod(method);
     const kind = isRead ? 'read' : 'write';
     const headers = backendRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress ?? '', viaToken: deps.viaToken, outsideUrl: deps.outsideUrl, listenAddress: deps.listenAddress });
+    // the highest epoch seen: a superseded master that hears it fences itself (never trusted from clients)
+    delete headers['x-wheelhouse-epoch'];
+    if (pool.highestEpoch > 0) headers['x-wheelhouse-epoch'] = String(pool.highestEpoch);
     const body = requestHasBody(isRead, req.headers) ? req.pipe(new PassThrough()) : null;
     b.outstanding++;
     b.requests++;
@@ -101,6 +104,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
           status = statusCode;
           const seen = serialFromHeaders(up);
           b.noteSerial(seen.serial, seen.masterUuid);
+          b.noteEpoch(parseEpochHeader(up['x-wheelhouse-epoch']), firstValue(up['x-wheelhouse-role']));
           const result: BackendResult = { status: statusCode };
           pool.noteVerdict(b, ejectionVerdict(result));
           const decision = retryDecision({ method, result, bytesSent: false, attempt });

@@ -7,7 +7,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Backend, BackendPool } from './backends.js';
 import type { HealthPolicy } from './policy.js';
-import { serialFromHeaders } from './read-your-writes.js';
+import { parseEpochHeader, serialFromHeaders } from './read-your-writes.js';
 
 /** Runs the checks until stopped. */
 export class HealthChecker {
@@ -31,13 +31,15 @@ export class HealthChecker {
     try {
       const res = await request(`${b.url}/+ready`, {
         dispatcher: this.dispatcher,
-        headers: { accept: 'application/json' },
+        headers: { accept: 'application/json', ...(this.pool.highestEpoch > 0 ? { 'x-wheelhouse-epoch': String(this.pool.highestEpoch) } : {}) },
         headersTimeout: this.policy.timeoutMs,
         bodyTimeout: this.policy.timeoutMs,
         signal: AbortSignal.timeout(this.policy.timeoutMs),
       });
       const seen = serialFromHeaders(res.headers);
       b.noteSerial(seen.serial, seen.masterUuid);
+      const role = res.headers['x-wheelhouse-role'];
+      b.noteEpoch(parseEpochHeader(res.headers['x-wheelhouse-epoch']), Array.isArray(role) ? role[0] : role);
       ok = res.statusCode === 200;
       b.lastError = ok ? undefined : `/+ready answered ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`;
       if (ok) await res.body.dump();

@@ -13,10 +13,14 @@ export function proxyStatus(pool: BackendPool, now = Date.now()): ProxyStatus {
   return {
     role: 'PROXY',
     'write-serial': pool.writeMark.serial,
+    epoch: pool.highestEpoch,
+    leader: pool.leader?.url ?? null,
     backends: pool.backends.map((b) => ({
       name: b.name,
       url: b.url,
       role: b.role,
+      epoch: b.epoch,
+      'announced-role': b.announcedRole ?? null,
       usable: b.usable(now),
       up: b.up,
       draining: b.draining,

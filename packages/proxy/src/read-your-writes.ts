@@ -54,3 +54,11 @@ export function mayServeRead(b: { readonly role: 'master' | 'replica'; readonly 
   if (b.role === 'master' || required.serial < 0) return true;
   return b.serial >= required.serial && (required.masterUuid === '' || b.masterUuid === required.masterUuid);
 }
+
+/** A positive epoch in an `X-Wheelhouse-Epoch` header, else undefined. */
+export function parseEpochHeader(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 ? n : undefined;
+}

@@ -87,7 +87,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   // replicas serve the same feed (token required): backups of a running replica, chained replicas
   const feed = createChangelogFeed({ changelog, files, replicaTokens: replicaTokenSigner(ctx.secret) });
   const pages = new SimplePages(changelog);
-  const node: NodeInfo = { role: 'replica', uuid: changelog.uuid, masterUuid: () => tailer.state.masterUuid, serial: () => changelog.head };
+  const node: NodeInfo = { role: 'replica', uuid: changelog.uuid, masterUuid: () => tailer.state.masterUuid, serial: () => changelog.head, epoch: () => tailer.epoch() };
   const startedAt = Date.now();
   const lagSerials = (): number => replicaLagSerials(tailer.state, changelog.head);
   const status = (): ReplicaStatus => ({
@@ -96,6 +96,11 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
       Date.now(),
     ),
     storage: { ...changelog.storageHealth(), 'file-store-failures': files.failures },
+    // docs/operations.md, "Promotion and rejoin": a replica is never fenced; it refuses older masters
+    epoch: tailer.epoch(),
+    'master-epoch': tailer.state.masterEpoch ?? null,
+    leader: ctx.masterUrl,
+    fenced: false,
     ...ctx.extraStatus(),
   });
   // a storage failure stops applying (the tailer retries from head + 1 once the store verified itself): not ready meanwhile

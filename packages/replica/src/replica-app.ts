@@ -102,9 +102,9 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     await writeFile(idPath, replicaId + '\n');
   }
   let boundUrl = config.outsideUrl ?? '';
-  const master = new MasterClient({ masterUrl, replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; } });
-
   let current!: Generation;
+  const master = new MasterClient({ masterUrl, replicaTokens: replicaTokenSigner(secret), replicaId, get replicaUrl() { return boundUrl; }, epoch: () => current.tailer.epoch() });
+
   let next: Generation | undefined;
   let metrics: NodeMetrics | undefined;
   const gc = createReplicaGc({
@@ -161,6 +161,8 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     { name: 'wheelhouse_replication_lag_seconds', help: 'seconds since the replica was last in sync (0 when in sync)', value: () => (current.lagSerials() === 0 ? 0 : current.tailer.state.inSyncAt ? (Date.now() - current.tailer.state.inSyncAt) / 1000 : -1) },
     { name: 'wheelhouse_replication_master_reachable', help: '1 when the last request to the master succeeded', value: () => (current.tailer.state.error || !current.tailer.state.lastContact ? 0 : 1) },
     { name: 'wheelhouse_replication_fatal', help: '1 when replication stopped for good (e.g. master UUID changed)', value: () => (current.tailer.state.fatal ? 1 : 0) },
+    { name: 'wheelhouse_epoch', help: 'the epoch (master term) this node is in', value: () => current.tailer.epoch() },
+    { name: 'wheelhouse_fenced', help: '1 while this node is fenced (a replica never is)', value: () => 0 },
     { name: 'wheelhouse_replication_records_applied', help: 'records applied since start', value: () => current.tailer.state.applied },
     { name: 'wheelhouse_replication_building_next', help: '1 while the state of a new master is built beside the served one', value: () => (next ? 1 : 0) },
     { name: 'wheelhouse_storage_failures', help: 'failed storage writes since start (changelog batches of the served state, file-store writes)', value: () => current.changelog.storageHealth().failures + files.failures },
@@ -230,6 +232,8 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     listen: async () => {
       const { port } = await http.listen();
       boundUrl ||= httpUrl(config.host, port);
+      // `wheelhouse promote` asks this master whether it still runs (docs/operations.md)
+      if (current.changelog.getMeta('master-url') !== masterUrl) await current.changelog.setMeta('master-url', masterUrl);
       current.start();
       gc.start();
       return port;

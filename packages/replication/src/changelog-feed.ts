@@ -22,7 +22,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { StoreClosedError, type Changelog, type FileStore } from '@wheelhouse/changelog';
-import { NotFoundError, handle, param, type TokenSigner } from '@wheelhouse/core';
+import { DivergedError, FencedError, NotFoundError, handle, param, type TokenSigner } from '@wheelhouse/core';
+import { epochHistory, feedVerdict, newerTermStart, parseEpoch, type EpochRecord } from './epochs.js';
 import { FEED_HEARTBEAT_MS, FEED_POLL_MS, authorizeReplica, feedFrames, feedRecord, parseFeedSpec } from './feed-frames.js';
 
 /** Media type of the feed's body. */
@@ -51,6 +52,15 @@ export interface FeedOptions {
   pollMs?: number;
   /** Heartbeat interval on an idle stream, ms (default 5,000). */
   heartbeatMs?: number;
+  /** The store's epoch history (default: read from the changelog on each request). */
+  epochs?: () => EpochRecord[];
+  /**
+   * The master's fence (`master/src/roles/fence.ts`): while fenced the feed refuses replicas (503
+   * EFENCED); a replica claiming a higher epoch fences the master. Absent (a replica's feed): no fencing.
+   */
+  fence?: { observe(epoch: number | undefined, source: string): boolean; fenced(): unknown; message(): string };
+  /** Called when a replica is seen for the first time (its id and URL), e.g. to remember peers. */
+  onNewReplica?: (info: ReplicaInfo) => void;
 }
 
 /** The replica list plus the feed router. */
@@ -71,8 +81,11 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
     const id = req.headers['x-wheelhouse-replica-id'];
     if (typeof id !== 'string' || !id) return undefined;
     const url = req.headers['x-wheelhouse-replica-url'];
+    const isNew = !known.has(id);
     const info: ReplicaInfo = known.get(id) ?? { id, url: '', serial: -1, lastSeen: 0, streaming: false };
+    const oldUrl = info.url;
     info.url = typeof url === 'string' ? url : info.url;
+    if ((isNew || oldUrl !== info.url) && info.url) opts.onNewReplica?.(info);
     info.serial = since - 1;
     info.lastSeen = Date.now();
     known.set(id, info);
@@ -83,6 +96,7 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
     authorizeReplica(req.headers.authorization, replicaTokens);
     const { since, streaming } = parseFeedSpec(param(req, 'spec'), changelog.head);
     const replica = register(req, since);
+    checkEpoch(req, since, replica);
     res.setHeader('Content-Type', FEED_CONTENT_TYPE);
     res.setHeader('Cache-Control', 'no-store');
     if (!streaming) {
@@ -100,6 +114,22 @@ export function createChangelogFeed(opts: FeedOptions): ChangelogFeed {
       else throw err;
     }
   }));
+
+  /** The epoch rule of the feed (`feedVerdict`): refuses stale masters' and diverged replicas' requests. */
+  function checkEpoch(req: Request, since: number, replica: ReplicaInfo | undefined): void {
+    const fence = opts.fence;
+    const claimed = parseEpoch(req.headers['x-wheelhouse-epoch']);
+    const history = opts.epochs?.() ?? epochHistory(changelog);
+    const verdict = feedVerdict(history, claimed, since);
+    const who = replica ? `replica ${replica.url || replica.id}` : `replica at ${req.socket.remoteAddress ?? '?'}`;
+    if (verdict === 'fence' && fence) fence.observe(claimed, who);
+    if (fence?.fenced()) throw new FencedError(fence.message());
+    if (verdict === 'fence') throw new FencedError(`this node is in epoch ${history[history.length - 1]!.epoch} but the replica is in epoch ${claimed}: it follows a newer master`);
+    if (verdict === 'diverged') {
+      const start = newerTermStart(history, claimed!)!;
+      throw new DivergedError(`the replica (epoch ${claimed}, head ${since - 1}) holds serials ${start}..${since - 1} of an older term, but epoch ${history.find((e) => e.epoch > claimed!)!.epoch} began at serial ${start} on this master: it diverged and must rejoin (wheelhouse rejoin)`);
+    }
+  }
 
   async function stream(res: Response, since: number, replica: ReplicaInfo | undefined): Promise<void> {
     const gone = new AbortController();

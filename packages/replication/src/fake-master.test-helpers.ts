@@ -82,6 +82,12 @@ export class FakeMaster implements MasterSource {
   readonly blobs = new Map<string, Uint8Array>();
   /** `since` of every stream request, in order. */
   readonly streamRequests: number[] = [];
+  /** The epoch sent with every stream request, in order. */
+  readonly streamEpochs: Array<number | undefined> = [];
+  /** The epoch it announces (`X-Wheelhouse-Epoch`); undefined: the header is not sent. */
+  epoch: number | undefined;
+  /** When set, every stream request gets this status and JSON message instead of the feed. */
+  refuse: { status: number; message: string } | undefined;
   /** Every blob request: sha256 and ms since epoch. */
   readonly blobRequests: Array<{ sha256: string; at: number }> = [];
   private readonly open = new Set<FakeBody>();
@@ -102,9 +108,12 @@ export class FakeMaster implements MasterSource {
     this.blobs.set(sha256, bytes);
   }
 
-  async streamChangelog(since: number): Promise<MasterResponse> {
+  async streamChangelog(since: number, _timeoutMs?: number, epoch?: number): Promise<MasterResponse> {
     this.streamRequests.push(since);
-    const headers = { 'x-devpi-uuid': this.uuid, 'x-devpi-serial': String(this.changelog.head) };
+    this.streamEpochs.push(epoch);
+    const headers: Record<string, string> = { 'x-devpi-uuid': this.uuid, 'x-devpi-serial': String(this.changelog.head) };
+    if (this.epoch !== undefined) headers['x-wheelhouse-epoch'] = String(this.epoch);
+    if (this.refuse) return { statusCode: this.refuse.status, headers, body: jsonBody(this.refuse.message) };
     if (since > this.changelog.head + 1) return { statusCode: 404, headers, body: jsonBody(`serial ${since} is beyond the next serial`) };
     if (this.opts.frames) return { statusCode: 200, headers, body: new FakeBody(chunksOf(this.opts.frames(since))) };
     const changelog = this.changelog;

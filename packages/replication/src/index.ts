@@ -58,6 +58,10 @@ export {
 export { FEED_CONTENT_TYPE, createChangelogFeed, type ChangelogFeed, type FeedOptions, type ReplicaInfo } from './changelog-feed.js';
 export type { MasterBody, MasterResponse, MasterSource } from './master-source.js';
 export { MasterClient, type MasterClientOptions } from './master-client.js';
+export {
+  EPOCH_KEY_PREFIX, currentEpoch, epochHistory, epochKey, feedVerdict, masterVerdict, newerTermStart, parseEpoch, trackEpoch, writeEpoch,
+  type EpochRecord, type EpochSource, type EpochTracked, type EpochTracker,
+} from './epochs.js';
 export { Tailer, type TailState, type TailerOptions } from './tailer.js';
 export { FileReplicator, type FailedFile, type FileReplicatorOptions } from './file-replicator.js';
 export { DEFAULT_BLOB_RETRY, blobRetryDelayMs, type BlobRetryPolicy } from './blob-retry.js';

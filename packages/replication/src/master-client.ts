@@ -17,6 +17,8 @@ export interface MasterClientOptions {
   replicaId: string;
   /** This replica's outside URL (shown in the master's status). */
   replicaUrl: string;
+  /** The replica's epoch, sent as `X-Wheelhouse-Epoch` on every request (absent: not sent). */
+  epoch?: () => number;
 }
 
 /** Sends requests to the master (see module doc). */
@@ -25,27 +27,28 @@ export class MasterClient implements MasterSource {
   constructor(readonly opts: MasterClientOptions) {}
 
   /** Headers that identify and authorise this replica. */
-  replicaHeaders(): Record<string, string> {
+  replicaHeaders(epoch = this.opts.epoch?.()): Record<string, string> {
     return {
       authorization: `Bearer ${this.opts.replicaTokens.issue(REPLICA_SUBJECT, REPLICA_TOKEN_SECONDS)}`,
       'x-wheelhouse-replica-id': this.opts.replicaId,
       'x-wheelhouse-replica-url': this.opts.replicaUrl,
+      ...(epoch !== undefined ? { 'x-wheelhouse-epoch': String(epoch) } : {}),
     };
   }
 
   /** A replica-authorised GET of `path` (e.g. `/+changelog/5-`). Timeouts in ms. */
-  get(path: string, timeoutMs: number): Promise<Dispatcher.ResponseData> {
+  get(path: string, timeoutMs: number, epoch?: number): Promise<Dispatcher.ResponseData> {
     return request(this.opts.masterUrl + path, {
       dispatcher: this.agent,
-      headers: this.replicaHeaders(),
+      headers: this.replicaHeaders(epoch),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
   }
 
   /** `GET /+changelog/{since}-` (see `MasterSource`). */
-  streamChangelog(since: number, timeoutMs: number): Promise<Dispatcher.ResponseData> {
-    return this.get(`/+changelog/${since}-`, timeoutMs);
+  streamChangelog(since: number, timeoutMs: number, epoch?: number): Promise<Dispatcher.ResponseData> {
+    return this.get(`/+changelog/${since}-`, timeoutMs, epoch);
   }
 
   /** `GET /+blob/{sha256}` (see `MasterSource`). */

@@ -27,8 +27,12 @@ export interface MasterResponse {
 
 /** The master as the replica end of the protocol sees it. Both reject on transport errors. */
 export interface MasterSource {
-  /** The feed from `since` on (`GET /+changelog/{since}-`): 200 with frames, 202 idle, 403, 404. Timeout in ms. */
-  streamChangelog(since: number, timeoutMs: number): Promise<MasterResponse>;
+  /**
+   * The feed from `since` on (`GET /+changelog/{since}-`): 200 with frames, 202 idle, 403, 404,
+   * 409 (diverged), 503 (fenced). Timeout in ms. `epoch`: the replica's epoch, sent as
+   * `X-Wheelhouse-Epoch` (docs/operations.md, "Promotion and rejoin").
+   */
+  streamChangelog(since: number, timeoutMs: number, epoch?: number): Promise<MasterResponse>;
   /** One blob (`GET /+blob/{sha256}`): 200 with its bytes and `content-length`, 404 when the master has none. Timeout in ms. */
   fetchBlob(sha256: string, timeoutMs: number): Promise<MasterResponse>;
 }

@@ -9,6 +9,7 @@
 import type { Changelog } from '@wheelhouse/changelog';
 import type { Logger } from 'pino';
 import { FrameDecoder } from './frames.js';
+import { masterVerdict, parseEpoch, trackEpoch, type EpochTracker } from './epochs.js';
 import type { MasterSource } from './master-source.js';
 
 /** What the tailer reports (for `/+status`, readiness and metrics). */
@@ -31,6 +32,8 @@ export interface TailState {
   superseded?: string;
   /** Records applied since start. */
   applied: number;
+  /** The epoch the master announced last (`X-Wheelhouse-Epoch`; 0 before contact). */
+  masterEpoch?: number;
 }
 
 /** Options of the tailer. */
@@ -56,8 +59,10 @@ export class Tailer {
   private stopped = false;
   private running: Promise<void> | undefined;
   private abort: (() => void) | undefined;
+  private readonly epochs: EpochTracker;
 
   constructor(private readonly opts: TailerOptions) {
+    this.epochs = trackEpoch(opts.changelog);
     this.state = {
       masterUuid: opts.changelog.getMeta(MASTER_UUID_META) ?? '',
       masterSerial: -1,
@@ -78,6 +83,12 @@ export class Tailer {
     this.stopped = true;
     this.abort?.();
     await this.running;
+    this.epochs.stop();
+  }
+
+  /** The epoch of the replica's changelog (what it sends the master). */
+  epoch(): number {
+    return this.epochs.epoch();
   }
 
   private async loop(): Promise<void> {
@@ -97,8 +108,19 @@ export class Tailer {
     }
   }
 
-  private checkIdentity(uuid: string | undefined): void {
+  private checkIdentity(uuid: string | undefined, masterEpoch: number | undefined): void {
     if (!uuid) throw new Error('the master sent no X-Devpi-UUID header');
+    const own = this.epochs.epoch();
+    if (masterVerdict(own, masterEpoch) === 'refuse') {
+      throw new Error(`the master at epoch ${masterEpoch ?? 1} is older than this replica's epoch ${own}: it is a superseded master; its records are refused`);
+    }
+    if (this.state.masterUuid && uuid !== this.state.masterUuid && masterEpoch !== undefined && masterEpoch > own) {
+      // a promotion: the new term's master has its own store UUID and the same history up to the term's start
+      this.opts.log.warn({ old: this.state.masterUuid, new: uuid, epoch: masterEpoch }, 'replication: following the promoted master of a newer epoch');
+      this.state.masterUuid = uuid;
+      void this.opts.changelog.setMeta(MASTER_UUID_META, uuid);
+      return;
+    }
     if (!this.state.masterUuid) {
       this.state.masterUuid = uuid;
       void this.opts.changelog.setMeta(MASTER_UUID_META, uuid);
@@ -130,7 +152,7 @@ export class Tailer {
   private async pollOnce(): Promise<void> {
     const { changelog, master } = this.opts;
     const since = changelog.head + 1;
-    const res = await master.streamChangelog(since, (this.opts.pollMs ?? 30_000) + 15_000);
+    const res = await master.streamChangelog(since, (this.opts.pollMs ?? 30_000) + 15_000, this.epochs.epoch());
     // destroying the body (on stop, or a refused master) must never raise an unhandled 'error'
     res.body.on('error', () => undefined);
     this.abort = () => res.body.destroy();
@@ -139,8 +161,20 @@ export class Tailer {
       const v = res.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
+    const masterEpoch = parseEpoch(header('x-wheelhouse-epoch'));
+    if (masterEpoch !== undefined) this.state.masterEpoch = masterEpoch;
+    if (res.statusCode === 409) {
+      const text = await res.body.text().catch(() => '');
+      this.state.fatal = `the master refused this replica as diverged: ${messageOf(text)}`;
+      this.opts.log.fatal({ reason: this.state.fatal }, 'replication: diverged from the master; replication stopped (rejoin needed)');
+      throw new Error(this.state.fatal);
+    }
+    if (res.statusCode === 503) {
+      const text = await res.body.text().catch(() => '');
+      throw new Error(`master answered 503 for /+changelog/${since}-: ${messageOf(text)}`);
+    }
     try {
-      this.checkIdentity(header('x-devpi-uuid'));
+      this.checkIdentity(header('x-devpi-uuid'), masterEpoch);
     } catch (err) {
       res.body.destroy();
       throw err;
@@ -173,4 +207,15 @@ export class Tailer {
     }
     if (decoder.pending > 0) throw new Error(`the changelog stream ended inside a frame (${decoder.pending} bytes pending)`);
   }
+}
+
+/** The JSON `message` of an error body, else the text itself (at most 300 characters). */
+function messageOf(text: string): string {
+  try {
+    const m = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof m === 'string') return m.slice(0, 300);
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 300);
 }
