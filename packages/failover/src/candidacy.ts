@@ -33,7 +33,7 @@ export interface CandidacyOptions {
   timing: LeaseTiming;
   self: CandidateSelf;
   log: Logger;
-  /** A (new) leader is in the key. */
+  /** A (new) leader serves as master (`serving`; see LeaderRecord). */
   onLeader: (leader: LeaderRecord) => void;
   /** This replica won: it must promote itself to `epoch`; `lease` holds the leader key. */
   onElected: (epoch: number, lease: LeaseHolder) => void;
@@ -44,7 +44,7 @@ export interface CandidacyOptions {
 }
 
 /** What `/+status` shows of a replica's candidacy. */
-export interface CandidacyStatus {
+export type CandidacyStatus = {
   leader: LeaderRecord | null;
   'etcd-epoch': number;
   'lease-id': string | null;
@@ -52,7 +52,7 @@ export interface CandidacyStatus {
   /** Why this replica is not campaigning now (null while a leader exists). */
   waiting: string | null;
   error: string | null;
-}
+};
 
 /** A candidacy (see module doc). */
 export class Candidacy {
@@ -102,7 +102,7 @@ export class Candidacy {
     if (view.leader) {
       this.absentSince = undefined;
       const text = JSON.stringify(view.leader);
-      if (text !== this.lastLeader) {
+      if (view.leader.serving && text !== this.lastLeader) {
         this.lastLeader = text;
         this.opts.onLeader(view.leader);
       }
@@ -162,7 +162,7 @@ export class Candidacy {
     let txn = ns.if(KEYS.leader, 'Create', '==', 0);
     txn = epochRaw ? txn.and(KEYS.epoch, 'Mod', '==', epochRaw.mod_revision) : txn.and(KEYS.epoch, 'Create', '==', 0);
     for (const kv of list.kvs) txn = txn.and(kv.key, 'Mod', '==', kv.mod_revision);
-    const record: LeaderRecord = { epoch, url: self.url, node: self.id };
+    const record: LeaderRecord = { epoch, url: self.url, node: self.id, serving: false };
     const res = await txn
       .then(ns.put(KEYS.leader).value(JSON.stringify(record)).lease(lease.id), ns.put(KEYS.epoch).value(String(epoch)), ns.delete().key(KEYS.candidates + self.id))
       .commit();

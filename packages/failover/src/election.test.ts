@@ -50,7 +50,7 @@ test('one master holds the key; a second node of the same epoch stays fenced', {
   b.start();
   await until('B to have tried', () => /held by A/.test(b.refusal() ?? ''));
   assert.equal(b.holds(), false);
-  assert.deepEqual((await readLeadership(ns)).leader, { epoch: 1, url: 'http://a', node: 'A' });
+  assert.deepEqual((await readLeadership(ns)).leader, { epoch: 1, url: 'http://a', node: 'A', serving: true });
   await a.stop();
   await b.stop();
   client.close();
@@ -94,8 +94,9 @@ test('the lease lapses: the most caught-up replica wins the campaign with the ne
   const tookMs = performance.now() - killedAt;
   assert.deepEqual(elected.map((e) => [e.id, e.epoch]), [['r2', 4]]);
   assert.ok(tookMs >= timing.ttlMs * 0.9, `elected only after the lease lapsed (${Math.round(tookMs)} ms)`);
-  await until('r1 to see r2 as leader', () => leaders['r1']!.some((l) => l.node === 'r2' && l.epoch === 4));
   assert.deepEqual((await readLeadership(ns)).epoch, 4);
+  assert.equal((await readLeadership(ns)).leader?.serving, false, 'the winner is not serving yet (promoting)');
+  assert.ok(!leaders['r1']!.some((l) => l.node === 'r2'), 'followers are not re-pointed before the winner serves');
 
   // the old master comes back: etcd's epoch is above its own
   const back = new Leadership(ns, timing, { node: 'M', url: 'http://m', epoch: () => 3 }, log);
@@ -108,6 +109,7 @@ test('the lease lapses: the most caught-up replica wins the campaign with the ne
   const promoted = new Leadership(ns, timing, { node: 'r2', url: 'http://r2', epoch: () => 4 }, log);
   promoted.start(elected[0]!.lease);
   assert.equal(promoted.holds(), true);
+  await until('r1 to follow r2 once it serves', () => leaders['r1']!.some((l) => l.node === 'r2' && l.epoch === 4 && l.serving));
   assert.equal((await ns.get(KEYS.candidates + 'r2').string()), null, 'the winner left the candidates');
   await promoted.stop();
   await until('the key to go with the revoked lease', async () => (await readLeadership(ns)).leader === undefined);

@@ -2,7 +2,7 @@
  * The keys a Wheelhouse cluster keeps in etcd, under one prefix per cluster (`--etcd-prefix`,
  * default `/wheelhouse/default/`), and the JSON values they hold:
  *
- * - `<prefix>leader` — `{epoch, url, node}`: the master of the current term, attached to that
+ * - `<prefix>leader` — `{epoch, url, node, serving}`: the master of the current term, attached to that
  *   master's lease (it disappears when the lease lapses);
  * - `<prefix>epoch` — the highest epoch ever granted (decimal text, no lease): a node whose own
  *   epoch is lower is a former master and stays fenced;
@@ -24,8 +24,14 @@ export interface LeaderRecord {
   epoch: number;
   /** URL the master serves at (what replicas tail and the proxy writes to). */
   url: string;
-  /** Identity of the node: a master's store UUID or a replica's id. */
+  /** Identity of the node: its store UUID. */
   node: string;
+  /**
+   * Whether the node serves as master at `url` yet: a campaign writes false (the winner is still
+   * promoting itself), the new master true once it serves. Followers (replicas, the proxy) act
+   * only on a serving leader; an absent field counts as true.
+   */
+  serving: boolean;
 }
 
 /** Where a node finds etcd. */
@@ -58,7 +64,7 @@ export function parseLeader(text: string | null | undefined): LeaderRecord | und
   if (!text) return undefined;
   try {
     const v = JSON.parse(text) as Partial<LeaderRecord>;
-    if (isCount(v.epoch) && typeof v.url === 'string' && typeof v.node === 'string') return { epoch: v.epoch, url: v.url, node: v.node };
+    if (isCount(v.epoch) && typeof v.url === 'string' && typeof v.node === 'string') return { epoch: v.epoch, url: v.url, node: v.node, serving: v.serving !== false };
   } catch {
     // not JSON: not ours
   }

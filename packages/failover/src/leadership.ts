@@ -25,7 +25,7 @@ export interface MasterIdentity {
 }
 
 /** What `/+status` shows of a node's leadership. */
-export interface LeadershipStatus {
+export type LeadershipStatus = {
   /** `leader`: holds the key and its permit; `fenced`: refuses writes (see `reason`). */
   state: 'leader' | 'fenced';
   reason: string | null;
@@ -37,10 +37,10 @@ export interface LeadershipStatus {
   'lease-ttl-ms': number;
   /** ms of write permit left (null when none is held). */
   'permit-remaining-ms': number | null;
-}
+};
 
 /** Result of one attempt to take the leader key. */
-export type AcquireResult = { taken: true } | { taken: false; reason: string; superseded: boolean };
+export type AcquireResult = { taken: true } | { taken: false; reason: string; superseded: boolean; etcdEpoch: number };
 
 /**
  * Tries once to take the leader key for `self` with `lease` (see module doc). Pure etcd logic:
@@ -52,16 +52,16 @@ export async function tryAcquire(ns: Namespace, self: MasterIdentity, lease: Lea
   const epochRaw = epochKv.kvs[0];
   const etcdEpoch = parseEpoch(epochRaw?.value.toString());
   const epoch = self.epoch();
-  if (etcdEpoch > epoch) return { taken: false, superseded: true, reason: `a newer master was elected (etcd epoch ${etcdEpoch}, this node's ${epoch}); rejoin it as a replica` };
+  if (etcdEpoch > epoch) return { taken: false, superseded: true, etcdEpoch, reason: `a newer master was elected (etcd epoch ${etcdEpoch}, this node's ${epoch}); rejoin it as a replica` };
   const leader = parseLeader(leaderRaw?.value.toString());
   if (leaderRaw && leader?.node !== self.node) {
-    return { taken: false, superseded: false, reason: `the leader key is held by ${leader ? `${leader.node} at ${leader.url} (epoch ${leader.epoch})` : 'a value that is not a Wheelhouse leader'}` };
+    return { taken: false, superseded: false, etcdEpoch, reason: `the leader key is held by ${leader ? `${leader.node} at ${leader.url} (epoch ${leader.epoch})` : 'a value that is not a Wheelhouse leader'}` };
   }
-  const record: LeaderRecord = { epoch, url: self.url, node: self.node };
+  const record: LeaderRecord = { epoch, url: self.url, node: self.node, serving: true };
   let txn = leaderRaw ? ns.if(KEYS.leader, 'Mod', '==', leaderRaw.mod_revision) : ns.if(KEYS.leader, 'Create', '==', 0);
   txn = epochRaw ? txn.and(KEYS.epoch, 'Mod', '==', epochRaw.mod_revision) : txn.and(KEYS.epoch, 'Create', '==', 0);
   const res = await txn.then(ns.put(KEYS.leader).value(JSON.stringify(record)).lease(lease.id), ns.put(KEYS.epoch).value(String(epoch))).commit();
-  return res.succeeded ? { taken: true } : { taken: false, superseded: false, reason: 'the leader key or epoch changed while taking it' };
+  return res.succeeded ? { taken: true } : { taken: false, superseded: false, etcdEpoch, reason: 'the leader key or epoch changed while taking it' };
 }
 
 /** A master's leadership (see module doc). */
@@ -80,6 +80,8 @@ export class Leadership {
     private readonly timing: LeaseTiming,
     private readonly self: MasterIdentity,
     private readonly log: Logger,
+    /** Called once when etcd's epoch is found above this node's (a newer master was elected). */
+    private readonly onSuperseded: (etcdEpoch: number) => void = () => undefined,
   ) {}
 
   /**
@@ -87,7 +89,10 @@ export class Leadership {
    * written for this node (a replica that won the campaign hands its lease over).
    */
   start(held?: LeaseHolder): void {
-    if (held) this.adopt(held, 'elected by campaign');
+    if (held) {
+      this.adopt(held, 'elected by campaign');
+      void this.announceServing(held);
+    }
     this.timer = setInterval(() => void this.attempt(), keepaliveIntervalMs(this.timing));
     this.timer.unref();
     if (!held) void this.attempt();
@@ -133,10 +138,30 @@ export class Leadership {
     this.lease?.release();
   }
 
+  /** After a campaign: rewrites the leader key (still under `lease`, still this node's) as serving. */
+  private async announceServing(lease: LeaseHolder): Promise<void> {
+    const record: LeaderRecord = { epoch: this.self.epoch(), url: this.self.url, node: this.self.node, serving: true };
+    for (let i = 0; i < 20 && !this.stopped && lease.holds(); i++) {
+      try {
+        const current = await this.ns.get(KEYS.leader).exec();
+        const kv = current.kvs[0];
+        if (!kv || parseLeader(kv.value.toString())?.node !== this.self.node) return;
+        const res = await this.ns.if(KEYS.leader, 'Mod', '==', kv.mod_revision).then(this.ns.put(KEYS.leader).value(JSON.stringify(record)).lease(lease.id)).commit();
+        if (res.succeeded) {
+          this.leader = record;
+          return;
+        }
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'leadership: could not announce serving yet; retrying');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   private adopt(lease: LeaseHolder, how: string): void {
     this.lease = lease;
     this.reason = null;
-    this.leader = { epoch: this.self.epoch(), url: this.self.url, node: this.self.node };
+    this.leader = { epoch: this.self.epoch(), url: this.self.url, node: this.self.node, serving: true };
     this.etcdEpoch = Math.max(this.etcdEpoch, this.self.epoch());
     this.log.warn({ epoch: this.self.epoch(), url: this.self.url, lease: lease.id }, `leadership: this node is the master (${how})`);
     lease.onLost((why) => {
@@ -162,6 +187,7 @@ export class Leadership {
       this.reason = result.reason;
       if (result.superseded) {
         this.superseded = true;
+        this.onSuperseded(result.etcdEpoch);
         this.log.error({ reason: result.reason }, 'leadership: superseded; this node stays fenced');
       }
       const view = await this.ns.get(KEYS.leader).string();

@@ -50,6 +50,8 @@ export interface ReplicaConfig {
   gcIntervalMs?: number;
   /** Blobs younger than this are never collected, ms (default 3,600,000). */
   gcGraceMs?: number;
+  /** Automatic failover's view (`CandidacyStatus`), shown as `/+status` `failover`. */
+  failoverStatus?: () => Record<string, unknown>;
   logger?: Logger;
 }
 
@@ -64,6 +66,13 @@ export interface ReplicaApp {
   readonly tailer: Tailer;
   readonly replicator: FileReplicator;
   readonly changelog: Generation['changelog'];
+  /** The replica's id (`<datadir>/replica-id`). */
+  readonly replicaId: string;
+  /**
+   * Tails (and forwards writes to) the master at `url` from now on, cutting the request in flight
+   * to the old one (automatic failover: a new leader in etcd).
+   */
+  followMaster(url: string): void;
   /** Starts replication and listening; resolves with the bound port. */
   listen(): Promise<number>;
   close(): Promise<void>;
@@ -128,6 +137,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     metrics: () => metrics,
     extraStatus: () => ({
       'disk-usage': gc.storageStatus(),
+      ...(config.failoverStatus ? { failover: config.failoverStatus() } : {}),
       ...(next
         ? { 'building-next': { uuid: next.changelog.uuid, 'master-uuid': next.tailer.state.masterUuid, serial: next.changelog.head, 'master-serial': next.tailer.state.masterSerial, 'files-queued': next.replicator.stats().queued } }
         : {}),
@@ -218,6 +228,16 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
   return {
     server,
     current: () => current,
+    replicaId,
+    followMaster: (url: string) => {
+      const base = url.replace(/\/+$/, '');
+      if (master.opts.masterUrl === base) return;
+      log.warn({ from: master.opts.masterUrl, to: base }, 'following the new master from etcd');
+      master.opts.masterUrl = base;
+      ctx.masterUrl = base;
+      current.tailer.interrupt();
+      void current.changelog.setMeta('master-url', base).catch(() => undefined);
+    },
     files,
     log,
     get tailer() {

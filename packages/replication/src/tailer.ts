@@ -59,6 +59,7 @@ export class Tailer {
   private stopped = false;
   private running: Promise<void> | undefined;
   private abort: (() => void) | undefined;
+  private wake: (() => void) | undefined;
   private readonly epochs: EpochTracker;
 
   constructor(private readonly opts: TailerOptions) {
@@ -86,6 +87,15 @@ export class Tailer {
     this.epochs.stop();
   }
 
+  /**
+   * Cuts the request in flight and any retry wait, so the next poll starts at once (automatic
+   * failover re-pointed the master client at a new master).
+   */
+  interrupt(): void {
+    this.abort?.();
+    this.wake?.();
+  }
+
   /** The epoch of the replica's changelog (what it sends the master). */
   epoch(): number {
     return this.epochs.epoch();
@@ -102,8 +112,15 @@ export class Tailer {
         const message = (err as Error).message;
         if (this.state.error !== message) this.opts.log.warn({ err: message }, 'replication: master request failed, retrying');
         this.state.error = message;
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5_000);
+        const interrupted = await new Promise<boolean>((r) => {
+          const t = setTimeout(() => r(false), backoff);
+          this.wake = () => {
+            clearTimeout(t);
+            r(true);
+          };
+        });
+        this.wake = undefined;
+        backoff = interrupted ? 100 : Math.min(backoff * 2, 5_000);
       }
     }
   }

@@ -8,6 +8,8 @@ import { addSettingFlags } from '../settings/setting-flags.js';
 import { masterConfig } from '../settings/node-configs.js';
 import { closeOnSignals, fail, listenOrExit, settingsOrExit } from './exit.js';
 import { baseUrl, masterBanner } from './master-banner.js';
+import { etcdEndpoint, etcdTiming } from '../failover/etcd-settings.js';
+import { masterFailover, type MasterFailover } from '../failover/master-leadership.js';
 
 /** Adds the `master` command to `program`. */
 export function addMasterCommand(program: Command): void {
@@ -15,8 +17,10 @@ export function addMasterCommand(program: Command): void {
     const settings = settingsOrExit('master', cmd);
     const logger = pino({ level: settings['log-level'] });
     let app: MasterApp;
+    const endpoint = etcdEndpoint(settings);
+    const failover: MasterFailover | undefined = endpoint ? masterFailover(endpoint, etcdTiming(settings), logger) : undefined;
     try {
-      app = await createMasterApp(masterConfig(settings, logger));
+      app = await createMasterApp({ ...masterConfig(settings, logger), ...(failover ? { writePermit: failover.writePermit } : {}) });
     } catch (err) {
       if (err instanceof NotInitialisedError) {
         fail(`${settings.datadir} is not a Wheelhouse data directory; create it with: wheelhouse init --datadir ${settings.datadir}`);
@@ -26,8 +30,13 @@ export function addMasterCommand(program: Command): void {
     }
     const port = await listenOrExit(() => app.listen(), settings.host, settings.port);
     const url = settings['outside-url'] ?? baseUrl(settings.host, port);
+    failover?.start(app, settings['node-url'] ?? baseUrl(settings.host, port));
     logger.info({ url, uuid: app.changelog.uuid, serial: app.changelog.head, datadir: resolve(settings.datadir) }, 'master listening');
     process.stderr.write(masterBanner(app.changelog, settings.datadir, url).join('\n') + '\n');
-    closeOnSignals(logger, () => app.close());
+    // a clean stop revokes the leadership lease first: a replica is elected at once
+    closeOnSignals(logger, async () => {
+      await failover?.stop();
+      await app.close();
+    });
   });
 }

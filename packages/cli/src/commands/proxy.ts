@@ -5,6 +5,8 @@ import { createProxy } from '@wheelhouse/proxy';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { proxyConfig } from '../settings/node-configs.js';
 import { closeOnSignals, listenOrExit, settingsOrExit } from './exit.js';
+import { connectEtcd, LeaderWatch } from '@wheelhouse/failover';
+import { etcdEndpoint } from '../failover/etcd-settings.js';
 
 /** Adds the `proxy` command to `program`. */
 export function addProxyCommand(program: Command): void {
@@ -15,6 +17,20 @@ export function addProxyCommand(program: Command): void {
     const proxy = createProxy(proxyConfig(settings, logger));
     const bound = await listenOrExit(() => proxy.listen(), settings.host, settings.port);
     logger.info({ port: bound, master: settings.master, replicas: settings.replica }, 'proxy listening');
-    closeOnSignals(logger, () => proxy.close());
+    // automatic failover: the leader key names the write target (health checks confirm it)
+    const endpoint = etcdEndpoint(settings);
+    const etcd = endpoint ? connectEtcd(endpoint) : undefined;
+    const watch = etcd
+      ? new LeaderWatch(etcd.ns, (view) => view.leader?.serving && proxy.noteLeader(view.leader.url, view.leader.epoch), logger)
+      : undefined;
+    if (watch) {
+      proxy.pool.failover = () => ({ etcd: endpoint!.hosts, prefix: endpoint!.prefix, leader: watch.view?.leader ?? null, 'etcd-epoch': watch.view?.epoch ?? 0, error: watch.error ?? null });
+      watch.start();
+    }
+    closeOnSignals(logger, async () => {
+      await watch?.stop();
+      etcd?.client.close();
+      await proxy.close();
+    });
   });
 }

@@ -7,6 +7,9 @@ import { createReplicaApp, type ReplicaApp } from '@wheelhouse/replica';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { replicaConfig } from '../settings/node-configs.js';
 import { closeOnSignals, fail, listenOrExit, settingsOrExit } from './exit.js';
+import { etcdEndpoint, etcdTiming } from '../failover/etcd-settings.js';
+import { startFailoverNode } from '../failover/failover-node.js';
+import { masterSettingsSchema } from '../settings/role-schemas.js';
 
 /** Adds the `replica` command to `program`. */
 export function addReplicaCommand(program: Command): void {
@@ -14,6 +17,26 @@ export function addReplicaCommand(program: Command): void {
   addSettingFlags(cmd, 'replica').action(async (_opts: unknown, cmd: Command) => {
     const settings = settingsOrExit('replica', cmd);
     const logger = pino({ level: settings['log-level'] });
+    const endpoint = etcdEndpoint(settings);
+    if (endpoint) {
+      // automatic failover: a replica that may become the master in place (failover/failover-node.ts)
+      const node = await listenOrExit(
+        () =>
+          startFailoverNode({
+            replica: replicaConfig(settings, logger),
+            endpoint,
+            timing: etcdTiming(settings),
+            maxFileBytes: masterSettingsSchema.properties['max-file-bytes'].default,
+            log: logger,
+            ...(settings['node-url'] ? { nodeUrl: settings['node-url'] } : {}),
+          }),
+        settings.host,
+        settings.port,
+      ).catch((err: Error) => fail(err.message, err.name === 'DataDirInUseError' ? 1 : 2));
+      process.stderr.write(`Wheelhouse ${node.role()} (automatic failover via etcd ${endpoint.hosts.join(',')}) serving ${resolve(settings.datadir)} at http://${settings.host}:${node.port}\n`);
+      closeOnSignals(logger, () => node.stop());
+      return;
+    }
     let app: ReplicaApp;
     try {
       app = await createReplicaApp(replicaConfig(settings, logger));

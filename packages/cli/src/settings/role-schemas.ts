@@ -25,6 +25,16 @@ const host = (description = 'interface to listen on') => Type.String({ minLength
 const logLevel = Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'pino log level' });
 const outsideUrl = (what: string) => Type.Optional(url(`URL clients use to reach ${what}`));
 
+/** Automatic failover on etcd (docs/operations.md, "Automatic failover with etcd"). */
+const etcdUrls = Type.Array(url('an etcd client URL'), { default: [], description: 'etcd client URLs, comma-separated or repeated: turns on automatic failover' });
+const etcdPrefix = Type.String({ pattern: '^/(\\S*/)?$', default: '/wheelhouse/default/', description: "this cluster's key prefix in etcd (starts and ends with /)" });
+const etcdNodeSettings = {
+  etcd: etcdUrls,
+  'etcd-prefix': etcdPrefix,
+  'etcd-lease-ttl': Type.Integer({ minimum: 2_000, maximum: 60_000, default: 5_000, description: 'leadership lease TTL: ms, or 5s; a master stops writing before it can lapse; failover takes about twice it' }),
+  'node-url': Type.Optional(url('URL the other nodes reach this node at, published in etcd (default http://host:port)')),
+};
+
 /** `wheelhouse master`. */
 export const masterSettingsSchema = Type.Object(
   {
@@ -42,6 +52,7 @@ export const masterSettingsSchema = Type.Object(
     'gc-grace': Type.Optional(Type.Integer({ minimum: 0, description: 'blobs younger than this are never collected (uploads in flight): ms, or 1h (default 1h)' })),
     'gc-replica-expiry': Type.Optional(Type.Integer({ minimum: 1, description: 'replicas not seen for this long no longer hold garbage collection back: ms, or 24h (default 24h)' })),
     'cleanup-interval': Type.Optional(Type.Integer({ minimum: 1, description: 'apply the retention policies of volatile indexes every: ms, or 24h (default: only by wheelhouse cleanup)' })),
+    ...etcdNodeSettings,
     'log-level': logLevel,
   },
   { additionalProperties: false },
@@ -66,6 +77,7 @@ export const replicaSettingsSchema = Type.Object(
     'write-wait': Type.Optional(Type.Integer({ minimum: 1, description: 'wait for read-your-writes after a forwarded write: ms, or 30s (default 30s)' })),
     'gc-interval': Type.Optional(Type.Integer({ minimum: 0, description: 'background garbage collection of unnamed blobs every: ms, or 10m; 0 = only on demand (default 10m)' })),
     'gc-grace': Type.Optional(Type.Integer({ minimum: 0, description: 'blobs younger than this are never collected (uploads in flight): ms, or 1h (default 1h)' })),
+    ...etcdNodeSettings,
     'log-level': logLevel,
   },
   { additionalProperties: false },
@@ -84,6 +96,8 @@ export const proxySettingsSchema = Type.Object(
     'read-your-writes-wait': Type.Optional(
       Type.Integer({ minimum: 1, description: 'how long a read waits for a backend that reached the serial of a write: ms, or 2s (default 2s)' }),
     ),
+    etcd: etcdUrls,
+    'etcd-prefix': etcdPrefix,
     'log-level': logLevel,
   },
   { additionalProperties: false },
