@@ -81,7 +81,7 @@ test('failover drill: SIGKILL the master; uploads resume within 10 s, installs n
         const v = `1.0.${version++}`;
         const sdist = buildSdist(PROJECT, v);
         const res = await legacyUpload(`${c.proxy.url}/${INDEX}/`, { user: USER, password: PASSWORD }, { path: sdist.filename, filename: sdist.filename, content: sdist.content, name: PROJECT, version: v }).catch((err: Error) => ({ status: 0, text: err.message }));
-        uploads.push({ by: 'raw', atMs: Date.now() - t0, ok: res.status === 200, filename: sdist.filename, detail: `${res.status} ${res.text.slice(0, 200)}` });
+        uploads.push({ by: 'raw', atMs: Date.now() - t0, ok: res.status === 200, filename: sdist.filename, detail: `${res.status} ${res.text.replace(/\s+/g, " ").slice(0, 300)}` });
         if (res.status === 200) acknowledged.set(sdist.filename, sdist.sha256);
         else await sleep(100);
       }
@@ -113,6 +113,7 @@ test('failover drill: SIGKILL the master; uploads resume within 10 s, installs n
     const resumed = await waitFor(() => uploads.find((u) => u.ok && u.atMs > killedAt + 50), { timeoutMs: 40_000, what: 'an upload to succeed after the kill' });
     const failoverMs = resumed.atMs - killedAt;
     t.diagnostic(`first successful upload ${failoverMs} ms after the SIGKILL (${resumed.by})`);
+    for (const u of uploads.filter((x) => x.atMs > killedAt && x.atMs <= resumed.atMs).slice(-6)) t.diagnostic(`after the kill: ${u.atMs - killedAt} ms ${u.by} ${u.ok ? 'ok' : u.detail}`);
     await waitFor(() => installs.filter((i) => i.atMs > resumed.atMs).length >= 2 && uploads.filter((u) => u.ok && u.atMs > resumed.atMs).length >= 8, { timeoutMs: 60_000, what: 'the loops to run on the new master' });
     stop = true;
     await Promise.all(loops);

@@ -43,9 +43,11 @@ export class FailoverCluster {
     const prefix = opts.prefix ?? `/wheelhouse-test/${opts.label}-${process.pid}-${Date.now()}/`;
     const etcdArgs = ['--etcd', opts.etcdUrl, '--etcd-prefix', prefix, ...(opts.leaseTtlMs ? ['--etcd-lease-ttl', String(opts.leaseTtlMs)] : [])];
     try {
-      const master = await root.startMaster('master', opts.rootPassword, { args: etcdArgs });
-      const [r1, r2] = await Promise.all([root.startReplica('replica1', master, { args: etcdArgs }), root.startReplica('replica2', master, { args: etcdArgs })]);
-      const proxy = await root.proxy('proxy', master, [r1, r2], { args: etcdArgs }).start();
+      // generous readiness bounds: a loaded CI machine starts node processes slowly
+      const timeoutMs = 90_000;
+      const master = await root.startMaster('master', opts.rootPassword, { args: etcdArgs, timeoutMs });
+      const [r1, r2] = await Promise.all([root.startReplica('replica1', master, { args: etcdArgs, timeoutMs }), root.startReplica('replica2', master, { args: etcdArgs, timeoutMs })]);
+      const proxy = await root.proxy('proxy', master, [r1, r2], { args: etcdArgs }).start({ timeoutMs });
       await waitProxyBackends(proxy.url, { master: true, replica1: true, replica2: true });
       await waitFor(async () => {
         const st = await master.status();

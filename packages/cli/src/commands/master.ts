@@ -8,8 +8,8 @@ import { addSettingFlags } from '../settings/setting-flags.js';
 import { masterConfig } from '../settings/node-configs.js';
 import { closeOnSignals, fail, listenOrExit, settingsOrExit } from './exit.js';
 import { baseUrl, masterBanner } from './master-banner.js';
-import { etcdEndpoint, etcdTiming } from '../failover/etcd-settings.js';
-import { masterFailover, type MasterFailover } from '../failover/master-leadership.js';
+import { etcdEndpoint, etcdTtlMs } from '../failover/etcd-settings.js';
+import type { MasterFailover } from '../failover/master-leadership.js';
 
 /** Adds the `master` command to `program`. */
 export function addMasterCommand(program: Command): void {
@@ -18,7 +18,8 @@ export function addMasterCommand(program: Command): void {
     const logger = pino({ level: settings['log-level'] });
     let app: MasterApp;
     const endpoint = etcdEndpoint(settings);
-    const failover: MasterFailover | undefined = endpoint ? masterFailover(endpoint, etcdTiming(settings), logger) : undefined;
+    // the etcd client is loaded only with --etcd (gRPC takes a while to load)
+    const failover: MasterFailover | undefined = endpoint ? (await import('../failover/master-leadership.js')).masterFailover(endpoint, etcdTtlMs(settings), logger) : undefined;
     try {
       app = await createMasterApp({ ...masterConfig(settings, logger), ...(failover ? { writePermit: failover.writePermit } : {}) });
     } catch (err) {

@@ -5,7 +5,6 @@ import { createProxy } from '@wheelhouse/proxy';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { proxyConfig } from '../settings/node-configs.js';
 import { closeOnSignals, listenOrExit, settingsOrExit } from './exit.js';
-import { connectEtcd, LeaderWatch } from '@wheelhouse/failover';
 import { etcdEndpoint } from '../failover/etcd-settings.js';
 
 /** Adds the `proxy` command to `program`. */
@@ -19,9 +18,10 @@ export function addProxyCommand(program: Command): void {
     logger.info({ port: bound, master: settings.master, replicas: settings.replica }, 'proxy listening');
     // automatic failover: the leader key names the write target (health checks confirm it)
     const endpoint = etcdEndpoint(settings);
-    const etcd = endpoint ? connectEtcd(endpoint) : undefined;
-    const watch = etcd
-      ? new LeaderWatch(etcd.ns, (view) => view.leader?.serving && proxy.noteLeader(view.leader.url, view.leader.epoch), logger)
+    const failover = endpoint ? await import('@wheelhouse/failover') : undefined;
+    const etcd = endpoint && failover ? failover.connectEtcd(endpoint) : undefined;
+    const watch = etcd && failover
+      ? new failover.LeaderWatch(etcd.ns, (view) => view.leader?.serving && proxy.noteLeader(view.leader.url, view.leader.epoch), logger)
       : undefined;
     if (watch) {
       proxy.pool.failover = () => ({ etcd: endpoint!.hosts, prefix: endpoint!.prefix, leader: watch.view?.leader ?? null, 'etcd-epoch': watch.view?.epoch ?? 0, error: watch.error ?? null });

@@ -7,8 +7,7 @@ import { createReplicaApp, type ReplicaApp } from '@wheelhouse/replica';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { replicaConfig } from '../settings/node-configs.js';
 import { closeOnSignals, fail, listenOrExit, settingsOrExit } from './exit.js';
-import { etcdEndpoint, etcdTiming } from '../failover/etcd-settings.js';
-import { startFailoverNode } from '../failover/failover-node.js';
+import { etcdEndpoint, etcdTtlMs } from '../failover/etcd-settings.js';
 import { masterSettingsSchema } from '../settings/role-schemas.js';
 
 /** Adds the `replica` command to `program`. */
@@ -19,13 +18,15 @@ export function addReplicaCommand(program: Command): void {
     const logger = pino({ level: settings['log-level'] });
     const endpoint = etcdEndpoint(settings);
     if (endpoint) {
-      // automatic failover: a replica that may become the master in place (failover/failover-node.ts)
+      // automatic failover: a replica that may become the master in place (failover/failover-node.ts; loaded only with --etcd)
+      const { startFailoverNode } = await import('../failover/failover-node.js');
+      const ttlMs = etcdTtlMs(settings);
       const node = await listenOrExit(
         () =>
           startFailoverNode({
             replica: replicaConfig(settings, logger),
             endpoint,
-            timing: etcdTiming(settings),
+            ...(ttlMs !== undefined ? { ttlMs } : {}),
             maxFileBytes: masterSettingsSchema.properties['max-file-bytes'].default,
             log: logger,
             ...(settings['node-url'] ? { nodeUrl: settings['node-url'] } : {}),

@@ -2,7 +2,8 @@
  * The etcd part of a role's validated settings (`--etcd`, `--etcd-prefix`, `--etcd-lease-ttl`,
  * `--node-url`) → what `@wheelhouse/failover` takes. Pure.
  */
-import { leaseTiming, type EtcdEndpoint, type LeaseTiming } from '@wheelhouse/failover';
+// types only: the etcd client (gRPC) is loaded only by nodes started with --etcd
+import type { EtcdEndpoint } from '@wheelhouse/failover';
 
 /** The etcd settings every role with failover has. */
 export interface EtcdSettings {
@@ -17,7 +18,7 @@ export function etcdEndpoint(s: EtcdSettings): EtcdEndpoint | undefined {
   return { hosts: s.etcd.map((u) => u.replace(/\/+$/, '')), prefix: s['etcd-prefix'] };
 }
 
-/** The lease timing from `--etcd-lease-ttl` (ms). */
-export function etcdTiming(s: EtcdSettings): LeaseTiming {
-  return leaseTiming(s['etcd-lease-ttl']);
+/** The leadership lease TTL from `--etcd-lease-ttl`, ms (undefined: the default). */
+export function etcdTtlMs(s: EtcdSettings): number | undefined {
+  return s['etcd-lease-ttl'];
 }

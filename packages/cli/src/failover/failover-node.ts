@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { access } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Changelog } from '@wheelhouse/changelog';
-import { Candidacy, connectEtcd, type EtcdEndpoint, type LeaseHolder, type LeaseTiming } from '@wheelhouse/failover';
+import { Candidacy, connectEtcd, leaseTiming, type EtcdEndpoint, type LeaseHolder } from '@wheelhouse/failover';
 import { createMasterApp, promoteDatadir, type MasterApp } from '@wheelhouse/master';
 import { createReplicaApp, type ReplicaApp, type ReplicaConfig } from '@wheelhouse/replica';
 import { epochHistory } from '@wheelhouse/replication';
@@ -29,7 +29,8 @@ import { masterFailover } from './master-leadership.js';
 export interface FailoverNodeOptions {
   replica: ReplicaConfig;
   endpoint: EtcdEndpoint;
-  timing: LeaseTiming;
+  /** Leadership lease TTL, ms (default 5,000). */
+  ttlMs?: number;
   /** URL peers reach this node at (default http://host:port). */
   nodeUrl?: string;
   /** Largest release file the node accepts once master, bytes. */
@@ -61,7 +62,8 @@ export async function isPromotedDatadir(datadir: string): Promise<boolean> {
 
 /** Starts the node (see module doc); rejects when it cannot start. */
 export async function startFailoverNode(opts: FailoverNodeOptions): Promise<FailoverNode> {
-  const { log, endpoint, timing } = opts;
+  const { log, endpoint } = opts;
+  const timing = leaseTiming(opts.ttlMs);
   const rc = opts.replica;
   let master: MasterApp | undefined;
   let masterLink: ReturnType<typeof masterFailover> | undefined;
@@ -69,7 +71,7 @@ export async function startFailoverNode(opts: FailoverNodeOptions): Promise<Fail
   const url = (): string => opts.nodeUrl ?? httpUrl(rc.host, port);
 
   const becomeMaster = async (held?: LeaseHolder, epoch?: number): Promise<void> => {
-    masterLink = masterFailover(endpoint, timing, log);
+    masterLink = masterFailover(endpoint, opts.ttlMs, log);
     master = await createMasterApp({
       datadir: rc.datadir,
       host: rc.host,
@@ -100,12 +102,17 @@ export async function startFailoverNode(opts: FailoverNodeOptions): Promise<Fail
   const promote = async (epoch: number, lease: LeaseHolder): Promise<void> => {
     const head = replica.changelog.head;
     const startedAt = performance.now();
+    const steps: Record<string, number> = {};
+    const step = (name: string): void => void (steps[name] = Math.round(performance.now() - startedAt));
     try {
       await replica.close();
+      step('replica-closed');
       const result = await promoteDatadir({ datadir: rc.datadir, masterUrl: '', acknowledgedSerial: head, epoch, secretFile: rc.secretFile, outsideUrl: url() });
+      step('epoch-committed');
       if (result.epoch !== epoch) log.error({ granted: epoch, committed: result.epoch }, 'failover: the store committed another epoch than etcd granted');
       await becomeMaster(lease, result.epoch);
-      log.warn({ epoch: result.epoch, head, ms: Math.round(performance.now() - startedAt) }, 'failover: promoted in place');
+      step('master-serving');
+      log.warn({ epoch: result.epoch, head, steps }, 'failover: promoted in place (ms since elected)');
     } catch (err) {
       log.fatal({ err: (err as Error).message }, 'failover: promotion failed; giving the leadership up');
       await lease.revoke();

@@ -4,7 +4,7 @@
  * (it was superseded while down) fences it durably (`Fence.observe`), until `wheelhouse rejoin`.
  */
 import type { Logger } from 'pino';
-import { connectEtcd, Leadership, type EtcdEndpoint, type LeaseHolder, type LeaseTiming } from '@wheelhouse/failover';
+import { connectEtcd, Leadership, leaseTiming, type EtcdEndpoint, type LeaseHolder } from '@wheelhouse/failover';
 import type { MasterApp, MasterConfig } from '@wheelhouse/master';
 
 /** A master's link to etcd, made before the master app (its permit goes into the app's config). */
@@ -18,7 +18,8 @@ export interface MasterFailover {
 }
 
 /** Connects to etcd for a master (see module doc). */
-export function masterFailover(endpoint: EtcdEndpoint, timing: LeaseTiming, log: Logger): MasterFailover {
+export function masterFailover(endpoint: EtcdEndpoint, ttlMs: number | undefined, log: Logger): MasterFailover {
+  const timing = leaseTiming(ttlMs);
   const { client, ns } = connectEtcd(endpoint);
   let app: MasterApp | undefined;
   let url = '';
