@@ -14,6 +14,8 @@ export interface FailoverClusterOptions {
   readonly etcdUrl: string;
   /** `--etcd-prefix`; default a fresh one per cluster. */
   readonly prefix?: string;
+  /** More arguments of the master (e.g. `--sync-replicas 1`). */
+  readonly masterArgs?: readonly string[];
   /** `--etcd-lease-ttl`, ms; default the nodes' (5,000). */
   readonly leaseTtlMs?: number;
 }
@@ -45,7 +47,7 @@ export class FailoverCluster {
     try {
       // generous readiness bounds: a loaded CI machine starts node processes slowly
       const timeoutMs = 90_000;
-      const master = await root.startMaster('master', opts.rootPassword, { args: etcdArgs, timeoutMs });
+      const master = await root.startMaster('master', opts.rootPassword, { args: [...etcdArgs, ...(opts.masterArgs ?? [])], timeoutMs });
       const [r1, r2] = await Promise.all([root.startReplica('replica1', master, { args: etcdArgs, timeoutMs }), root.startReplica('replica2', master, { args: etcdArgs, timeoutMs })]);
       const proxy = await root.proxy('proxy', master, [r1, r2], { args: etcdArgs }).start({ timeoutMs });
       await waitProxyBackends(proxy.url, { master: true, replica1: true, replica2: true });

@@ -37,7 +37,7 @@ export interface CandidacyOptions {
   onLeader: (leader: LeaderRecord) => void;
   /** This replica won: it must promote itself to `epoch`; `lease` holds the leader key. */
   onElected: (epoch: number, lease: LeaseHolder) => void;
-  /** Wait after the key disappeared before deciding, ms (default 500). */
+  /** Wait after the key disappeared before deciding, ms (default 300). */
   settleMs?: number;
   /** Progress publishing and leader polling interval, ms (default 250). */
   tickMs?: number;
@@ -119,8 +119,8 @@ export class Candidacy {
       await this.publish();
       if (this.watch.view && !this.watch.view.leader && this.absentSince !== undefined) {
         const waited = performance.now() - this.absentSince;
-        if (waited >= (this.opts.settleMs ?? 500)) await this.campaign();
-        else this.waiting = `the leader key is gone; deciding in ${Math.round((this.opts.settleMs ?? 500) - waited)} ms`;
+        if (waited >= (this.opts.settleMs ?? 300)) await this.campaign();
+        else this.waiting = `the leader key is gone; deciding in ${Math.round((this.opts.settleMs ?? 300) - waited)} ms`;
       }
       this.error = null;
     } catch (err) {

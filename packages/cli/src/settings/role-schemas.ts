@@ -113,7 +113,8 @@ export const clusterSettingsSchema = Type.Object(
   {
     datadir: Type.String({ minLength: 1, default: DEFAULT_DATADIR, description: 'data directory (master/ and replica/ inside; root/dev created on first run)' }),
     host: host('interface for all three nodes'),
-    port: port("the proxy's port; master and replica take the next two", 3141, 1, 65533),
+    port: port("the proxy's port; master and replica take the next two (with --failover: master and two replicas the next three)", 3141, 1, 65532),
+    failover: Type.Boolean({ default: false, description: 'automatic failover: also start a local etcd (from PATH) and a second replica; the nodes elect the master through it' }),
   },
   { additionalProperties: false },
 );

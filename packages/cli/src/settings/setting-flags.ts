@@ -44,6 +44,7 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'gc-replica-expiry': { kind: 'duration', value: '<duration>' },
   'cleanup-interval': { kind: 'duration', value: '<duration>' },
   etcd: { kind: 'list', value: '<url>' },
+  failover: { kind: 'boolean' },
   'etcd-prefix': { kind: 'string', value: '<prefix>' },
   'etcd-lease-ttl': { kind: 'duration', value: '<duration>' },
   'node-url': { kind: 'string', value: '<url>' },
