@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the Wheelhouse benchmark (a program, not a test). Parts, all by default or one
- * with `--only=master|replication|proxy|mirror|dump|perf`:
+ * with `--only=master|replication|proxy|mirror|dump|perf|failover`:
  * - master: a fresh master with 300 projects and 2,000 files; upload throughput with a token,
  *   twine-style and through the real twine; read throughput and latency under autocannon;
  * - replication: a replica of that master; upload-to-visible lag, the same reads on the replica,
@@ -9,6 +9,8 @@
  * - perf: the issue-13 table: nginx static, master, replica, Wheelhouse proxy and nginx proxy on
  *   simple pages, small and large wheels and a 1 MB page with gzip (wrk and nginx from Debian when
  *   installed: `apt-get install -y nginx wrk`; a column without them is skipped with the reason).
+ * - failover: five automatic-failover drills on etcd (failover-bench.ts): SIGKILL of the master to
+ *   the first successful upload through the proxy, p50/max.
  * Prints one markdown report (machine, date, tables, notes) and writes it to
  * bench/results/latest.md (a single part: latest-<part>.md). Exits non-zero only on bad arguments
  * or when the master cannot be started.
@@ -21,6 +23,7 @@ import { renderProxy, renderReplication } from './cluster-tables.js';
 import type { LoadSettings } from './load-run.js';
 import { masterLoadNote, runMasterPart, type MasterResults } from './master-part.js';
 import { runDumpPart } from './dump-bench.js';
+import { runFailoverPart } from './failover-bench.js';
 import { runMirrorPart } from './mirror-bench.js';
 import { nodeLogNotes } from './node-log-notes.js';
 import { runPerfPart } from './perf-part.js';
@@ -29,7 +32,7 @@ import { emptyReplicationResults, runReplicationPart } from './replication-part.
 import { renderReport } from './results-table.js';
 import { repoRoot } from '@wheelhouse/testing';
 
-const PARTS = ['master', 'replication', 'proxy', 'mirror', 'dump', 'perf'] as const;
+const PARTS = ['master', 'replication', 'proxy', 'mirror', 'dump', 'perf', 'failover'] as const;
 type Part = (typeof PARTS)[number];
 const LOAD: LoadSettings = { connections: 10, durationSeconds: 10 };
 
@@ -148,6 +151,7 @@ async function main(): Promise<void> {
   if (parts.includes('proxy')) extraSections.push(renderProxy(proxy));
   if (parts.includes('mirror')) extraSections.push(await runMirrorPart(say, LOAD));
   if (parts.includes('dump')) extraSections.push(await runDumpPart(say));
+  if (parts.includes('failover')) extraSections.push(await runFailoverPart(say));
   if (perfSection) extraSections.push(perfSection);
 
   const report = renderReport({
