@@ -31,19 +31,23 @@ function freePort(host: string): Promise<number> {
 
 /**
  * Starts etcd with data in `dataDir` on `host` (default 127.0.0.1) and waits until it answers
- * (at most `timeoutMs`, default 30,000). Throws when `etcd` is not on PATH or does not come up (the
+ * (at most `timeoutMs`, default 30,000); `netns` runs it inside that network namespace (give
+ * `host` and `clientPort`: ports are not probed there). Throws when `etcd` is not on PATH or does not come up (the
  * message holds its last output).
  */
-export async function startLocalEtcd(dataDir: string, opts: { host?: string; clientPort?: number; timeoutMs?: number } = {}): Promise<LocalEtcd> {
+export async function startLocalEtcd(dataDir: string, opts: { host?: string; clientPort?: number; peerPort?: number; timeoutMs?: number; netns?: string } = {}): Promise<LocalEtcd> {
   const host = opts.host ?? '127.0.0.1';
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const clientPort = opts.clientPort ?? (await freePort(host));
-  const peerPort = await freePort(host);
+  const peerPort = opts.peerPort ?? (await freePort(host));
   const url = `http://${host}:${clientPort}`;
   const peer = `http://${host}:${peerPort}`;
+  // `netns`: inside that Linux network namespace (`ip netns exec NS etcd …`; tests of partitions)
+  const [command, prefix] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, 'etcd']] : ['etcd', []];
   const child = spawn(
-    'etcd',
+    command,
     [
+      ...prefix,
       '--name', 'wheelhouse', '--data-dir', dataDir,
       '--listen-client-urls', url, '--advertise-client-urls', url,
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
