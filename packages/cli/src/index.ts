@@ -21,3 +21,4 @@ export { SettingsError } from './settings/settings-error.js';
 export { addSettingFlags, givenFlags, SETTING_FLAGS, type GivenFlags } from './settings/setting-flags.js';
 export { parseSize, parseDuration, parseInteger, parseBoolean, parseList, ValueError, type ValueKind } from './settings/flag-values.js';
 export { masterConfig, replicaConfig, proxyConfig } from './settings/node-configs.js';
+export { switchToMaster, type SwitchToMasterOptions, type SwitchedToMaster } from './role-switch.js';

@@ -27,6 +27,8 @@ export function createProxyMetrics(backends: readonly Backend[]): ProxyMetrics {
     ['wheelhouse_proxy_backend_serial', 'last serial seen from the backend', (b: Backend) => b.serial],
     ['wheelhouse_proxy_backend_outstanding', 'requests in flight', (b: Backend) => b.outstanding],
     ['wheelhouse_proxy_backend_ejections', 'passive ejections since start', (b: Backend) => b.ejections],
+    ['wheelhouse_proxy_backend_epoch', 'epoch the backend announced last (0 unknown)', (b: Backend) => b.epoch],
+    ['wheelhouse_proxy_backend_fenced', 'backend announced itself fenced (1) or not (0)', (b: Backend) => (b.announcedRole === 'fenced' ? 1 : 0)],
   ] as const) {
     new Gauge({ name, help, labelNames: ['backend'] as const, registers: [registry], collect() { for (const b of backends) this.set({ backend: b.name }, value(b)); } });
   }

@@ -36,7 +36,8 @@ export interface GenerationContext {
   secret: Uint8Array;
   log: Logger;
   replicaId: string;
-  masterUrl: string;
+  /** The master's URL now (it changes when the replica is re-pointed). */
+  masterUrl: () => string;
   maxLagSerials: number;
   fileConcurrency?: number;
   pollMs?: number;
@@ -92,14 +93,14 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
   const lagSerials = (): number => replicaLagSerials(tailer.state, changelog.head);
   const status = (): ReplicaStatus => ({
     ...replicaStatus(
-      { tail: tailer.state, files: replicator.stats(), uuid: changelog.uuid, serial: changelog.head, masterUrl: ctx.masterUrl, replicaId: ctx.replicaId, startedAt, rssBytes: process.memoryUsage().rss },
+      { tail: tailer.state, files: replicator.stats(), uuid: changelog.uuid, serial: changelog.head, masterUrl: ctx.masterUrl(), replicaId: ctx.replicaId, startedAt, rssBytes: process.memoryUsage().rss },
       Date.now(),
     ),
     storage: { ...changelog.storageHealth(), 'file-store-failures': files.failures },
     // docs/operations.md, "Promotion and rejoin": a replica is never fenced; it refuses older masters
     epoch: tailer.epoch(),
     'master-epoch': tailer.state.masterEpoch ?? null,
-    leader: ctx.masterUrl,
+    leader: ctx.masterUrl(),
     fenced: false,
     ...ctx.extraStatus(),
   });

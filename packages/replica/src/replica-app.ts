@@ -68,13 +68,14 @@ export interface ReplicaApp {
   readonly changelog: Generation['changelog'];
   /** The replica's id (`<datadir>/replica-id`). */
   readonly replicaId: string;
-  /**
-   * Tails (and forwards writes to) the master at `url` from now on, cutting the request in flight
-   * to the old one (automatic failover: a new leader in etcd).
-   */
-  followMaster(url: string): void;
   /** Starts replication and listening; resolves with the bound port. */
   listen(): Promise<number>;
+  /**
+   * Follows the master at `url` from now on (a promoted master, docs/operations.md "Promotion and
+   * rejoin"): the tailer reconnects there, and writes are forwarded there. The new master must be
+   * in a newer epoch (or the same store) and not behind this replica's term, or the tailer refuses it.
+   */
+  repoint(url: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -131,7 +132,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     secret,
     log,
     replicaId,
-    masterUrl,
+    masterUrl: () => master.opts.masterUrl,
     maxLagSerials: config.maxLagSerials ?? 50,
     following: config.followNewMaster === true,
     metrics: () => metrics,
@@ -229,15 +230,6 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     server,
     current: () => current,
     replicaId,
-    followMaster: (url: string) => {
-      const base = url.replace(/\/+$/, '');
-      if (master.opts.masterUrl === base) return;
-      log.warn({ from: master.opts.masterUrl, to: base }, 'following the new master from etcd');
-      master.opts.masterUrl = base;
-      ctx.masterUrl = base;
-      current.tailer.interrupt();
-      void current.changelog.setMeta('master-url', base).catch(() => undefined);
-    },
     files,
     log,
     get tailer() {
@@ -257,6 +249,12 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
       current.start();
       gc.start();
       return port;
+    },
+    repoint: async (url: string) => {
+      master.repoint(url);
+      await current.changelog.setMeta('master-url', master.opts.masterUrl);
+      log.warn({ master: master.opts.masterUrl }, 'replica re-pointed to a new master');
+      current.tailer.reconnect();
     },
     close: async () => {
       closing = true;

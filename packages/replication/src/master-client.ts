@@ -10,7 +10,7 @@ import type { MasterSource } from './master-source.js';
 
 /** Identity and credentials of the replica towards its master. */
 export interface MasterClientOptions {
-  /** The master's base URL, without trailing slash. */
+  /** The master's base URL, without trailing slash (changed by `repoint`). */
   masterUrl: string;
   replicaTokens: TokenSigner;
   /** This replica's id (persistent). */
@@ -25,6 +25,14 @@ export interface MasterClientOptions {
 export class MasterClient implements MasterSource {
   readonly agent = new Agent({ keepAliveTimeout: 60_000, connections: 32 });
   constructor(readonly opts: MasterClientOptions) {}
+
+  /**
+   * Sends every later request to the master at `url` (a promoted master: automatic failover or an
+   * operator). The tailer's open stream is not touched: `Tailer.reconnect()` drops it.
+   */
+  repoint(url: string): void {
+    this.opts.masterUrl = url.replace(/\/+$/, '');
+  }
 
   /** Headers that identify and authorise this replica. */
   replicaHeaders(epoch = this.opts.epoch?.()): Record<string, string> {

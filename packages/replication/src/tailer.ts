@@ -88,11 +88,12 @@ export class Tailer {
   }
 
   /**
-   * Cuts the request in flight and any retry wait, so the next poll starts at once (automatic
-   * failover re-pointed the master client at a new master).
+   * Drops the open stream (if any): the loop connects again at once (after its 100 ms back-off),
+   * e.g. to a master the client was re-pointed to. The applied records stay.
    */
-  interrupt(): void {
+  reconnect(): void {
     this.abort?.();
+    // and cuts a retry wait short (automatic failover re-pointed the client at a new master)
     this.wake?.();
   }
 

@@ -3,7 +3,7 @@
  * it, becomes the master in place (docs/operations.md, "Automatic failover with etcd"):
  *
  * 1. as a replica it registers as a candidate (`Candidacy`) and follows the leader key — a new
- *    leader re-points its tailer and write forwarder (`ReplicaApp.followMaster`);
+ *    leader re-points its tailer and write forwarder (`ReplicaApp.repoint`);
  * 2. elected (the etcd transaction wrote the leader key under its lease, with the next epoch), it
  *    closes the replica (releasing the data directory), commits the epoch record
  *    (`promoteDatadir` with the campaign's epoch; the etcd decision is the evidence that it holds
@@ -98,6 +98,7 @@ export async function startFailoverNode(opts: FailoverNodeOptions): Promise<Fail
   const replica: ReplicaApp = await createReplicaApp({ ...rc, failoverStatus: () => ({ etcd: endpoint.hosts, prefix: endpoint.prefix, ...(candidacy?.status() ?? {}) }) });
   port = await replica.listen();
   let switching: Promise<void> | undefined;
+  let followed = rc.masterUrl.replace(/\/+$/, '');
 
   const promote = async (epoch: number, lease: LeaseHolder): Promise<void> => {
     const head = replica.changelog.head;
@@ -126,7 +127,10 @@ export async function startFailoverNode(opts: FailoverNodeOptions): Promise<Fail
     log,
     self: { id: replica.changelog.uuid, url: url(), progress: () => ({ epoch: replica.tailer.epoch(), serial: replica.changelog.head }) },
     onLeader: (leader) => {
-      if (leader.node !== replica.changelog.uuid) replica.followMaster(leader.url);
+      const to = leader.url.replace(/\/+$/, '');
+      if (leader.node === replica.changelog.uuid || to === followed) return;
+      followed = to;
+      void replica.repoint(to).catch((err: Error) => log.error({ err: err.message }, 'failover: could not re-point to the new master'));
     },
     onElected: (epoch, lease) => {
       switching = promote(epoch, lease);

@@ -45,3 +45,16 @@ test('status values are escaped', () => {
   const page = renderStatusBody(replica({ 'master-url': '<script>x</script>' }), now).value;
   assert.doesNotMatch(page, /<script>x/);
 });
+
+test('status page: epoch, leader and a fenced master (unhealthy, saying why)', () => {
+  const fenced = { role: 'MASTER', serial: 9, epoch: 1, leader: null, replicas: [], fenced: { epoch: 1, supersededBy: 2, message: 'fenced: epoch 1 superseded by 2 (learned from peer)' } };
+  assert.equal(statusVerdict(fenced).level, 'bad');
+  assert.match(statusVerdict(fenced).problems.join(' '), /fenced: epoch 1 superseded by 2/);
+  const page = String(renderStatusBody(fenced));
+  assert.match(page, /<dt>Epoch<\/dt><dd>1<\/dd>/);
+  assert.match(page, /badge bad">fenced/);
+  const leading = String(renderStatusBody({ role: 'MASTER', serial: 3, epoch: 2, leader: 'http://m2', fenced: false, replicas: [] }));
+  assert.match(leading, /<dt>Leader<\/dt><dd>http:\/\/m2<\/dd>/);
+  assert.match(leading, /<dt>Fenced<\/dt><dd>no<\/dd>/);
+  assert.equal(statusVerdict({ role: 'MASTER', serial: 3, epoch: 2, fenced: false, replicas: [] }).level, 'ok');
+});

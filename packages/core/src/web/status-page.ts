@@ -58,6 +58,8 @@ export function statusVerdict(status: Record<string, unknown>, now = Date.now())
     const failed = Array.isArray(status['files-failed']) ? status['files-failed'].length : 0;
     if (failed > 0) problems.push(['warn', `${failed} file${failed === 1 ? '' : 's'} could not be fetched from the master yet`]);
   }
+  const fenced = status['fenced'];
+  if (fenced && typeof fenced === 'object') problems.push(['bad', `${describeError(fenced) ?? 'fenced'}`]);
   if (role === 'MASTER' && Array.isArray(status['replicas'])) {
     for (const r of status['replicas'] as Array<Record<string, unknown>>) {
       const seen = str(r['lastSeen']);
@@ -94,6 +96,9 @@ export function renderStatusBody(status: Record<string, unknown>, now = Date.now
   const node = html`<section class="panel" aria-labelledby="node-h"><h2 id="node-h">This node</h2><dl class="meta">
 ${row('Role', html`<span class="badge info">${role.toLowerCase()}</span>`)}
 ${row('Serial', serial)}
+${row('Epoch', num(status['epoch']))}
+${row('Leader', str(status['leader']))}
+${status['fenced'] !== undefined ? row('Fenced', status['fenced'] ? html`<span class="badge bad">fenced</span> ${describeError(status['fenced'])}` : 'no') : null}
 ${row('Store UUID', html`<span class="mono">${str(status['uuid'])}</span>`)}
 ${role === 'REPLICA' ? [
     row('Master', str(status['master-url'])),

@@ -111,7 +111,8 @@ export async function rejoinDatadir(opts: RejoinOptions): Promise<RejoinResult> 
     const history = await masterEpochs(masterUrl, timeoutMs);
     const changelog = await Changelog.open({ location: paths.db });
     let result: RejoinResult;
-    const client = new MasterClient({ masterUrl, replicaTokens: replicaTokenSigner(secret), replicaId: 'rejoin', replicaUrl: '' });
+    // no replica id: the new master does not list (or hold GC back for) this one-off reader
+    const client = new MasterClient({ masterUrl, replicaTokens: replicaTokenSigner(secret), replicaId: '', replicaUrl: '' });
     try {
       const head = changelog.head;
       const localEpoch = currentEpoch(changelog);
