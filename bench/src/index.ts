@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the Wheelhouse benchmark (a program, not a test). Parts, all by default or one
- * with `--only=master|replication|proxy|mirror|dump|perf|gc|sync`:
+ * with `--only=master|replication|proxy|mirror|dump|perf|gc|sync|failover`:
  * - master: a fresh master with 300 projects and 2,000 files; upload throughput with a token,
  *   twine-style and through the real twine; read throughput and latency under autocannon;
  * - replication: a replica of that master; upload-to-visible lag, the same reads on the replica,
@@ -13,6 +13,8 @@
  *   GC throughput, and simple-page latency while GC runs against idle (gc-part.ts).
  * - sync: upload latency p50/p99 and files/s of a master with `--sync-replicas 1` against one with
  *   0, each with one replica (acknowledged means replicated, issue 14).
+ * - failover: five automatic-failover drills on etcd (failover-bench.ts): SIGKILL of the master to
+ *   the first successful upload through the proxy, p50/max.
  * Prints one markdown report (machine, date, tables, notes) and writes it to
  * bench/results/latest.md (a single part: latest-<part>.md). Exits non-zero only on bad arguments
  * or when the master cannot be started.
@@ -27,6 +29,7 @@ import { masterLoadNote, runMasterPart, type MasterResults } from './master-part
 import { runDumpPart } from './dump-bench.js';
 import { runGcPart } from './gc-part.js';
 import { runSyncPart } from './sync-bench.js';
+import { runFailoverPart } from './failover-bench.js';
 import { runMirrorPart } from './mirror-bench.js';
 import { nodeLogNotes } from './node-log-notes.js';
 import { runPerfPart } from './perf-part.js';
@@ -35,7 +38,7 @@ import { emptyReplicationResults, runReplicationPart } from './replication-part.
 import { renderReport } from './results-table.js';
 import { repoRoot } from '@wheelhouse/testing';
 
-const PARTS = ['master', 'replication', 'proxy', 'mirror', 'dump', 'perf', 'gc', 'sync'] as const;
+const PARTS = ['master', 'replication', 'proxy', 'mirror', 'dump', 'perf', 'gc', 'sync', 'failover'] as const;
 type Part = (typeof PARTS)[number];
 const LOAD: LoadSettings = { connections: 10, durationSeconds: 10 };
 
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
   if (parts.includes('dump')) extraSections.push(await runDumpPart(say));
   if (parts.includes('gc')) extraSections.push(await runGcPart(say));
   if (parts.includes('sync')) extraSections.push(await runSyncPart(say));
+  if (parts.includes('failover')) extraSections.push(await runFailoverPart(say));
   if (perfSection) extraSections.push(perfSection);
 
   const report = renderReport({

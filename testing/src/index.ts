@@ -5,6 +5,7 @@
 //   repoRoot / sharedDataDir / localPypiTree          where the test data is
 export { ApiClient, authHeaders, describeResponse, messageOf, resultOf, serialOf, type ApiResponse, type Credentials, type RequestOptions } from './api-client.js';
 export { buildSdist, buildWheel, coreMetadata, opaqueSdist, sha256Hex, tarGz, wheelDistName, type Distribution, type WheelOptions } from './distributions.js';
+export { FailoverCluster, type FailoverClusterOptions } from './failover-cluster.js';
 export { freePort } from './free-port.js';
 export { LOCAL_PYPI_TREE_SETTING, LOCAL_PYPI_TREE_SKIP, localPypiTree, simpleDirFromPipConfig, type LocalPypiTree } from './local-pypi-tree.js';
 export { LoopbackCluster, withClusterLogs, type LoopbackClusterOptions } from './loopback-cluster.js';

@@ -5,8 +5,14 @@
  * `root/dev` on first run). Prints the one URL to give pip and twine; a crashed node is restarted,
  * unless it crashed `CRASH_LIMIT` times in a row, each within `CRASH_WINDOW_MS` of its start (a node
  * that cannot start: its data directory in use, its port taken): then the cluster stops with that node's last stderr line
- * as the reason and exit status 1. Ctrl-C stops all three cleanly. The master runs with
- * `--sync-replicas 1`: the local replica counts, so every acknowledged write is on it too.
+ * as the reason and exit status 1. Ctrl-C stops all three cleanly.
+ *
+ * With `failover` (`wheelhouse cluster --failover`) it also starts a one-member etcd from PATH
+ * (`<datadir>/etcd`, loopback ports) and a second replica, and every node gets `--etcd`: kill the
+ * master and a replica is elected and promotes itself; the old master, restarted, stays fenced
+ * until `wheelhouse rejoin` (docs/operations.md, "Automatic failover with etcd").
+ * The master runs with `--sync-replicas 1`: the local replica counts, so every acknowledged write
+ * is on it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -22,6 +28,12 @@ export interface ClusterOptions {
   port: number;
   /** Path of the `wheelhouse` entry script to run the nodes with. */
   entry: string;
+  /**
+   * Automatic failover: a local etcd from PATH (data in `<datadir>/etcd`, loopback ports), a
+   * second replica (port+3), and `--etcd` on every node (docs/operations.md, "Automatic failover
+   * with etcd").
+   */
+  failover?: boolean;
 }
 
 /** Initialises a master data directory with index `root/dev` (inheriting the `root/pypi` mirror) unless it exists. Returns true when it did. */
@@ -101,15 +113,21 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
   const url = (port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const masterUrl = url(opts.port + 1);
   const replicaUrl = url(opts.port + 2);
+  const replica2Url = url(opts.port + 3);
   const proxyUrl = url(opts.port);
+  // with --failover: one etcd member on loopback (for trying it out; production runs 3 or 5)
+  const etcd = opts.failover ? await (await import('@wheelhouse/failover')).startLocalEtcd(join(root, 'etcd'), { host: host.includes(':') ? '127.0.0.1' : host }) : undefined;
+  const etcdArgs = etcd ? ['--etcd', etcd.url, '--etcd-prefix', '/wheelhouse/local-cluster/'] : [];
+  const replicaArgs = (dir: string, port: number): string[] => ['replica', '--datadir', join(root, dir), '--host', host, '--port', String(port), '--master-url', masterUrl, '--secret-file', datadirPaths(masterDir).secret, '--outside-url', proxyUrl, ...etcdArgs];
   const nodes: Array<{ name: string; args: string[]; url: string; child?: ChildProcess; crashes?: CrashLoop }> = [
-    { name: 'master', url: masterUrl, args: ['master', '--datadir', masterDir, '--host', host, '--port', String(opts.port + 1), '--outside-url', proxyUrl, '--sync-replicas', '1'] },
+    { name: 'master', url: masterUrl, args: ['master', '--datadir', masterDir, '--host', host, '--port', String(opts.port + 1), '--outside-url', proxyUrl, '--sync-replicas', '1', ...etcdArgs] },
+    { name: 'replica', url: replicaUrl, args: replicaArgs('replica', opts.port + 2) },
+    ...(etcd ? [{ name: 'replica2', url: replica2Url, args: replicaArgs('replica2', opts.port + 3) }] : []),
     {
-      name: 'replica',
-      url: replicaUrl,
-      args: ['replica', '--datadir', join(root, 'replica'), '--host', host, '--port', String(opts.port + 2), '--master-url', masterUrl, '--secret-file', datadirPaths(masterDir).secret, '--outside-url', proxyUrl],
+      name: 'proxy',
+      url: proxyUrl,
+      args: ['proxy', '--host', host, '--port', String(opts.port), '--master', masterUrl, '--replica', replicaUrl, ...(etcd ? ['--replica', replica2Url] : []), '--outside-url', proxyUrl, ...etcdArgs],
     },
-    { name: 'proxy', url: proxyUrl, args: ['proxy', '--host', host, '--port', String(opts.port), '--master', masterUrl, '--replica', replicaUrl, '--outside-url', proxyUrl] },
   ];
   let stopping = false;
   const start = (node: (typeof nodes)[number]): void => {
@@ -140,9 +158,10 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
     stopping = true;
     const alive = nodes.map((n) => n.child).filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null);
     let left = alive.length;
-    if (left === 0) process.exit(status);
+    const exit = (): void => void (etcd ? etcd.stop().finally(() => process.exit(status)) : process.exit(status));
+    if (left === 0) exit();
     for (const c of alive) {
-      c.once('exit', () => --left === 0 && process.exit(status));
+      c.once('exit', () => --left === 0 && exit());
       c.kill('SIGTERM');
     }
     setTimeout(() => process.exit(1), 10_000).unref();
@@ -156,11 +175,12 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
   }
   process.stderr.write(
     [
-      `Wheelhouse cluster (data in ${root}): master ${masterUrl}, replica ${replicaUrl}, proxy ${proxyUrl}`,
+      `Wheelhouse cluster (data in ${root}): master ${masterUrl}, replica ${replicaUrl}${etcd ? `, replica ${replica2Url}` : ''}, proxy ${proxyUrl}`,
+      ...(etcd ? [`Automatic failover: etcd ${etcd.url} (data in ${join(root, 'etcd')}); kill the master and a replica takes over within about 10 s`] : []),
       `Give pip and twine the proxy:`,
       `  pip install --index-url ${proxyUrl}/root/dev/+simple/ PROJECT`,
       `  twine upload --repository-url ${proxyUrl}/root/dev/ -u root -p '' FILES`,
-      `Ctrl-C stops all three.`,
+      `Ctrl-C stops them all.`,
       '',
     ].join('\n'),
   );

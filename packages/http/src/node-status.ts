@@ -44,6 +44,8 @@ export type MasterStatus = {
   fenced?: false | { epoch: number; supersededBy: number; source: string; at: string; message: string };
   /** The epoch history of the store, oldest first (`rejoin` reads it). */
   epochs?: Array<{ epoch: number; uuid: string; url: string; serial: number; at: number; forced?: boolean }>;
+  /** Automatic failover (`--etcd`): the leader key as read from etcd and this node's lease (`LeadershipStatus`). */
+  failover?: Record<string, unknown>;
   serial: number;
   'last-commit-timestamp': number | null;
   'started-at': string;
@@ -110,6 +112,8 @@ export type ProxyStatus = {
   epoch?: number;
   /** URL writes go to (the master of the highest epoch), null when none qualifies. */
   leader?: string | null;
+  /** Automatic failover (`--etcd`): the leader key as the proxy last read it. */
+  failover?: Record<string, unknown>;
   backends: ProxyBackendStatus[];
 };
 

@@ -28,6 +28,7 @@ import {
   createNodeMetrics,
   logRequest,
   BlobCollector,
+  ServiceUnavailableError,
 } from '@wheelhouse/core';
 import { createNodeServer, guard, readTlsPair, setNodeHeaders, type MasterStatus, type NodeInfo, type NodeTlsOptions, type TlsReload } from '@wheelhouse/http';
 import { SyncReplication, createChangelogFeed, parseEpoch } from '@wheelhouse/replication';
@@ -85,6 +86,13 @@ export interface MasterConfig {
   tls?: NodeTlsOptions;
   /** Logger; default pino at info level to stdout. */
   logger?: Logger;
+  /**
+   * A write permit besides the fence: automatic failover's leadership lease (`@wheelhouse/failover`).
+   * `refusal()` says why writes are refused right now (undefined while permitted); it is checked
+   * at every local commit of the changelog, so no write commits once the lease's permit ended.
+   * `status()` is shown as `/+status` `failover`.
+   */
+  writePermit?: { refusal(): string | undefined; status(): Record<string, unknown> };
   /** Longest wait for one known peer's epoch at start-up, ms (default 2,000; 0 skips the probe). */
   peerProbeMs?: number;
 }
@@ -154,9 +162,17 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   const startedAt = Date.now();
   let boundUrl: string | null = null;
   const fence = new Fence(changelog, log);
+  const permit = config.writePermit;
+  if (permit) {
+    changelog.guardWrites(() => {
+      fence.assertWritable();
+      const why = permit.refusal();
+      if (why) throw new ServiceUnavailableError(`not the master now: ${why}`, 1);
+    });
+  }
   const node: NodeInfo = {
     role: 'master', uuid: changelog.uuid, masterUuid: () => changelog.uuid, serial: () => changelog.head,
-    epoch: () => fence.epoch(), fenced: () => fence.fenced() !== undefined,
+    epoch: () => fence.epoch(), fenced: () => fence.fenced() !== undefined || permit?.refusal() !== undefined,
   };
   let lastCommitAt = 0;
   changelog.onCommit((r) => (lastCommitAt = r.at));
@@ -204,6 +220,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
     leader: fence.fenced() ? null : config.outsideUrl ?? boundUrl,
     fenced: fence.fenced() ? { ...fence.fenced()!, message: fence.message() } : false,
     epochs: fence.history(),
+    ...(permit ? { failover: permit.status() } : {}),
     serial: changelog.head,
     'last-commit-timestamp': lastCommitAt ? lastCommitAt / 1000 : null,
     'started-at': new Date(startedAt).toISOString(),
@@ -232,6 +249,8 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   // not ready while a storage failure refuses writes (the reason is the store's message, e.g. the full disk)
   const ready = (): { ready: boolean; reason?: string } => {
     if (fence.fenced()) return { ready: false, reason: fence.message() };
+    const why = permit?.refusal();
+    if (why) return { ready: false, reason: `not the master now: ${why}` };
     const health = changelog.storageHealth();
     return health.state === 'ok' ? { ready: true } : { ready: false, reason: health.message ?? 'storage failed' };
   };

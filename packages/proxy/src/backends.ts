@@ -125,6 +125,21 @@ export class BackendPool {
     return undefined;
   }
 
+  /** Automatic failover's view (leader key, watch errors), shown as `/+status` `failover`; set by the CLI with `--etcd`. */
+  failover: (() => Record<string, unknown>) | undefined;
+
+  /**
+   * Automatic failover: etcd's leader key names `url` the master of `epoch`. The backend at that
+   * URL counts as announcing it at once (health checks and answers confirm or correct it), so
+   * writes go there without waiting for a check. Returns that backend, or undefined when no
+   * backend has that URL.
+   */
+  noteLeader(url: string, epoch: number): Backend | undefined {
+    const b = this.backends.find((x) => x.url === url.replace(/\/+$/, ''));
+    if (b && epoch >= b.epoch) b.noteEpoch(epoch, 'master');
+    return b;
+  }
+
   /** The backend called `name` (`master`, `replica1`…), if any. */
   byName(name: string): Backend | undefined {
     return this.backends.find((b) => b.name === name);

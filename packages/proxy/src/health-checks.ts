@@ -26,7 +26,20 @@ export class HealthChecker {
     await Promise.all(this.pool.backends.map((b) => this.check(b)));
   }
 
-  private async check(b: Backend): Promise<void> {
+  /**
+   * Automatic failover: etcd names `b` the master. Checks it every 100 ms (at most `timeoutMs`,
+   * default 10,000) until it is up; its first good check counts as `rise` good ones (etcd's word
+   * is the other evidence), so writes go there without waiting for the rise count.
+   */
+  async confirmLeader(b: Backend, timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!b.up && Date.now() < end) {
+      await this.check(b, true);
+      if (!b.up) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async check(b: Backend, trusted = false): Promise<void> {
     let ok = false;
     try {
       const res = await request(`${b.url}/+ready`, {
@@ -47,6 +60,7 @@ export class HealthChecker {
       b.lastError = (err as Error).message;
     }
     const wasUp = b.up;
+    if (trusted && ok) b.okStreak = Math.max(b.okStreak, this.policy.rise - 1);
     const up = this.pool.noteCheck(b, ok);
     if (up !== wasUp) this.log.warn({ backend: b.name, url: b.url, up, reason: b.lastError ?? null }, up ? 'backend up' : 'backend down');
   }

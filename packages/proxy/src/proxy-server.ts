@@ -50,6 +50,11 @@ export interface Proxy {
   pool: BackendPool;
   /** Highest serial seen on a write response (-1 none). */
   readonly writeSerial: number;
+  /**
+   * Automatic failover: etcd names `url` the master of `epoch` (`BackendPool.noteLeader`); a round
+   * of health checks follows at once. Returns false when no backend has that URL.
+   */
+  noteLeader(url: string, epoch: number): boolean;
   /** Runs one round of health checks, starts periodic ones, listens; resolves to the bound port. */
   listen(): Promise<number>;
   /** Stops checks, closes the server and its connections, then the backend agent. */
@@ -88,6 +93,13 @@ export function createProxy(config: ProxyConfig): Proxy {
     pool,
     get writeSerial() {
       return pool.writeMark.serial;
+    },
+    noteLeader: (url, epoch) => {
+      const b = pool.noteLeader(url, epoch);
+      if (b) log.warn({ url, epoch, backend: b.name }, 'etcd names a new master; writes go there');
+      else log.error({ url, epoch }, 'etcd names a master that is not among the backends (give it as --replica)');
+      if (b) void checker.confirmLeader(b);
+      return b !== undefined;
     },
     listen: async () => {
       await checker.checkAll();

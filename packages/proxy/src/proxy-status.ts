@@ -15,6 +15,7 @@ export function proxyStatus(pool: BackendPool, now = Date.now()): ProxyStatus {
     'write-serial': pool.writeMark.serial,
     epoch: pool.highestEpoch,
     leader: pool.leader?.url ?? null,
+    ...(pool.failover ? { failover: pool.failover() } : {}),
     backends: pool.backends.map((b) => ({
       name: b.name,
       url: b.url,

@@ -56,6 +56,8 @@ export interface ReplicaConfig {
   tls?: NodeTlsOptions;
   /** PEM CA file trusted (besides Node's roots) when the master's URL is https (`--tls-ca`). */
   tlsCaFile?: string;
+  /** Automatic failover's view (`CandidacyStatus`), shown as `/+status` `failover`. */
+  failoverStatus?: () => Record<string, unknown>;
   logger?: Logger;
 }
 
@@ -70,6 +72,8 @@ export interface ReplicaApp {
   readonly tailer: Tailer;
   readonly replicator: FileReplicator;
   readonly changelog: Generation['changelog'];
+  /** The replica's id (`<datadir>/replica-id`). */
+  readonly replicaId: string;
   /** Starts replication and listening; resolves with the bound port. */
   listen(): Promise<number>;
   /**
@@ -147,6 +151,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     metrics: () => metrics,
     extraStatus: () => ({
       'disk-usage': gc.storageStatus(),
+      ...(config.failoverStatus ? { failover: config.failoverStatus() } : {}),
       ...(next
         ? { 'building-next': { uuid: next.changelog.uuid, 'master-uuid': next.tailer.state.masterUuid, serial: next.changelog.head, 'master-serial': next.tailer.state.masterSerial, 'files-queued': next.replicator.stats().queued } }
         : {}),
@@ -238,6 +243,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
   return {
     server,
     current: () => current,
+    replicaId,
     files,
     log,
     get tailer() {

@@ -66,6 +66,7 @@ export class Tailer {
   private stopped = false;
   private running: Promise<void> | undefined;
   private abort: (() => void) | undefined;
+  private wake: (() => void) | undefined;
   private readonly epochs: EpochTracker;
 
   constructor(private readonly opts: TailerOptions) {
@@ -99,6 +100,8 @@ export class Tailer {
    */
   reconnect(): void {
     this.abort?.();
+    // and cuts a retry wait short (automatic failover re-pointed the client at a new master)
+    this.wake?.();
   }
 
   /** The epoch of the replica's changelog (what it sends the master). */
@@ -117,9 +120,16 @@ export class Tailer {
         const message = (err as Error).message;
         if (this.state.error !== message) this.opts.log.warn({ err: message }, 'replication: master request failed, retrying');
         this.state.error = message;
-        await new Promise((r) => setTimeout(r, backoff));
+        const interrupted = await new Promise<boolean>((r) => {
+          const t = setTimeout(() => r(false), backoff);
+          this.wake = () => {
+            clearTimeout(t);
+            r(true);
+          };
+        });
+        this.wake = undefined;
         // capped well below the master's --sync-timeout (5 s): a restarted master gets its replicas back while its first writes wait
-        backoff = Math.min(backoff * 2, 1_600);
+        backoff = interrupted ? 100 : Math.min(backoff * 2, 1_600);
       }
     }
   }

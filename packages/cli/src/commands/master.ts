@@ -8,6 +8,8 @@ import { addSettingFlags } from '../settings/setting-flags.js';
 import { masterConfig } from '../settings/node-configs.js';
 import { closeOnSignals, fail, ldapConfigOrExit, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
 import { baseUrl, masterBanner } from './master-banner.js';
+import { etcdEndpoint, etcdTtlMs } from '../failover/etcd-settings.js';
+import type { MasterFailover } from '../failover/master-leadership.js';
 
 /** Adds the `master` command to `program`. */
 export function addMasterCommand(program: Command): void {
@@ -16,8 +18,11 @@ export function addMasterCommand(program: Command): void {
     const ldap = ldapConfigOrExit('master', settings['ldap-config']);
     const logger = pino({ level: settings['log-level'] });
     let app: MasterApp;
+    const endpoint = etcdEndpoint(settings);
+    // the etcd client is loaded only with --etcd (gRPC takes a while to load)
+    const failover: MasterFailover | undefined = endpoint ? (await import('../failover/master-leadership.js')).masterFailover(endpoint, etcdTtlMs(settings), logger) : undefined;
     try {
-      app = await createMasterApp(masterConfig(settings, logger, ldap));
+      app = await createMasterApp({ ...masterConfig(settings, logger, ldap), ...(failover ? { writePermit: failover.writePermit } : {}) });
     } catch (err) {
       if (err instanceof NotInitialisedError) {
         fail(`${settings.datadir} is not a Wheelhouse data directory; create it with: wheelhouse init --datadir ${settings.datadir}`);
@@ -26,10 +31,16 @@ export function addMasterCommand(program: Command): void {
       fail((err as Error).message);
     }
     const port = await listenOrExit(() => app.listen(), settings.host, settings.port);
-    const url = settings['outside-url'] ?? baseUrl(settings.host, port, settings['tls-cert'] ? 'https' : 'http');
+    const scheme = settings['tls-cert'] ? 'https' : 'http';
+    const url = settings['outside-url'] ?? baseUrl(settings.host, port, scheme);
+    failover?.start(app, settings['node-url'] ?? baseUrl(settings.host, port, scheme));
     logger.info({ url, uuid: app.changelog.uuid, serial: app.changelog.head, datadir: resolve(settings.datadir) }, 'master listening');
     process.stderr.write(masterBanner(app.changelog, settings.datadir, url).join('\n') + '\n');
     if (settings['tls-cert']) reloadTlsOnSighup(logger, () => app.reloadTls());
-    closeOnSignals(logger, () => app.close());
+    // a clean stop revokes the leadership lease first: a replica is elected at once
+    closeOnSignals(logger, async () => {
+      await failover?.stop();
+      await app.close();
+    });
   });
 }

@@ -6,6 +6,7 @@ import { createProxy, type Proxy } from '@wheelhouse/proxy';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { proxyConfig } from '../settings/node-configs.js';
 import { closeOnSignals, fail, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
+import { etcdEndpoint } from '../failover/etcd-settings.js';
 
 /** Adds the `proxy` command to `program`. */
 export function addProxyCommand(program: Command): void {
@@ -23,6 +24,21 @@ export function addProxyCommand(program: Command): void {
     const bound = await listenOrExit(() => proxy.listen(), settings.host, settings.port);
     logger.info({ port: bound, master: settings.master, replicas: settings.replica }, 'proxy listening');
     if (settings['tls-cert']) reloadTlsOnSighup(logger, () => proxy.reloadTls());
-    closeOnSignals(logger, () => proxy.close());
+    // automatic failover: the leader key names the write target (health checks confirm it)
+    const endpoint = etcdEndpoint(settings);
+    const failover = endpoint ? await import('@wheelhouse/failover') : undefined;
+    const etcd = endpoint && failover ? failover.connectEtcd(endpoint) : undefined;
+    const watch = etcd && failover
+      ? new failover.LeaderWatch(etcd.ns, (view) => view.leader?.serving && proxy.noteLeader(view.leader.url, view.leader.epoch), logger)
+      : undefined;
+    if (watch) {
+      proxy.pool.failover = () => ({ etcd: endpoint!.hosts, prefix: endpoint!.prefix, leader: watch.view?.leader ?? null, 'etcd-epoch': watch.view?.epoch ?? 0, error: watch.error ?? null });
+      watch.start();
+    }
+    closeOnSignals(logger, async () => {
+      await watch?.stop();
+      etcd?.client.close();
+      await proxy.close();
+    });
   });
 }

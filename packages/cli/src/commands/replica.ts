@@ -7,6 +7,8 @@ import { createReplicaApp, type ReplicaApp } from '@wheelhouse/replica';
 import { addSettingFlags } from '../settings/setting-flags.js';
 import { replicaConfig } from '../settings/node-configs.js';
 import { closeOnSignals, fail, ldapConfigOrExit, listenOrExit, reloadTlsOnSighup, settingsOrExit } from './exit.js';
+import { etcdEndpoint, etcdTtlMs } from '../failover/etcd-settings.js';
+import { masterSettingsSchema } from '../settings/role-schemas.js';
 
 /** Adds the `replica` command to `program`. */
 export function addReplicaCommand(program: Command): void {
@@ -15,6 +17,28 @@ export function addReplicaCommand(program: Command): void {
     const settings = settingsOrExit('replica', cmd);
     const ldap = ldapConfigOrExit('replica', settings['ldap-config']);
     const logger = pino({ level: settings['log-level'] });
+    const endpoint = etcdEndpoint(settings);
+    if (endpoint) {
+      // automatic failover: a replica that may become the master in place (failover/failover-node.ts; loaded only with --etcd)
+      const { startFailoverNode } = await import('../failover/failover-node.js');
+      const ttlMs = etcdTtlMs(settings);
+      const node = await listenOrExit(
+        () =>
+          startFailoverNode({
+            replica: replicaConfig(settings, logger, ldap),
+            endpoint,
+            ...(ttlMs !== undefined ? { ttlMs } : {}),
+            maxFileBytes: masterSettingsSchema.properties['max-file-bytes'].default,
+            log: logger,
+            ...(settings['node-url'] ? { nodeUrl: settings['node-url'] } : {}),
+          }),
+        settings.host,
+        settings.port,
+      ).catch((err: Error) => fail(err.message, err.name === 'DataDirInUseError' ? 1 : 2));
+      process.stderr.write(`Wheelhouse ${node.role()} (automatic failover via etcd ${endpoint.hosts.join(',')}) serving ${resolve(settings.datadir)} at http://${settings.host}:${node.port}\n`);
+      closeOnSignals(logger, () => node.stop());
+      return;
+    }
     let app: ReplicaApp;
     try {
       app = await createReplicaApp(replicaConfig(settings, logger, ldap));

@@ -33,6 +33,9 @@ test('master: the defaults, given only --datadir', () => {
     'restrict-user-creation': false,
     'sync-degrade': false,
     'log-level': 'info',
+    etcd: [],
+    'etcd-prefix': '/wheelhouse/default/',
+    'etcd-lease-ttl': 5000,
   });
 });
 
@@ -73,6 +76,9 @@ test('replica: the defaults, and the docker-compose invocation with --follow-new
     'secret-file': 'S',
     'follow-new-master': false,
     'log-level': 'info',
+    etcd: [],
+    'etcd-prefix': '/wheelhouse/default/',
+    'etcd-lease-ttl': 5000,
   });
   const s = loadSettings(
     'replica',
@@ -126,7 +132,7 @@ test('types and ranges: ports, sizes, durations, URLs, log levels', () => {
 });
 
 test('proxy: defaults, repeated --replica, and every bad URL listed', () => {
-  assert.deepEqual(loadSettings('proxy', flags({ master: 'http://m:3142' })), { host: '127.0.0.1', port: 3141, master: 'http://m:3142', replica: [], 'log-level': 'info' });
+  assert.deepEqual(loadSettings('proxy', flags({ master: 'http://m:3142' })), { host: '127.0.0.1', port: 3141, master: 'http://m:3142', replica: [], etcd: [], 'etcd-prefix': '/wheelhouse/default/', 'log-level': 'info' });
   const s = loadSettings('proxy', flags({ master: 'http://hosta:3142', replica: ['http://hosta:3143', 'http://hostb:3143'], 'outside-url': 'http://pypi.internal:3141', 'read-your-writes-wait': '3s' }));
   assert.deepEqual(s.replica, ['http://hosta:3143', 'http://hostb:3143']);
   assert.equal(s['read-your-writes-wait'], 3000);
@@ -138,10 +144,10 @@ test('proxy: defaults, repeated --replica, and every bad URL listed', () => {
   ]);
 });
 
-test('cluster: defaults, and its port leaves room for master and replica (port+1, port+2)', () => {
-  assert.deepEqual(loadSettings('cluster', flags({})), { datadir: '.wheelhouse', host: '127.0.0.1', port: 3141 });
-  assert.equal(loadSettings('cluster', flags({ port: '65533', datadir: 'C' })).port, 65533);
-  assert.deepEqual(problemsOf('cluster', flags({ port: '65534' })), ['--port must be <= 65533, not 65534']);
+test('cluster: defaults, and its port leaves room for master and replicas (port+1 … port+3)', () => {
+  assert.deepEqual(loadSettings('cluster', flags({})), { datadir: '.wheelhouse', host: '127.0.0.1', port: 3141, failover: false });
+  assert.equal(loadSettings('cluster', flags({ port: '65532', datadir: 'C' })).port, 65532);
+  assert.deepEqual(problemsOf('cluster', flags({ port: '65533' })), ['--port must be <= 65532, not 65533']);
   assert.deepEqual(problemsOf('cluster', flags({ port: '0' })), ['--port must be >= 1, not 0']);
   assert.deepEqual(problemsOf('cluster', flags({ 'master-url': 'http://m', 'log-level': 'warn' })), ['--master-url does not apply to a cluster', '--log-level does not apply to a cluster']);
 });
@@ -182,4 +188,18 @@ test('config file: unknown keys, keys of another role, wrong JSON types and unre
 test('the message lists one problem a line', () => {
   const err = new SettingsError('replica', ['--max-file-bytes does not apply to a replica', '--port must be <= 65535, not 70000']);
   assert.equal(err.message, 'invalid settings:\n  - --max-file-bytes does not apply to a replica\n  - --port must be <= 65535, not 70000');
+});
+
+test('etcd settings: URL lists from flags or the environment, a prefix between slashes, a lease TTL of 2 s to 60 s', () => {
+  const base = { datadir: 'D', 'master-url': 'http://m:1', 'secret-file': 'S' };
+  const r = loadSettings('replica', { given: { flags: { ...base, etcd: ['http://e1:2379', 'http://e2:2379'] }, unknown: [] } });
+  assert.deepEqual(r.etcd, ['http://e1:2379', 'http://e2:2379']);
+  assert.equal(r['etcd-prefix'], '/wheelhouse/default/');
+  assert.equal(r['etcd-lease-ttl'], 5_000);
+  const fromEnv = loadSettings('proxy', { given: { flags: { master: 'http://m:1' }, unknown: [] }, env: { WHEELHOUSE_ETCD: 'http://e1:2379,http://e2:2379' } });
+  assert.deepEqual(fromEnv.etcd, ['http://e1:2379', 'http://e2:2379']);
+  assert.equal(loadSettings('master', flags({ datadir: 'D', 'etcd-lease-ttl': '8s' }))['etcd-lease-ttl'], 8_000);
+  assert.deepEqual(problemsOf('master', flags({ datadir: 'D', 'etcd-lease-ttl': '1s' })), ['--etcd-lease-ttl must be >= 2000, not 1000']);
+  assert.deepEqual(problemsOf('master', flags({ datadir: 'D', 'etcd-prefix': 'wheelhouse' })), ['--etcd-prefix must match ^/(\\S*/)?$, not "wheelhouse"']);
+  assert.deepEqual(problemsOf('master', flags({ datadir: 'D', etcd: 'etcd:2379' })), ['--etcd "etcd:2379" must be an http(s) URL']);
 });

@@ -87,7 +87,7 @@ function describeError(e: ErrorObject, values: Record<string, unknown>, origin: 
   }
   const [key = '', index] = e.instancePath.split('/').slice(1);
   const what =
-    e.keyword === 'pattern' ? 'must be an http(s) URL'
+    e.keyword === 'pattern' ? (String(e.params['pattern']).startsWith('^https?') ? 'must be an http(s) URL' : `must match ${String(e.params['pattern'])}`)
     : e.keyword === 'enum' ? `must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}`
     : (e.message ?? 'is invalid');
   if (index === undefined) return { key, text: `${flagName(key)}${fromWhere(origin[key])} ${what}, not ${JSON.stringify(values[key])}` };

@@ -38,6 +38,15 @@ const serverTls = {
 const SERVER_TLS_DEPENDENCIES = { 'tls-cert': ['tls-key'], 'tls-key': ['tls-cert'], 'http-redirect-port': ['tls-cert'] };
 /** The CA a role trusts for its own HTTPS requests. */
 const tlsCa = (to: string) => file(`PEM CA file trusted (besides the usual roots) for HTTPS to ${to}`);
+/** Automatic failover on etcd (docs/operations.md, "Automatic failover with etcd"). */
+const etcdUrls = Type.Array(url('an etcd client URL'), { default: [], description: 'etcd client URLs, comma-separated or repeated: turns on automatic failover' });
+const etcdPrefix = Type.String({ pattern: '^/(\\S*/)?$', default: '/wheelhouse/default/', description: "this cluster's key prefix in etcd (starts and ends with /)" });
+const etcdNodeSettings = {
+  etcd: etcdUrls,
+  'etcd-prefix': etcdPrefix,
+  'etcd-lease-ttl': Type.Integer({ minimum: 2_000, maximum: 60_000, default: 5_000, description: 'leadership lease TTL: ms, or 5s; a master stops writing before it can lapse; failover takes about twice it' }),
+  'node-url': Type.Optional(url('URL the other nodes reach this node at, published in etcd (default http://host:port)')),
+};
 
 /** `wheelhouse master`. */
 export const masterSettingsSchema = Type.Object(
@@ -61,6 +70,7 @@ export const masterSettingsSchema = Type.Object(
     'sync-replicas': Type.Optional(Type.Integer({ minimum: 0, maximum: 64, description: 'answer a write only after this many replicas confirmed it durable with its files; 0 = asynchronous (default 1 once a replica has confirmed within the gc-replica-expiry, else 0)' })),
     'sync-timeout': Type.Optional(Type.Integer({ minimum: 1, description: 'wait for the sync replicas\' confirmation: ms, or 5s; then 503 (or asynchronous with --sync-degrade) (default 5s)' })),
     'sync-degrade': Type.Boolean({ default: false, description: 'when the sync replicas do not confirm in time, answer the write asynchronously (counted in metrics) instead of 503' }),
+    ...etcdNodeSettings,
     'log-level': logLevel,
   },
   { additionalProperties: false, dependencies: SERVER_TLS_DEPENDENCIES },
@@ -88,6 +98,7 @@ export const replicaSettingsSchema = Type.Object(
     ...serverTls,
     'tls-ca': tlsCa('the master'),
     'ldap-config': ldapConfig,
+    ...etcdNodeSettings,
     'log-level': logLevel,
   },
   { additionalProperties: false, dependencies: SERVER_TLS_DEPENDENCIES },
@@ -108,6 +119,8 @@ export const proxySettingsSchema = Type.Object(
     ),
     ...serverTls,
     'tls-ca': tlsCa('the master and replicas'),
+    etcd: etcdUrls,
+    'etcd-prefix': etcdPrefix,
     'log-level': logLevel,
   },
   { additionalProperties: false, dependencies: SERVER_TLS_DEPENDENCIES },
@@ -123,7 +136,8 @@ export const clusterSettingsSchema = Type.Object(
   {
     datadir: Type.String({ minLength: 1, default: DEFAULT_DATADIR, description: 'data directory (master/ and replica/ inside; root/dev created on first run)' }),
     host: host('interface for all three nodes'),
-    port: port("the proxy's port; master and replica take the next two", 3141, 1, 65533),
+    port: port("the proxy's port; master and replica take the next two (with --failover: master and two replicas the next three)", 3141, 1, 65532),
+    failover: Type.Boolean({ default: false, description: 'automatic failover: also start a local etcd (from PATH) and a second replica; the nodes elect the master through it' }),
   },
   { additionalProperties: false },
 );

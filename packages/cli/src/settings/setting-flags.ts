@@ -51,6 +51,11 @@ export const SETTING_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'sync-replicas': { kind: 'integer', value: '<n>' },
   'sync-timeout': { kind: 'duration', value: '<duration>' },
   'sync-degrade': { kind: 'boolean' },
+  etcd: { kind: 'list', value: '<url>' },
+  failover: { kind: 'boolean' },
+  'etcd-prefix': { kind: 'string', value: '<prefix>' },
+  'etcd-lease-ttl': { kind: 'duration', value: '<duration>' },
+  'node-url': { kind: 'string', value: '<url>' },
 };
 
 /** What a server command was given on its command line. */
@@ -73,7 +78,7 @@ function helpText(role: Role, key: string, spec: FlagSpec): string {
 function flagOption(role: Role, key: string, spec: FlagSpec, applies: boolean): Option {
   const name = spec.negated ? `--no-${key}` : `--${key}`;
   const option = new Option(spec.value ? `${name} ${spec.value}` : name, applies ? helpText(role, key, spec) : '');
-  if (spec.kind === 'list') option.argParser((v: string, acc: string[] | undefined) => [...(acc ?? []), v]);
+  if (spec.kind === 'list') option.argParser((v: string, acc: string[] | undefined) => [...(acc ?? []), ...v.split(',').filter((x) => x !== '')]);
   return applies ? option : option.hideHelp();
 }
 

@@ -31,6 +31,11 @@ export interface PromoteOptions {
   outsideUrl?: string;
   /** The replica's secret file, copied to `<datadir>/secret` when that is absent. */
   secretFile?: string;
+  /**
+   * The least epoch to promote to (automatic failover: the epoch the etcd campaign granted); the
+   * new epoch is the highest of this, and one above what the replica and the witnesses know.
+   */
+  epoch?: number;
   /** Per peer request, ms (default 2,000). */
   timeoutMs?: number;
 }
@@ -144,7 +149,7 @@ export async function promoteDatadir(opts: PromoteOptions): Promise<PromotionRes
         if (unconfirmed) throw new PromotionRefusedError(`no witness could tell what the master acknowledged (asked: ${asked.join(', ') || 'nobody'}): give --peer URLs (other replicas, the proxy) or --force`, [], evidence);
         if (missing.length) throw new PromotionRefusedError(`the replica is behind: its head is serial ${head} but serial ${acknowledged} was committed (reported by ${evidence.filter((e) => (e.serial ?? -1) === acknowledged).map((e) => e.url).join(', ') || 'the caller'}); missing serials ${head + 1}..${acknowledged}. Let it catch up, or --force`, missing, evidence);
       }
-      const epoch = Math.max(previousEpoch, newerEpoch) + 1;
+      const epoch = Math.max(previousEpoch + 1, newerEpoch + 1, opts.epoch ?? 0);
       const { serial } = await changelog.write((tx) => {
         writeEpoch(tx, { epoch, uuid: changelog.uuid, url: opts.outsideUrl ?? '', serial: tx.serial, at: tx.at, ...(opts.force && (missing.length || unconfirmed) ? { forced: true } : {}) });
       });
