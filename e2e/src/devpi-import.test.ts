@@ -92,8 +92,7 @@ test('fact 1: users root, alice, bob; alice\'s email; their devpi (passlib argon
 
 test('facts 2 and 8: the stage indexes with their exact configs (non-volatile alice/prod); root/staging empty; root/pypi skipped', { timeout: 30_000 }, cluster.guarded(async () => {
   const api = new ApiClient(m().url);
-  // acl_read: devpi has none; the JSON view shows Wheelhouse's default (everyone, issue 15)
-  const common = { type: 'stage', mirror_whitelist: [], mirror_whitelist_inheritance: 'intersection', acl_toxresult_upload: [':ANONYMOUS:'], acl_read: [':ANONYMOUS:'] };
+  const common = { type: 'stage', mirror_whitelist: [], mirror_whitelist_inheritance: 'intersection', acl_toxresult_upload: [':ANONYMOUS:'] };
   const want: Record<string, Record<string, unknown>> = {
     'root/staging': { ...common, bases: [], volatile: true, acl_upload: ['root'], projects: [] },
     'alice/dev': { ...common, bases: [], volatile: true, acl_upload: ['alice'], projects: ['wh-demo-cli', 'wh-demo-core'] },

@@ -104,19 +104,24 @@ after(async () => {
   }
 });
 
-/** A writer inside host A: creates an index on the master every 150 ms, one JSON line per answer ({at, status, name}). */
+/**
+ * A writer inside host A: creates an index on the master every 150 ms, one JSON line per answer
+ * ({sent, at, status, name}: ms of the request and of its answer; status 0 = no answer in 2 s, as
+ * a write waiting for replicas that the cut made unreachable).
+ */
 const WRITER = `
 const [url, auth] = process.argv.slice(1);
 let n = 0;
 const tick = async () => {
   const name = 'w' + (n++);
   let status = 0;
+  const sent = Date.now();
   try {
     const r = await fetch(url + '/${USER}/' + name, { method: 'PUT', headers: { authorization: 'Basic ' + auth, 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(2000) });
     status = r.status;
     await r.arrayBuffer();
   } catch {}
-  process.stdout.write(JSON.stringify({ at: Date.now(), status, name }) + '\\n');
+  process.stdout.write(JSON.stringify({ sent, at: Date.now(), status, name }) + '\\n');
   setTimeout(tick, 150);
 };
 tick();
@@ -154,14 +159,14 @@ test('partition: the cut-off master stops writing within its lease, the other si
     };
     for (let i = 0; i < 3; i++) assert.ok(await uploadViaProxy(), 'uploads through the proxy before the cut');
 
-    const answers: Array<{ at: number; status: number; name: string }> = [];
+    const answers: Array<{ sent: number; at: number; status: number; name: string }> = [];
     writer = spawn('ip', ['netns', 'exec', NS.hostA, process.execPath, '-e', WRITER, masterUrl, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')], { stdio: ['ignore', 'pipe', 'inherit'] });
     let pending = '';
     writer.stdout!.setEncoding('utf8');
     writer.stdout!.on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop() ?? '';
-      for (const l of lines) if (l.trim()) answers.push(JSON.parse(l) as { at: number; status: number; name: string });
+      for (const l of lines) if (l.trim()) answers.push(JSON.parse(l) as { sent: number; at: number; status: number; name: string });
     });
     await waitFor(() => answers.filter((a) => a.status === 201 || a.status === 200).length >= 3, { timeoutMs: 30_000, what: 'the writer in host A to get acknowledgements' });
 
@@ -171,13 +176,15 @@ test('partition: the cut-off master stops writing within its lease, the other si
     await waitFor(async () => ((await proxy.status())['failover'] as { leader?: { epoch: number; serving: boolean } | null }).leader?.epoch === 2 || undefined, { timeoutMs: 60_000, what: 'a new master of epoch 2 in etcd' });
     await waitFor(() => uploadViaProxy(), { timeoutMs: 60_000, what: 'an upload through the proxy to the new master' });
     const firstNewAck = viaProxy.find((u) => u.ok && u.at > cutAt)!.at;
-    await waitFor(() => answers.some((a) => a.at > firstNewAck), { timeoutMs: 30_000, what: 'the writer in host A to go on' });
+    await waitFor(() => answers.some((a) => a.at > firstNewAck && a.sent > cutAt + TTL_MS), { timeoutMs: 30_000, what: 'the writer in host A to go on' });
     const acked = answers.filter((a) => a.status === 200 || a.status === 201);
     const lastOldAck = acked.at(-1)!.at;
     t.diagnostic(`cut at 0 ms; the cut-off master's last acknowledged write at ${lastOldAck - cutAt} ms; the new master's first at ${firstNewAck - cutAt} ms`);
     assert.ok(lastOldAck - cutAt < TTL_MS, `the cut-off master stopped acknowledging within the lease TTL of the cut (last at ${lastOldAck - cutAt} ms)`);
     assert.ok(lastOldAck < firstNewAck, 'no moment when both masters acknowledged writes');
-    const refusedAfter = answers.filter((a) => a.at > lastOldAck);
+    // sent once the permit has surely lapsed (a lease TTL after the cut): refused at once; writes sent
+    // before may instead wait for replicas the cut made unreachable and go unanswered (never acknowledged)
+    const refusedAfter = answers.filter((a) => a.sent > cutAt + TTL_MS);
     assert.ok(refusedAfter.length > 0 && refusedAfter.every((a) => a.status === 503), `after its permit, the cut-off master refuses writes with 503 (${JSON.stringify(refusedAfter.slice(0, 3))})`);
 
     // the link returns: exactly one master

@@ -30,7 +30,9 @@ let promoted: WheelhouseProcess | undefined;
 let rejoined: WheelhouseProcess | undefined;
 
 before(async () => {
-  master = await cluster.startMaster('master', 'root-promote-e2e');
+  // asynchronous replication (--sync-replicas 0): the case where a replica can be behind what the
+  // master acknowledged, which promote must refuse (with sync replicas every acknowledged write is on one)
+  master = await cluster.startMaster('master', 'root-promote-e2e', { args: ['--sync-replicas', '0'] });
   replica = await cluster.startReplica('replica', master);
   proxy = await cluster.proxy('proxy', master, [replica]).start();
   const user = await master.api.put(`/${USER}`, { password: PASSWORD, email: 'erin@example.invalid' });

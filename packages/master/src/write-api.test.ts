@@ -207,8 +207,8 @@ describe('indexes', () => {
   test('root/pypi as init leaves it holds exactly devpi-init\'s keys (mirror_cache_expiry implicit)', async () => {
     const r = await call('GET', '/root/pypi?no_projects=');
     assert.equal(r.status, 200, r.text);
-    // plus acl_read, which the JSON view always shows (issue 15; the default, everyone, is not stored)
-    assert.deepEqual(Object.keys(r.json['result'] as object).sort(), ['acl_read', 'mirror_url', 'mirror_web_url_fmt', 'title', 'type', 'volatile']);
+    // no acl_read: the default (everyone) is neither stored nor shown (devpi pins these keys)
+    assert.deepEqual(Object.keys(r.json['result'] as object).sort(), ['mirror_url', 'mirror_web_url_fmt', 'title', 'type', 'volatile']);
   });
 
   test('PATCH list form and object form over HTTP; bad ops 400', async () => {
