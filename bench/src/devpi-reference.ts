@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuSeconds, freePort, notYet, run, waitFor } from '@wheelhouse/testing';
 import { request } from 'undici';
+import { stopChild } from './child-server.js';
 import type { ReleaseFile } from './release-files.js';
 import { devpiAuth, runUploads } from './upload-runner.js';
 
@@ -92,11 +93,6 @@ export class DevpiReference {
 
   /** SIGTERM; resolves when it exited (SIGKILL after 10 s). */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(this.child, 'SIGTERM', 10_000);
   }
 }

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuSeconds, freePort, waitFor, notYet } from '@wheelhouse/testing';
 import { request } from 'undici';
+import { stopChild } from './child-server.js';
 
 /** The nginx binary when it is on PATH (or /usr/sbin), else undefined. */
 export function nginxBinary(): string | undefined {
@@ -111,12 +112,7 @@ http {
 
   /** SIGQUITs nginx (graceful) and waits for it; SIGKILL after 5 s. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-    this.child.kill('SIGQUIT');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(this.child, 'SIGQUIT', 5_000);
   }
 
   /** SIGKILL now (signal path). */

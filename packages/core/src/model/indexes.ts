@@ -369,15 +369,19 @@ function applyOps(cfg: IndexConfig, ops: string[], state: StateReader, self: str
     if (cfg.type !== 'stage' && !MIRROR_LIST_KEYS.includes(listKey)) throw new BadRequestError(`invalid index config: '${key}' not allowed for mirror indexes`);
     const [item] = normalizeList(listKey, [value], state, self) as [string];
     const holder = cfg as unknown as Record<ListKey, string[] | undefined>;
-    const list = (holder[listKey] ??= listKey === 'acl_read' ? [...DEFAULT_ACL_READ] : []);
-    if (kind === '+=') {
-      if (!list.includes(item)) list.push(item);
-    } else {
-      const at = list.indexOf(item);
-      if (at < 0) throw new BadRequestError(`The value '${value}' is not in '${key}'`);
-      list.splice(at, 1);
-    }
+    editList((holder[listKey] ??= listKey === 'acl_read' ? [...DEFAULT_ACL_READ] : []), kind as '+=' | '-=', item, key, value);
   }
+}
+
+/** devpi's `KEY+=ITEM` (added once) / `KEY-=ITEM` (400 when absent) on `list`, in place. */
+function editList(list: string[], kind: '+=' | '-=', item: string, key: string, value: string): void {
+  if (kind === '+=') {
+    if (!list.includes(item)) list.push(item);
+    return;
+  }
+  const at = list.indexOf(item);
+  if (at < 0) throw new BadRequestError(`The value '${value}' is not in '${key}'`);
+  list.splice(at, 1);
 }
 
 /** `allowed_versions+=pre`, `required_files-=wheel` (devpi-client's list form on a release policy key). */
@@ -385,14 +389,7 @@ function applyPolicyOp(cfg: IndexConfig, key: (typeof POLICY_KEYS)[number], kind
   const input = checkIndexConfigInput({ [key]: [value.trim()] });
   if (cfg.type !== 'stage') throw new BadRequestError(`invalid index config: '${key}' not allowed for mirror indexes`);
   const list: string[] = [...(cfg[key] ?? [])];
-  const item = value.trim();
-  if (kind === '+=') {
-    if (!list.includes(item)) list.push(item);
-  } else {
-    const at = list.indexOf(item);
-    if (at < 0) throw new BadRequestError(`The value '${value}' is not in '${key}'`);
-    list.splice(at, 1);
-  }
+  editList(list, kind, value.trim(), key, value);
   applyInput(cfg, { [key]: list } as typeof input, state, self);
 }
 
