@@ -8,7 +8,8 @@
  *    closes the replica (releasing the data directory), commits the epoch record
  *    (`promoteDatadir` with the campaign's epoch; the etcd decision is the evidence that it holds
  *    the most, so no peer survey), opens a master on the same data directory, host and port, and
- *    leads under the same lease (`Leadership`, fencing by lease) — about a second;
+ *    leads under the same lease (`Leadership`, fencing by lease) — about a second; the switch is
+ *    the one of `wheelhouse promote`'s in-process path, `switchToMaster` (role-switch.ts);
  * 3. if promotion fails the lease is revoked (another replica campaigns) and the process exits 1.
  *
  * A data directory that a promotion already turned into a master's (its newest epoch record names
@@ -19,10 +20,11 @@ import { access } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Changelog } from '@wheelhouse/changelog';
 import { Candidacy, connectEtcd, leaseTiming, type EtcdEndpoint, type LeaseHolder } from '@wheelhouse/failover';
-import { createMasterApp, promoteDatadir, type MasterApp } from '@wheelhouse/master';
+import { createMasterApp, type MasterApp } from '@wheelhouse/master';
 import { createReplicaApp, type ReplicaApp, type ReplicaConfig } from '@wheelhouse/replica';
 import { epochHistory } from '@wheelhouse/replication';
 import { httpUrl } from '@wheelhouse/http';
+import { switchToMaster } from '../role-switch.js';
 import { masterFailover } from './master-leadership.js';
 
 /** What a failover node needs besides the replica's config. */
@@ -70,29 +72,30 @@ export async function startFailoverNode(opts: FailoverNodeOptions): Promise<Fail
   let port = rc.port;
   const url = (): string => opts.nodeUrl ?? httpUrl(rc.host, port, rc.tls ? 'https' : 'http');
 
-  const becomeMaster = async (held?: LeaseHolder, epoch?: number): Promise<void> => {
-    masterLink = masterFailover(endpoint, opts.ttlMs, log);
-    master = await createMasterApp({
-      datadir: rc.datadir,
-      host: rc.host,
-      port,
-      secretFile: rc.secretFile,
-      maxFileBytes: opts.maxFileBytes,
-      syncCommits: true,
-      logger: log,
-      writePermit: masterLink.writePermit,
-      ...(rc.outsideUrl ? { outsideUrl: rc.outsideUrl } : {}),
-      // the replica's sign-in and TLS carry over to the master it becomes
-      ...(rc.ldap ? { ldap: rc.ldap } : {}),
-      ...(rc.tls ? { tls: rc.tls } : {}),
-    });
-    port = await master.listen();
-    masterLink.start(master, url(), held);
-    log.warn({ url: url(), epoch: epoch ?? master.fence.epoch(), serial: master.changelog.head }, 'failover: serving as master');
+  /** The master's settings besides data directory, host, port and secret file, leading under `link`'s lease. */
+  const masterSettings = (link: ReturnType<typeof masterFailover>) => ({
+    maxFileBytes: opts.maxFileBytes,
+    syncCommits: true,
+    logger: log,
+    writePermit: link.writePermit,
+    ...(rc.outsideUrl ? { outsideUrl: rc.outsideUrl } : {}),
+    // the replica's sign-in and TLS carry over to the master it becomes
+    ...(rc.ldap ? { ldap: rc.ldap } : {}),
+    ...(rc.tls ? { tls: rc.tls } : {}),
+  });
+  /** Leads as `app` (now listening) under the lease `held` (a new one when absent). */
+  const lead = (app: MasterApp, link: ReturnType<typeof masterFailover>, held?: LeaseHolder): void => {
+    master = app;
+    masterLink = link;
+    link.start(app, url(), held);
+    log.warn({ url: url(), epoch: app.fence.epoch(), serial: app.changelog.head }, 'failover: serving as master');
   };
 
   if (await isPromotedDatadir(rc.datadir)) {
-    await becomeMaster();
+    const link = masterFailover(endpoint, opts.ttlMs, log);
+    const app = await createMasterApp({ ...masterSettings(link), datadir: rc.datadir, host: rc.host, port, secretFile: rc.secretFile });
+    port = await app.listen();
+    lead(app, link);
     return { role: () => 'master', port, stop: async () => { await masterLink?.stop(); await master?.close(); } };
   }
 
@@ -106,17 +109,13 @@ export async function startFailoverNode(opts: FailoverNodeOptions): Promise<Fail
   const promote = async (epoch: number, lease: LeaseHolder): Promise<void> => {
     const head = replica.changelog.head;
     const startedAt = performance.now();
-    const steps: Record<string, number> = {};
-    const step = (name: string): void => void (steps[name] = Math.round(performance.now() - startedAt));
     try {
-      await replica.close();
-      step('replica-closed');
-      const result = await promoteDatadir({ datadir: rc.datadir, masterUrl: '', acknowledgedSerial: head, epoch, secretFile: rc.secretFile, outsideUrl: url() });
-      step('epoch-committed');
-      if (result.epoch !== epoch) log.error({ granted: epoch, committed: result.epoch }, 'failover: the store committed another epoch than etcd granted');
-      await becomeMaster(lease, result.epoch);
-      step('master-serving');
-      log.warn({ epoch: result.epoch, head, steps }, 'failover: promoted in place (ms since elected)');
+      const link = masterFailover(endpoint, opts.ttlMs, log);
+      const switched = await switchToMaster({ replica, replicaConfig: rc, port, promote: { masterUrl: '', acknowledgedSerial: head, epoch, outsideUrl: url() }, master: masterSettings(link) });
+      if (switched.promotion.epoch !== epoch) log.error({ granted: epoch, committed: switched.promotion.epoch }, 'failover: the store committed another epoch than etcd granted');
+      port = switched.port;
+      lead(switched.master, link, lease);
+      log.warn({ epoch: switched.promotion.epoch, head, ms: Math.round(performance.now() - startedAt) }, 'failover: promoted in place (ms since elected)');
     } catch (err) {
       log.fatal({ err: (err as Error).message }, 'failover: promotion failed; giving the leadership up');
       await lease.revoke();
