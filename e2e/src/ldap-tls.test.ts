@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { LdapDirectory, type LdapConfig } from '@wheelhouse/core';
-import { ADMIN_DN, GROUPS, makeTestCertificates, PEOPLE, Slapd, slapdMissing, TestRoot } from '@wheelhouse/testing';
+import { ADMIN_DN, GROUPS, issueServerCert, makeTestCa, PEOPLE, Slapd, slapdMissing, TestRoot } from '@wheelhouse/testing';
 
 const missing = slapdMissing();
 
@@ -16,9 +16,10 @@ describe('LDAP over TLS (real slapd, openssl certificates)', { skip: missing, ti
   let slapd: Slapd;
   let ca: Buffer;
   before(async () => {
-    const pem = await makeTestCertificates(work.dir('pki'));
-    ca = readFileSync(pem.ca);
-    slapd = await Slapd.start(work.dir('slapd'), [{ uid: 'erin', password: 'erin-pw', groups: ['ops'] }], 'admin-tls', { cert: pem.cert, key: pem.key });
+    const testCa = await makeTestCa(work.dir('pki'));
+    const server = await issueServerCert(testCa, 'slapd');
+    ca = readFileSync(testCa.certFile);
+    slapd = await Slapd.start(work.dir('slapd'), [{ uid: 'erin', password: 'erin-pw', groups: ['ops'] }], 'admin-tls', { cert: server.certFile, key: server.keyFile });
   }, { timeout: 120_000 });
   after(async () => {
     await slapd?.stop();

@@ -20,4 +20,4 @@ export { TestRoot, type NodeOptions } from './test-root.js';
 export { notYet, sleep, waitFor, WaitTimeoutError, type NotYet, type WaitOptions } from './wait-for.js';
 export { WheelhouseProcess, wheelhouseInit, type NodeRole, type NodeSpec, type StartOptions, type StopResult } from './wheelhouse-process.js';
 export { issueServerCert, makeTestCa, type ServerCert, type TestCa } from './test-ca.js';
-export { ADMIN_DN, GROUPS, makeTestCertificates, PEOPLE, Slapd, slapdMissing, SUFFIX, type LdapUser } from './slapd.js';
+export { ADMIN_DN, GROUPS, PEOPLE, Slapd, slapdMissing, SUFFIX, type LdapUser } from './slapd.js';

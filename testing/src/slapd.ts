@@ -139,23 +139,3 @@ export class Slapd {
     clearTimeout(timer);
   }
 }
-
-/**
- * A CA and a server certificate for 127.0.0.1 signed by it, made with `openssl` under `dir`
- * (2 days, RSA 2048). Returns the PEM paths.
- */
-export async function makeTestCertificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
-  mkdirSync(dir, { recursive: true });
-  const p = (n: string): string => join(dir, n);
-  writeFileSync(p('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  const steps: string[][] = [
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=wheelhouse test CA'],
-    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=127.0.0.1'],
-    ['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('server.pem'), '-days', '2', '-extfile', p('san.ext')],
-  ];
-  for (const args of steps) {
-    const r = await run('/usr/bin/openssl', args, { timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`openssl failed: ${r.describe()}`);
-  }
-  return { ca: p('ca.pem'), cert: p('server.pem'), key: p('server.key') };
-}

@@ -3,7 +3,7 @@
 // (subjectAltName IP:127.0.0.1, DNS:localhost — what pip, twine and Node check). Every file lives
 // in the directory given; nothing is installed system-wide.
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from './process-run.js';
 
@@ -26,8 +26,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   if (r.code !== 0) throw new Error(`openssl failed: ${r.describe()}`);
 }
 
-/** Makes a CA (`<dir>/ca.pem`, `<dir>/ca.key`), EC P-256 keys, valid 2 days. */
+/** Makes a CA (`<dir>/ca.pem`, `<dir>/ca.key`; `dir` created if missing), EC P-256 keys, valid 2 days. */
 export async function makeTestCa(dir: string, name = 'Wheelhouse Test CA'): Promise<TestCa> {
+  await mkdir(dir, { recursive: true });
   const certFile = join(dir, 'ca.pem');
   const keyFile = join(dir, 'ca.key');
   await openssl(
