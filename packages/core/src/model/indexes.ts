@@ -441,14 +441,6 @@ export function deleteReleaseKey(tx: WriteTx, releaseKey: string): void {
 
 /** devpi's `indexconfig` result: the config plus `projects` (own, sorted) unless `noProjects`. */
 export function indexView(state: StateReader, user: string, index: string, noProjects = false): Record<string, unknown> {
-  const cfg = withReadAcl(requireIndex(state, user, index));
+  const cfg = requireIndex(state, user, index);
   return noProjects ? { ...cfg } : { ...cfg, projects: stageProjectNames(state, `${user}/${index}`) };
-}
-
-/**
- * The config as shown to clients: `acl_read` only when set (absent means everyone, the default);
- * devpi has no such key and its clients' functional tests pin a mirror index's key set.
- */
-export function withReadAcl(cfg: IndexConfig): IndexConfig {
-  return { ...cfg };
 }

@@ -12,7 +12,7 @@ import { FIELD_LIMITS, assertJsonBytes } from './field-limits.js';
 import { isoSeconds, type IndexConfig, type UserRecord } from './records.js';
 import { keys, lastSegment } from './keys.js';
 import type { StateReader, WriteTx } from './state.js';
-import { deleteIndexContent, requireIndex, withReadAcl } from './indexes.js';
+import { deleteIndexContent, requireIndex } from './indexes.js';
 
 /** Body of `PUT /{user}`. */
 export interface UserCreateBody {
@@ -108,7 +108,7 @@ export function userListEntry(state: StateReader, name: string): Record<string, 
 export function userView(state: StateReader, name: string): Record<string, unknown> {
   const { pwhash: _pwhash, uid: _uid, pwgen: _pwgen, ...pub } = requireUser(state, name);
   const indexes: Record<string, IndexConfig> = {};
-  for (const ix of listIndexNames(state, name)) indexes[ix] = withReadAcl(state.get<IndexConfig>(keys.index(name, ix))!);
+  for (const ix of listIndexNames(state, name)) indexes[ix] = state.get<IndexConfig>(keys.index(name, ix))!;
   return { ...pub, indexes };
 }
 
