@@ -1,5 +1,5 @@
 /** The HTTP layer every node shares: server, devpi headers, JSON and error answers, guard, file responses, status shapes. */
-export { createNodeServer, httpUrl, reachableHost, type Bound, type NodeServer, type NodeServerOptions, type TlsReload } from './node-server.js';
+export { createNodeServer, HEADERS_TIMEOUT_MS, httpUrl, reachableHost, type Bound, type NodeServer, type NodeServerOptions, type TlsReload } from './node-server.js';
 export { createRedirectServer, readTlsPair, TlsFileError, trustedCaContext, type NodeTlsOptions, type TlsPair } from './tls-files.js';
 export { acceptPushMethod, rewritePush } from './push-method.js';
 export { nodeFilePath, readNodeFile, removeNodeFile, writeNodeFile, type NodeFile } from './node-file.js';

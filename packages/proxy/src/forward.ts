@@ -25,12 +25,10 @@ import { backendRequestHeaderList, firstValue, HOP_BY_HOP, requestHasBody, type 
 import { answerError, toReasonPhrase } from '@wheelhouse/http';
 import { backendFailed, masterDown, masterStalled } from './json-answer.js';
 import { BACKEND_WENT_DOWN, CLIENT_WENT_AWAY, RETRY_POLICY, WRITE_TIMEOUTS } from './policy.js';
-import type { ProxyMetrics } from './proxy-metrics.js';
+import { answerCounter, type AnswerCounter, type ProxyMetrics } from './proxy-metrics.js';
 import { parseEpochHeader } from './read-your-writes.js';
 import { retryDecision } from './retry-decision.js';
 
-/** Body timeout of reads (the answer's body idle while the client takes it), ms. */
-const SLOW_EXCHANGE_MS = 600_000;
 /** Error answers with a body under this many bytes are buffered to lift their JSON `message` into the reason phrase. */
 const REASON_BODY_MAX_BYTES = 65_536;
 
@@ -61,10 +59,9 @@ export interface ForwardDeps {
   scheme?: 'http' | 'https';
   /** A write's stall timeout, ms (default `WRITE_TIMEOUTS.stallMs`; tests shorten it). */
   writeStallMs?: number;
+  /** The answer counter shared with the read fast path (default: one of its own over `metrics.requests`). */
+  counted?: AnswerCounter;
 }
-
-/** A child counter per (backend, kind, status class): labels hashed once, not per request. */
-type CounterChild = { inc(): void };
 
 /** How the answer's body is taken: streamed to the client, kept (a small error answer), or dropped (a retried read). */
 type BodyMode = 'pipe' | 'buffer' | 'discard';
@@ -76,27 +73,19 @@ interface ForwardContext {
   readonly log: Logger;
   readonly stallMs: number;
   /** Counts an answer of `b` (status class of `status`). */
-  counted(b: Backend, isRead: boolean, status: number): void;
+  counted: AnswerCounter;
 }
 
 /** Builds the forwarder (see module doc). */
 export function createForwarder(deps: ForwardDeps): Forward {
   const { pool, dispatcher, metrics, log } = deps;
   const client = { viaToken: deps.viaToken, outsideUrl: deps.outsideUrl, listenAddress: deps.listenAddress, ...(deps.scheme ? { scheme: deps.scheme } : {}) };
-  // per backend: [read 1xx..5xx, write 1xx..5xx] label children, made on first use
-  const children = new Map<Backend, Array<CounterChild | undefined>>();
   const ctx: ForwardContext = {
     pool,
     metrics,
     log,
     stallMs: deps.writeStallMs ?? WRITE_TIMEOUTS.stallMs,
-    counted(b, isRead, status) {
-      const cls = Math.min(5, Math.max(1, Math.floor(status / 100)));
-      let list = children.get(b);
-      if (!list) children.set(b, (list = []));
-      const i = (isRead ? 0 : 5) + cls - 1;
-      (list[i] ??= metrics.requests.labels({ backend: b.name, kind: isRead ? 'read' : 'write', status: `${cls}xx` })).inc();
-    },
+    counted: deps.counted ?? answerCounter(metrics.requests),
   };
   return (b, req, res, attempt) => {
     const method = req.method ?? 'GET';
@@ -115,7 +104,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
           headers,
           body,
           headersTimeout: isRead ? RETRY_POLICY.readHeadersTimeoutMs : ctx.stallMs,
-          bodyTimeout: isRead ? SLOW_EXCHANGE_MS : WRITE_TIMEOUTS.answerIdleMs,
+          bodyTimeout: isRead ? RETRY_POLICY.readBodyIdleMs : WRITE_TIMEOUTS.answerIdleMs,
         },
         exchange,
       );

@@ -33,6 +33,8 @@ export const RETRY_POLICY = {
   maxRetries: 1,
   /** A read whose backend sends no response headers within this time is retried elsewhere, ms. */
   readHeadersTimeoutMs: 10_000,
+  /** A read's answer body idle this long (the client not taking it, or the backend not sending) is cut, ms. */
+  readBodyIdleMs: 600_000,
   /**
    * Transport failures of the exchange with the node itself: what passive ejection counts
    * (`ejection-rule.ts`), besides `notConnected`.

@@ -34,3 +34,21 @@ export function createProxyMetrics(backends: readonly Backend[]): ProxyMetrics {
   }
   return { registry, requests, retries, rejected, latency };
 }
+
+/** Counts one answer of a backend (`isRead`: a read; `status`: its HTTP status, counted by class). */
+export type AnswerCounter = (b: Backend, isRead: boolean, status: number) => void;
+
+/**
+ * The counter of answers both request paths share: label children per (backend, kind, status
+ * class) made on first use and kept, so an answer costs one `inc()` and no label hashing.
+ */
+export function answerCounter(requests: ProxyMetrics['requests']): AnswerCounter {
+  const children = new Map<Backend, Array<{ inc(): void } | undefined>>();
+  return (b, isRead, status) => {
+    const cls = Math.min(5, Math.max(1, Math.floor(status / 100)));
+    let list = children.get(b);
+    if (!list) children.set(b, (list = []));
+    const i = (isRead ? 0 : 5) + cls - 1;
+    (list[i] ??= requests.labels({ backend: b.name, kind: isRead ? 'read' : 'write', status: `${cls}xx` })).inc();
+  };
+}

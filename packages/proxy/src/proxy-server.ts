@@ -5,11 +5,13 @@
  * as fallback — and a read that fails to connect, or gets 502/503/504 before any byte reached the
  * client, is retried once on another backend. Writes go to the master and are never retried; with
  * the master down they fail at once with 503 and `Retry-After`. After a write the proxy sends reads
- * only to backends that reached its serial (read-your-writes). The decisions live in their own
+ * only to backends that reached its serial (read-your-writes). Plain reads take the connection-level
+ * path (`read-fast-path.ts`), everything else Node's HTTP server and the router. The decisions live in their own
  * modules: `backends.ts` (selection, ejection, rise/fall), `retry-decision.ts`, `ejection-rule.ts`,
  * `read-your-writes.ts`, `admin.ts`, `forward-headers.ts`.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'undici';
 import { pino, type Logger } from 'pino';
@@ -19,7 +21,8 @@ import { Backend, BackendPool, isReadMethod } from './backends.js';
 import { createForwarder } from './forward.js';
 import { HealthChecker } from './health-checks.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './policy.js';
-import { createProxyMetrics } from './proxy-metrics.js';
+import { answerCounter, createProxyMetrics } from './proxy-metrics.js';
+import { createReadFastPath } from './read-fast-path.js';
 import { createRequestRouter } from './route-request.js';
 
 /** Configuration of a proxy. */
@@ -81,12 +84,21 @@ export function createProxy(config: ProxyConfig): Proxy {
   const checker = new HealthChecker(pool, policy, agent, log);
   const metrics = createProxyMetrics(pool.backends);
   const viaToken = `wheelhouse-proxy-${randomBytes(4).toString('hex')}`;
-  const forward = createForwarder({ pool, dispatcher: agent, metrics, log, viaToken, outsideUrl: config.outsideUrl, listenAddress: `${config.host}:${config.port}`, ...(config.tls ? { scheme: 'https' as const } : {}) });
+  const counted = answerCounter(metrics.requests);
+  const listenAddress = `${config.host}:${config.port}`;
+  const forward = createForwarder({ pool, dispatcher: agent, metrics, counted, log, viaToken, outsideUrl: config.outsideUrl, listenAddress, ...(config.tls ? { scheme: 'https' as const } : {}) });
   const admin = createAdminHandler({ pool, registry: metrics.registry, log });
-  const route = createRequestRouter({ pool, forward, admin, metrics, viaToken, readYourWritesWaitMs: config.readYourWritesWaitMs ?? 2_000 });
   // label children resolved once: observe() then skips hashing the labels per request
   const latency = { read: metrics.latency.labels({ kind: 'read' }), write: metrics.latency.labels({ kind: 'write' }) };
+  let handover: (socket: Socket) => void = () => undefined;
+  const fast = createReadFastPath({
+    pool, viaToken, outsideUrl: config.outsideUrl, listenAddress, scheme: config.tls ? 'https' : 'http', counted, retries: metrics.retries,
+    observeRead: (seconds) => latency.read.observe(seconds),
+    handover: (socket) => handover(socket),
+  });
+  const route = createRequestRouter({ pool, forward, admin, metrics, viaToken, readYourWritesWaitMs: config.readYourWritesWaitMs ?? 2_000, takeTried: (req) => fast.takeTried(req.socket) });
   const http = serveHttp(config, log, route, (req, seconds) => latency[isReadMethod(req.method) ? 'read' : 'write'].observe(seconds));
+  handover = takeConnections(http.server, config.tls !== undefined, (socket) => fast.accept(socket));
 
   return {
     server: http.server,
@@ -108,10 +120,27 @@ export function createProxy(config: ProxyConfig): Proxy {
     },
     close: async () => {
       checker.stop();
-      await http.close();
+      const closed = http.close();
+      fast.close();
+      await closed;
       await agent.close();
     },
     reloadTls: () => http.reloadTls(),
+  };
+}
+
+/**
+ * Puts `accept` (the connection-level read path) in front of the HTTP server's own connection
+ * listener — `connection`, or `secureConnection` after the TLS handshake — and returns what hands a
+ * connection on to that listener.
+ */
+function takeConnections(server: Server, tls: boolean, accept: (socket: Socket) => void): (socket: Socket) => void {
+  const event = tls ? 'secureConnection' : 'connection';
+  const own = server.listeners(event) as ((socket: Socket) => void)[];
+  server.removeAllListeners(event);
+  server.on(event, accept);
+  return (socket) => {
+    for (const listener of own) listener.call(server, socket);
   };
 }
 

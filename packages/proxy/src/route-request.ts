@@ -3,6 +3,7 @@
  * master (503 with `Retry-After` at once when it is unavailable), reads to the backend the pool
  * picks under read-your-writes — held up to `readYourWritesWaitMs` when none has reached the write
  * mark yet — and on to another backend while the retry decision says so; 503 when none is left.
+ * A read the connection-level path (`read-fast-path.ts`) already tried once arrives here for its retry.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReadMethod, type Backend, type BackendPool } from './backends.js';
@@ -29,6 +30,11 @@ export interface RouteDeps {
   viaToken: string;
   /** How long a first read attempt waits for a backend that reached the write mark, ms. */
   readYourWritesWaitMs: number;
+  /**
+   * The backend a read already tried on the connection-level path before it was handed over
+   * (`ReadFastPath.takeTried`): the router's first attempt is then the retry, elsewhere.
+   */
+  takeTried?: (req: IncomingMessage) => Backend | undefined;
 }
 
 /** Builds the handler of every client request (see module doc). Rejects only on a defect. */
@@ -65,8 +71,9 @@ export function createRequestRouter(deps: RouteDeps): (req: IncomingMessage, res
       return;
     }
     // the set of tried backends is made only when a retry needs it (none for the common read)
-    let tried: Set<Backend> | undefined;
-    for (let attempt = 0; ; attempt++) {
+    const triedFirst = deps.takeTried?.(req);
+    let tried: Set<Backend> | undefined = triedFirst ? new Set([triedFirst]) : undefined;
+    for (let attempt = triedFirst ? 1 : 0; ; attempt++) {
       // the common case decided without a timer or an extra promise: a backend is there at once
       const b = pool.pickRead(pool.writeMark, tried ?? NONE_TRIED, Date.now()) ?? (await pickReadWaiting(tried ?? NONE_TRIED));
       if (!b) break;

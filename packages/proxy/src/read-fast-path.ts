@@ -1,0 +1,497 @@
+/**
+ * The proxy's connection-level path for reads (issue 13): a client connection is read as raw bytes;
+ * a `GET` or `HEAD` in plain form (`http1-heads.ts`) goes to the backend the pool picks over a
+ * kept-alive raw connection, its head rewritten once as text, and the backend's answer comes back
+ * byte for byte — status line and headers relayed with only `Connection`/`Keep-Alive` dropped, the
+ * body in the framing it came in, written straight into the client's socket with backpressure. No
+ * `IncomingMessage`, `ServerResponse`, undici request or header object is made per request.
+ *
+ * Everything else is Node's: the first request that does not qualify (a write, an admin path (`/+status`…), a
+ * request in an unusual form, a `Via` loop, no backend reachable at once under read-your-writes, a
+ * backend over 256 requests in flight or reached over https) hands the connection — with the bytes
+ * not yet answered — to the HTTP server's own connection listener, and it stays there. So do
+ * reads that fail before their answer started: a refused or reset connection, no answer head
+ * within `RETRY_POLICY.readHeadersTimeoutMs`, a 503, the backend marked down meanwhile
+ * (`Backend.pending`). Each is judged by the same ejection and retry rules, and the request is
+ * handed over with the backend it tried, so the router's attempt is the retry
+ * (`ReadFastPath.takeTried`) and its answers (502, 503) are the usual ones. A connection reused from the pool
+ * that turns out closed by the backend is retried once on a fresh one first (no verdict: the
+ * request never reached the node). After the answer started, a failure cuts the client's
+ * connection, as the other path does.
+ *
+ * Idle client connections close after 65 s (the node servers' keep-alive timeout), a request head
+ * must arrive within 60 s (`HEADERS_TIMEOUT_MS`) and within 16 KiB (over it Node's parser takes it
+ * and answers it); pipelined requests are answered in order, the client paused while 64 KiB wait.
+ */
+import { connect, type Socket } from 'node:net';
+import { HEADERS_TIMEOUT_MS } from '@wheelhouse/http';
+import { isAdminPath } from './admin.js';
+import type { Backend, BackendPool } from './backends.js';
+import { ejectionVerdict } from './ejection-rule.js';
+import { ChunkedBodyEnd, fastReadRequest, parseAnswerHead, type AnswerHead, type FastReadRequest, type HeadContext } from './http1-heads.js';
+import { BACKEND_WENT_DOWN, RETRY_POLICY } from './policy.js';
+import type { AnswerCounter } from './proxy-metrics.js';
+import { parseEpochHeader } from './read-your-writes.js';
+import { retryDecision } from './retry-decision.js';
+
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** Longest request or answer head the fast path reads (Node's default `maxHeaderSize`), bytes. */
+const MAX_HEAD_BYTES = 16_384;
+/** Pipelined request bytes held while an answer is in flight before the client is paused, bytes. */
+const MAX_PIPELINED_BYTES = 65_536;
+/** An idle client connection is closed after this long (the node servers' `keepAliveTimeout`), ms. */
+const CLIENT_IDLE_MS = 65_000;
+/** An idle backend connection is closed after this long (below the nodes' 65 s, so they never close one first), ms. */
+const BACKEND_IDLE_MS = 30_000;
+/** Idle connections kept per backend. */
+const MAX_IDLE_PER_BACKEND = 64;
+/** Requests in flight on one backend above which new connections take Node's path (undici queues there). */
+const MAX_IN_FLIGHT_PER_BACKEND = 256;
+/** Codes of a reused connection that the backend had closed: the request is sent again on a fresh one. */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+/** No backend tried (shared, never written). */
+const NONE: ReadonlySet<Backend> = new Set();
+
+/** The path of a request target (without its query). */
+function pathOf(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
+}
+
+/** What the fast path needs from the proxy. */
+export interface ReadFastPathDeps {
+  pool: BackendPool;
+  /** This proxy's `Via` token. */
+  viaToken: string;
+  outsideUrl: string | undefined;
+  /** `host:port` the proxy listens on. */
+  listenAddress: string;
+  scheme: 'http' | 'https';
+  /** Counts an answer (shared with the other path). */
+  counted: AnswerCounter;
+  retries: { inc(): void };
+  /** Records a read's time from request to the answer's end, seconds. */
+  observeRead(seconds: number): void;
+  /** Hands a connection to the HTTP server (its own `connection` / `secureConnection` listener). */
+  handover(socket: Socket): void;
+}
+
+/** The fast path of one proxy. */
+export interface ReadFastPath {
+  /** Takes a new client connection (plain, or TLS after its handshake). */
+  accept(socket: Socket): void;
+  /**
+   * The backend a read on `socket` already tried before it was handed over, once: the router's
+   * first attempt is then the retry, elsewhere. Undefined for other connections.
+   */
+  takeTried(socket: Socket): Backend | undefined;
+  /** Destroys every connection it holds, client and backend. */
+  close(): void;
+}
+
+/** Builds the fast path (see module doc). */
+export function createReadFastPath(deps: ReadFastPathDeps): ReadFastPath {
+  const backends = new BackendConnections();
+  const clients = new Set<ClientConnection>();
+  const tried = new WeakMap<Socket, Backend>();
+  const shared: Shared = { deps, backends, clients, tried };
+  return {
+    accept: (socket) => {
+      clients.add(new ClientConnection(shared, socket));
+    },
+    takeTried: (socket) => {
+      const b = tried.get(socket);
+      if (b) tried.delete(socket);
+      return b;
+    },
+    close: () => {
+      for (const c of clients) c.destroy();
+      clients.clear();
+      backends.closeAll();
+    },
+  };
+}
+
+interface Shared {
+  readonly deps: ReadFastPathDeps;
+  readonly backends: BackendConnections;
+  readonly clients: Set<ClientConnection>;
+  readonly tried: WeakMap<Socket, Backend>;
+}
+
+/** A backend's host and port for `net.connect`, or null when it is not plain HTTP. */
+type Address = { host: string; port: number } | null;
+
+/** Kept-alive raw connections per backend, the most recently used reused first. */
+class BackendConnections {
+  private readonly idle = new Map<Backend, BackendConnection[]>();
+  private readonly addresses = new Map<Backend, Address>();
+
+  /** Whether the fast path can reach `b` (plain HTTP). */
+  reachable(b: Backend): boolean {
+    return this.address(b) !== null;
+  }
+
+  /** An idle connection to `b`, or a new one (`reused`: it served before). */
+  take(b: Backend): { conn: BackendConnection; reused: boolean } {
+    const list = this.idle.get(b);
+    for (let c = list?.pop(); c; c = list!.pop()) {
+      if (!c.socket.destroyed) {
+        c.socket.setTimeout(0);
+        return { conn: c, reused: true };
+      }
+    }
+    const { host, port } = this.address(b)!;
+    return { conn: new BackendConnection(b, connect({ host, port, noDelay: true }), this), reused: false };
+  }
+
+  /** Keeps `conn` for reuse (or closes it when enough are idle). */
+  give(conn: BackendConnection): void {
+    let list = this.idle.get(conn.backend);
+    if (!list) this.idle.set(conn.backend, (list = []));
+    if (list.length >= MAX_IDLE_PER_BACKEND) return void conn.socket.destroy();
+    conn.socket.setTimeout(BACKEND_IDLE_MS);
+    list.push(conn);
+  }
+
+  /** Drops a closed connection from the idle list. */
+  forget(conn: BackendConnection): void {
+    const list = this.idle.get(conn.backend);
+    const i = list ? list.indexOf(conn) : -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+
+  closeAll(): void {
+    for (const list of this.idle.values()) for (const c of list.splice(0)) c.socket.destroy();
+  }
+
+  private address(b: Backend): Address {
+    let a = this.addresses.get(b);
+    if (a === undefined) {
+      const u = new URL(b.url);
+      a = u.protocol === 'http:' ? { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) } : null;
+      this.addresses.set(b, a);
+    }
+    return a;
+  }
+}
+
+/** One raw connection to a backend; its events go to the client connection that owns it, if any. */
+class BackendConnection {
+  owner: ClientConnection | undefined;
+  /** The first failure seen (`error` event code, or the backend closing early). */
+  private failure: string | undefined;
+
+  constructor(
+    readonly backend: Backend,
+    readonly socket: Socket,
+    pool: BackendConnections,
+  ) {
+    socket.on('data', (chunk: Buffer) => (this.owner ? this.owner.onBackendData(chunk) : socket.destroy()));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.failure ??= err.code ?? 'ECONNRESET';
+    });
+    socket.on('end', () => {
+      if (this.owner?.onBackendEnd()) return;
+      this.failure ??= 'UND_ERR_SOCKET';
+    });
+    socket.on('timeout', () => (this.owner ? this.owner.onBackendTimeout() : socket.destroy()));
+    socket.on('close', () => {
+      pool.forget(this);
+      const o = this.owner;
+      this.owner = undefined;
+      o?.onBackendGone(this.failure ?? 'UND_ERR_SOCKET');
+    });
+  }
+}
+
+/** One client connection on the fast path, and the one exchange it has in flight. */
+class ClientConnection {
+  /** Client bytes not taken yet (a partial head, or pipelined requests). */
+  private pending: Buffer | undefined;
+  /** ms since epoch when the partial head in `pending` began (0: none). */
+  private headSince = 0;
+  private readonly head: HeadContext;
+  private paused = false;
+  private closeAfter = false;
+  // the exchange in flight
+  private req: FastReadRequest | undefined;
+  /** The client's bytes of the request in flight (for a handover after a failure). */
+  private requestBytes: Buffer | undefined;
+  private b: Backend | undefined;
+  private conn: BackendConnection | undefined;
+  private reused = false;
+  private staleRetried = false;
+  private answer: AnswerHead | undefined;
+  private answerHeadPart: Buffer | undefined;
+  private remaining = 0;
+  private chunked: ChunkedBodyEnd | undefined;
+  private started = 0;
+
+  private readonly onData = (chunk: Buffer): void => this.takeBytes(chunk);
+  private readonly onEnd = (): void => {
+    if (this.req) this.closeAfter = true;
+    else this.socket.end();
+  };
+  private readonly onClose = (): void => this.clientGone();
+  private readonly onError = (): void => {
+    // 'close' follows
+  };
+  private readonly onDrain = (): void => {
+    this.conn?.socket.resume();
+  };
+  private readonly onTimeout = (): void => {
+    if (!this.req) this.socket.destroy();
+  };
+
+  constructor(
+    private readonly shared: Shared,
+    private readonly socket: Socket,
+  ) {
+    const d = shared.deps;
+    this.head = { remoteAddress: socket.remoteAddress ?? '', viaToken: d.viaToken, outsideUrl: d.outsideUrl, listenAddress: d.listenAddress, scheme: d.scheme, epoch: 0 };
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('error', this.onError);
+    socket.on('drain', this.onDrain);
+    socket.on('timeout', this.onTimeout);
+    socket.setTimeout(CLIENT_IDLE_MS);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** Cuts the exchange before its answer started: the backend was marked down (`BackendPool.markDown`). */
+  abort(): void {
+    if (this.conn && !this.answer) this.failBeforeAnswer(BACKEND_WENT_DOWN);
+  }
+
+  private takeBytes(chunk: Buffer): void {
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (this.req) {
+      if (this.pending.length > MAX_PIPELINED_BYTES && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+      return;
+    }
+    this.nextRequest();
+  }
+
+  /** Starts the next request in `pending`, or waits for the rest of its head, or hands the connection over. */
+  private nextRequest(): void {
+    const buf = this.pending;
+    if (!buf) return;
+    const end = buf.indexOf(HEAD_END);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD_BYTES) return this.handover(buf);
+      const now = Date.now();
+      if (this.headSince === 0) this.headSince = now;
+      else if (now - this.headSince > HEADERS_TIMEOUT_MS) this.socket.destroy();
+      return;
+    }
+    this.headSince = 0;
+    const headBytes = end + HEAD_END.length;
+    if (headBytes > MAX_HEAD_BYTES) return this.handover(buf);
+    const { pool } = this.shared.deps;
+    this.head.epoch = pool.highestEpoch;
+    const req = fastReadRequest(buf.toString('latin1', 0, end), this.head);
+    const b = req && !isAdminPath(pathOf(req.target)) && this.pick(NONE);
+    if (!req || !b) return this.handover(buf);
+    this.req = req;
+    this.requestBytes = buf.subarray(0, headBytes);
+    this.pending = headBytes < buf.length ? buf.subarray(headBytes) : undefined;
+    this.closeAfter = req.close;
+    this.started = performance.now();
+    this.staleRetried = false;
+    this.send(b);
+  }
+
+  /** The backend for a read now, if the fast path can reach it. */
+  private pick(exclude: ReadonlySet<Backend>): Backend | undefined {
+    const { pool } = this.shared.deps;
+    const b = pool.pickRead(pool.writeMark, exclude, Date.now());
+    return b && b.outstanding < MAX_IN_FLIGHT_PER_BACKEND && this.shared.backends.reachable(b) ? b : undefined;
+  }
+
+  private send(b: Backend): void {
+    const { conn, reused } = this.shared.backends.take(b);
+    this.b = b;
+    this.conn = conn;
+    this.reused = reused;
+    conn.owner = this;
+    b.outstanding++;
+    b.requests++;
+    b.pending.add(this);
+    conn.socket.setTimeout(RETRY_POLICY.readHeadersTimeoutMs);
+    conn.socket.write(this.req!.backendHead, 'latin1');
+  }
+
+  onBackendData(chunk: Buffer): void {
+    if (this.answer) return this.relay(chunk, 0);
+    const buf = this.answerHeadPart ? Buffer.concat([this.answerHeadPart, chunk]) : chunk;
+    const end = buf.indexOf(HEAD_END);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD_BYTES) return this.failBeforeAnswer('UND_ERR_HEADERS_OVERFLOW');
+      this.answerHeadPart = buf;
+      return;
+    }
+    this.answerHeadPart = undefined;
+    const req = this.req!;
+    const answer = parseAnswerHead(buf.toString('latin1', 0, end), req.method, this.closeAfter);
+    if (!answer) return this.failBeforeAnswer('UND_ERR_INVALID_ANSWER');
+    const b = this.b!;
+    const { pool, counted } = this.shared.deps;
+    b.pending.delete(this);
+    b.noteSerial(answer.serial, answer.masterUuid);
+    b.noteEpoch(parseEpochHeader(answer.epoch), answer.role);
+    pool.noteVerdict(b, ejectionVerdict({ status: answer.status }));
+    if (retryDecision({ method: req.method, result: { status: answer.status }, bytesSent: false, attempt: 0 }) === 'retry') {
+      // "cannot serve this now" (503): the router tries another backend
+      this.dropBackend(false);
+      return this.handoverRequest(b);
+    }
+    counted(b, true, answer.status);
+    this.answer = answer;
+    this.conn!.socket.setTimeout(RETRY_POLICY.readBodyIdleMs);
+    if (answer.framing.kind === 'length') this.remaining = answer.framing.bytes;
+    else if (answer.framing.kind === 'chunked') this.chunked = new ChunkedBodyEnd();
+    this.socket.cork();
+    this.socket.write(answer.clientHead, 'latin1');
+    if (answer.framing.kind === 'none') {
+      this.socket.uncork();
+      return this.complete(end + HEAD_END.length === buf.length);
+    }
+    this.relay(buf, end + HEAD_END.length);
+    this.socket.uncork();
+  }
+
+  /** Passes `chunk[from..]` of the answer's body to the client; completes the exchange at the body's end. */
+  private relay(chunk: Buffer, from: number): void {
+    const framing = this.answer!.framing;
+    let endAt = -1;
+    if (framing.kind === 'length') {
+      const n = chunk.length - from;
+      if (n >= this.remaining) endAt = from + this.remaining;
+      this.remaining = Math.max(0, this.remaining - n);
+    } else if (framing.kind === 'chunked') {
+      try {
+        endAt = this.chunked!.feed(chunk, from);
+      } catch {
+        return this.cut();
+      }
+    }
+    const piece = endAt < 0 ? (from === 0 ? chunk : chunk.subarray(from)) : chunk.subarray(from, endAt);
+    if (piece.length > 0 && !this.socket.write(piece)) this.conn!.socket.pause();
+    if (endAt >= 0) this.complete(endAt === chunk.length);
+  }
+
+  /** The backend ended its side: the end of a close-delimited body (true), else a failure. */
+  onBackendEnd(): boolean {
+    if (this.answer?.framing.kind !== 'close') return false;
+    this.complete(false);
+    return true;
+  }
+
+  onBackendTimeout(): void {
+    if (this.answer) this.cut();
+    else this.failBeforeAnswer('UND_ERR_HEADERS_TIMEOUT');
+  }
+
+  /** The backend connection closed while this exchange owned it. */
+  onBackendGone(code: string): void {
+    this.conn = undefined;
+    if (this.answer) this.cut();
+    else this.failBeforeAnswer(code);
+  }
+
+  /**
+   * The exchange failed before any byte reached the client: a stale reused connection is retried
+   * on a fresh one; otherwise the ejection rule judges the backend and the request goes to
+   * Node's path with the backend it tried.
+   */
+  private failBeforeAnswer(code: string): void {
+    const b = this.b!;
+    this.dropBackend(false);
+    if (this.reused && !this.staleRetried && STALE_CONNECTION.has(code)) {
+      this.staleRetried = true;
+      return this.send(b);
+    }
+    this.shared.deps.pool.noteVerdict(b, ejectionVerdict({ errorCode: code }));
+    this.handoverRequest(b);
+  }
+
+  /** The answer reached its end: the backend connection goes back to the pool (when `reusable`), the next request starts. */
+  private complete(reusable: boolean): void {
+    this.dropBackend(reusable && this.answer!.keepAlive);
+    this.shared.deps.observeRead((performance.now() - this.started) / 1000);
+    this.req = undefined;
+    this.requestBytes = undefined;
+    this.answer = undefined;
+    this.chunked = undefined;
+    if (this.closeAfter) return void this.socket.end();
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.nextRequest();
+  }
+
+  /** Ends this exchange's hold on its backend: the connection kept for reuse or closed. */
+  private dropBackend(keep: boolean): void {
+    const b = this.b;
+    const conn = this.conn;
+    if (!b) return;
+    this.b = undefined;
+    this.conn = undefined;
+    b.outstanding--;
+    b.pending.delete(this);
+    if (!conn) return;
+    conn.owner = undefined;
+    if (keep) {
+      conn.socket.resume();
+      this.shared.backends.give(conn);
+    } else conn.socket.destroy();
+  }
+
+  /** The answer broke after it started: nothing can be retried or answered any more. */
+  private cut(): void {
+    this.dropBackend(false);
+    this.socket.destroy();
+  }
+
+  private clientGone(): void {
+    this.shared.clients.delete(this);
+    this.dropBackend(false);
+    this.req = undefined;
+  }
+
+  /** Hands the request in flight (and what the client sent after it) to Node's path, marked as tried on `b`. */
+  private handoverRequest(b: Backend): void {
+    this.shared.tried.set(this.socket, b);
+    this.shared.deps.retries.inc();
+    const bytes = this.pending ? Buffer.concat([this.requestBytes!, this.pending]) : this.requestBytes!;
+    this.req = undefined;
+    this.answer = undefined;
+    this.handover(bytes);
+  }
+
+  /** Gives the connection, with the client bytes not answered yet, to the HTTP server for good. */
+  private handover(bytes: Buffer): void {
+    const { socket } = this;
+    this.shared.clients.delete(this);
+    this.pending = undefined;
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('close', this.onClose);
+    socket.off('error', this.onError);
+    socket.off('drain', this.onDrain);
+    socket.off('timeout', this.onTimeout);
+    socket.setTimeout(0);
+    this.shared.deps.handover(socket);
+    if (bytes.length > 0) socket.emit('data', bytes);
+    if (this.paused) socket.resume();
+  }
+}
