@@ -25,7 +25,7 @@ import { backendRequestHeaderList, firstValue, HOP_BY_HOP, requestHasBody, type 
 import { answerError, toReasonPhrase } from '@wheelhouse/http';
 import { backendFailed, masterDown, masterStalled } from './json-answer.js';
 import { BACKEND_WENT_DOWN, CLIENT_WENT_AWAY, RETRY_POLICY, WRITE_TIMEOUTS } from './policy.js';
-import { answerCounter, type AnswerCounter, type ProxyMetrics } from './proxy-metrics.js';
+import type { AnswerCounter, ProxyMetrics } from './proxy-metrics.js';
 import { parseEpochHeader } from './read-your-writes.js';
 import { retryDecision } from './retry-decision.js';
 
@@ -47,7 +47,7 @@ export interface ForwardDeps {
   pool: BackendPool;
   /** undici dispatcher (the proxy's keep-alive agent). */
   dispatcher: Dispatcher;
-  metrics: Pick<ProxyMetrics, 'requests' | 'rejected'>;
+  metrics: Pick<ProxyMetrics, 'countAnswer' | 'rejected'>;
   log: Logger;
   /** This proxy's `Via` token. */
   viaToken: string;
@@ -59,8 +59,6 @@ export interface ForwardDeps {
   scheme?: 'http' | 'https';
   /** A write's stall timeout, ms (default `WRITE_TIMEOUTS.stallMs`; tests shorten it). */
   writeStallMs?: number;
-  /** The answer counter shared with the read fast path (default: one of its own over `metrics.requests`). */
-  counted?: AnswerCounter;
 }
 
 /** How the answer's body is taken: streamed to the client, kept (a small error answer), or dropped (a retried read). */
@@ -85,7 +83,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
     metrics,
     log,
     stallMs: deps.writeStallMs ?? WRITE_TIMEOUTS.stallMs,
-    counted: deps.counted ?? answerCounter(metrics.requests),
+    counted: metrics.countAnswer,
   };
   return (b, req, res, attempt) => {
     const method = req.method ?? 'GET';

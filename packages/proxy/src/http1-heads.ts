@@ -41,38 +41,50 @@ export interface FastReadRequest {
   method: 'GET' | 'HEAD';
   /** The request target, path and query (`/root/pypi/+simple/pip/`). */
   target: string;
-  /** The head to send to the backend, latin1, ending in the empty line. */
-  backendHead: string;
   /** The client asked to close the connection after this answer (`Connection: close`). */
   close: boolean;
+  /** The `Host` header's value. */
+  host: string;
+  /**
+   * The request line and header lines (each ending in CRLF) to send instead of the client's own,
+   * when some had to be dropped or merged (hop-by-hop ones, `Via`, `X-Forwarded-For`, a client's
+   * `X-Wheelhouse-Epoch`); undefined when the client's lines go to the backend as they came —
+   * the common case, sent without re-encoding.
+   */
+  rewritten: string | undefined;
+  /** What the added headers merge with or leave alone (undefined / false: the client sent none). */
+  forwardedFor: string | undefined;
+  via: string | undefined;
+  hasProto: boolean;
+  hasForwardedHost: boolean;
+  hasOutside: boolean;
 }
 
 /**
- * The request for the backend from a client's request head (`head`: latin1 text up to, not
- * including, the empty line), or undefined when the request is not in the plain form the fast path
- * takes (see module doc) or already passed through this proxy (`Via` holds its token: Node's path
- * answers the loop 508). Pure.
+ * Reads a client's request head (`head`: latin1 text up to, not including, the empty line) for the
+ * fast path: undefined when the request is not in the plain form it takes (see module doc) or
+ * already passed through this proxy (`Via` holds `viaToken`: Node's path answers the loop 508).
+ * Pure.
  */
-export function fastReadRequest(head: string, ctx: HeadContext): FastReadRequest | undefined {
-  const lines = head.split('\r\n');
-  const m = REQUEST_LINE.exec(lines[0]!);
+export function fastReadRequest(head: string, viaToken: string): FastReadRequest | undefined {
+  const firstEnd = head.indexOf('\r\n');
+  const m = REQUEST_LINE.exec(firstEnd < 0 ? head : head.slice(0, firstEnd));
   if (!m) return undefined;
-  let kept = `${lines[0]}\r\n`;
-  let host: string | undefined;
-  let xff: string | undefined;
-  let via: string | undefined;
-  let hasProto = false;
-  let hasForwardedHost = false;
-  let hasOutside = false;
-  let close = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
+  const req: FastReadRequest = { method: m[1] as 'GET' | 'HEAD', target: m[2]!, close: false, host: '', rewritten: undefined, forwardedFor: undefined, via: undefined, hasProto: false, hasForwardedHost: false, hasOutside: false };
+  let hasHost = false;
+  let drop = false;
+  let kept = firstEnd < 0 ? `${head}\r\n` : head.slice(0, firstEnd + 2);
+  for (let at = firstEnd; at >= 0; ) {
+    const from = at + 2;
+    const next = head.indexOf('\r\n', from);
+    const line = next < 0 ? head.slice(from) : head.slice(from, next);
+    at = next;
     const colon = line.indexOf(':');
     if (colon <= 0 || line.includes('\r') || line.includes('\n')) return undefined;
     const rawName = line.slice(0, colon);
     if (!TOKEN.test(rawName)) return undefined;
     const name = rawName.toLowerCase();
-    const value = line.slice(colon + 1).trim();
+    let keep = true;
     switch (name) {
       case 'content-length':
       case 'transfer-encoding':
@@ -80,42 +92,76 @@ export function fastReadRequest(head: string, ctx: HeadContext): FastReadRequest
       case 'upgrade':
         return undefined;
       case 'host':
-        if (host !== undefined) return undefined;
-        host = value;
+        if (hasHost) return undefined;
+        hasHost = true;
+        req.host = line.slice(colon + 1).trim();
         break;
-      case 'connection':
-        if (/(?:^|[\s,])close(?:$|[\s,])/i.test(value)) close = true;
-        continue;
-      case 'x-forwarded-for':
-        xff = xff === undefined ? value : `${xff}, ${value}`;
-        continue;
-      case 'via':
-        via = via === undefined ? value : `${via}, ${value}`;
-        continue;
+      case 'connection': {
+        const value = line.slice(colon + 1).trim();
+        if (/(?:^|[\s,])close(?:$|[\s,])/i.test(value)) req.close = true;
+        // "keep-alive" says of the proxy's connection to the node what is true anyway: it stays
+        keep = /^keep-alive$/i.test(value);
+        break;
+      }
+      case 'x-forwarded-for': {
+        const value = line.slice(colon + 1).trim();
+        req.forwardedFor = req.forwardedFor === undefined ? value : `${req.forwardedFor}, ${value}`;
+        keep = false;
+        break;
+      }
+      case 'via': {
+        const value = line.slice(colon + 1).trim();
+        req.via = req.via === undefined ? value : `${req.via}, ${value}`;
+        keep = false;
+        break;
+      }
       case 'x-wheelhouse-epoch':
-        continue;
+        keep = false;
+        break;
       case 'x-forwarded-proto':
-        hasProto = true;
+        req.hasProto = true;
         break;
       case 'x-forwarded-host':
-        hasForwardedHost = true;
+        req.hasForwardedHost = true;
         break;
       case 'x-outside-url':
-        hasOutside = true;
+        req.hasOutside = true;
         break;
       default:
-        if (HOP_BY_HOP.has(name)) continue;
+        if (HOP_BY_HOP.has(name)) keep = false;
     }
-    kept += `${line}\r\n`;
+    if (keep) kept += `${line}\r\n`;
+    else drop = true;
   }
-  if (host === undefined || via?.includes(ctx.viaToken)) return undefined;
-  kept += `x-forwarded-for: ${xff ? `${xff}, ${ctx.remoteAddress}` : ctx.remoteAddress}\r\n`;
-  if (!hasProto) kept += `x-forwarded-proto: ${ctx.scheme}\r\n`;
-  if (!hasForwardedHost) kept += `x-forwarded-host: ${host}\r\n`;
-  if (!hasOutside) kept += `x-outside-url: ${ctx.outsideUrl ?? `${ctx.scheme}://${host || ctx.listenAddress}`}\r\n`;
-  kept += `via: ${via ? `${via}, ` : ''}1.1 ${ctx.viaToken}\r\n`;
-  if (ctx.epoch > 0) kept += `x-wheelhouse-epoch: ${ctx.epoch}\r\n`;
-  return { method: m[1] as 'GET' | 'HEAD', target: m[2]!, backendHead: `${kept}\r\n`, close };
+  if (!hasHost || req.via?.includes(viaToken)) return undefined;
+  if (drop) req.rewritten = kept;
+  return req;
+}
+
+/** Whether the headers {@link addedLines} makes depend only on the `Host` and the context (so a connection may reuse them). */
+export function addedLinesAreStock(req: FastReadRequest): boolean {
+  return req.forwardedFor === undefined && req.via === undefined && !req.hasProto && !req.hasForwardedHost && !req.hasOutside;
+}
+
+/**
+ * The header lines the proxy adds to a request for the backend, ending in the empty line:
+ * `X-Forwarded-For` (the client's address appended), `X-Forwarded-Proto`, `X-Forwarded-Host` and
+ * `X-outside-url` unless the client sent them, `Via` with this proxy appended, and the highest
+ * epoch seen. Pure.
+ */
+export function addedLines(req: FastReadRequest, ctx: HeadContext): string {
+  let out = `x-forwarded-for: ${req.forwardedFor ? `${req.forwardedFor}, ${ctx.remoteAddress}` : ctx.remoteAddress}\r\n`;
+  if (!req.hasProto) out += `x-forwarded-proto: ${ctx.scheme}\r\n`;
+  if (!req.hasForwardedHost) out += `x-forwarded-host: ${req.host}\r\n`;
+  if (!req.hasOutside) out += `x-outside-url: ${ctx.outsideUrl ?? `${ctx.scheme}://${req.host || ctx.listenAddress}`}\r\n`;
+  out += `via: ${req.via ? `${req.via}, ` : ''}1.1 ${ctx.viaToken}\r\n`;
+  if (ctx.epoch > 0) out += `x-wheelhouse-epoch: ${ctx.epoch}\r\n`;
+  return `${out}\r\n`;
+}
+
+/** The whole head the backend gets for `req` read from `head` (what the fast path writes, as one text; for tests and logs). */
+export function backendHeadText(head: string, req: FastReadRequest, ctx: HeadContext): string {
+  return `${req.rewritten ?? `${head}\r\n`}${addedLines(req, ctx)}`;
 }
 
 /**
@@ -136,12 +182,14 @@ export interface AnswerHead {
   epoch: string | undefined;
   role: string | undefined;
   /**
-   * The head for the client, latin1, ending in the empty line: the backend's status line and
-   * headers without `Connection` and `Keep-Alive` (the client's connection is the proxy's), plus
-   * `Connection: close` when the client's connection ends after it. `Transfer-Encoding: chunked`
-   * stays: the body is relayed in the framing it came in.
+   * The head for the client (latin1, ending in the empty line) when the backend's cannot go as it
+   * is: without the backend's `Connection: close` (the client's connection is the proxy's), with
+   * `Connection: close` when the client's connection ends after this answer. Undefined in the
+   * common case — the backend's head says `Connection: keep-alive` (and its `Keep-Alive: timeout`,
+   * the nodes' 65 s, which is the proxy's own idle timeout), and goes out byte for byte.
+   * `Transfer-Encoding: chunked` always stays: the body is relayed in the framing it came in.
    */
-  clientHead: string;
+  clientHead: string | undefined;
 }
 
 /**
@@ -151,32 +199,30 @@ export interface AnswerHead {
  * unparsable line): the caller treats it as a failed exchange. Pure.
  */
 export function parseAnswerHead(head: string, method: 'GET' | 'HEAD', closeClient: boolean): AnswerHead | undefined {
-  const lines = head.split('\r\n');
-  const m = STATUS_LINE.exec(lines[0]!);
+  const firstEnd = head.indexOf('\r\n');
+  const m = STATUS_LINE.exec(firstEnd < 0 ? head : head.slice(0, firstEnd));
   if (!m) return undefined;
   const status = Number(m[2]);
   if (status < 200) return undefined;
-  let keepAlive = m[1] === '1';
+  const a: AnswerHead = { status, framing: { kind: 'none' }, keepAlive: m[1] === '1', serial: NaN, masterUuid: '', epoch: undefined, role: undefined, clientHead: undefined };
   let length: number | undefined;
   let chunked: boolean | undefined;
-  let serial = NaN;
-  let masterUuid = '';
-  let epoch: string | undefined;
-  let role: string | undefined;
-  let out = `${lines[0]}\r\n`;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
+  let backendCloses = false;
+  for (let at = firstEnd; at >= 0; ) {
+    const from = at + 2;
+    at = head.indexOf('\r\n', from);
+    // only names starting c, k, t or x matter here: the rest are passed over unread
+    const c = head.charCodeAt(from) | 0x20;
+    if (c !== 0x63 && c !== 0x6b && c !== 0x74 && c !== 0x78) continue;
+    const line = at < 0 ? head.slice(from) : head.slice(from, at);
     const colon = line.indexOf(':');
     if (colon <= 0) return undefined;
-    const name = line.slice(0, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
-    switch (name) {
+    switch (line.slice(0, colon).toLowerCase()) {
       case 'connection':
-        if (/(?:^|[\s,])close(?:$|[\s,])/i.test(value)) keepAlive = false;
-        else if (/keep-alive/i.test(value)) keepAlive = true;
-        continue;
-      case 'keep-alive':
-        continue;
+        if (/(?:^|[\s,])close(?:$|[\s,])/i.test(value)) backendCloses = true;
+        else if (/keep-alive/i.test(value)) a.keepAlive = true;
+        break;
       case 'content-length': {
         if (!/^\d{1,15}$/.test(value)) return undefined;
         const n = Number(value);
@@ -188,28 +234,37 @@ export function parseAnswerHead(head: string, method: 'GET' | 'HEAD', closeClien
         chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
         break;
       case 'x-devpi-serial':
-        serial = Number(value);
+        a.serial = Number(value);
         break;
       case 'x-devpi-master-uuid':
-        masterUuid = value;
+        a.masterUuid = value;
         break;
       case 'x-wheelhouse-epoch':
-        epoch = value;
+        a.epoch = value;
         break;
       case 'x-wheelhouse-role':
-        role = value;
+        a.role = value;
         break;
     }
-    out += `${line}\r\n`;
   }
-  let framing: BodyFraming;
-  if (method === 'HEAD' || status === 204 || status === 304) framing = { kind: 'none' };
-  else if (chunked !== undefined) framing = chunked ? { kind: 'chunked' } : { kind: 'close' };
-  else if (length !== undefined) framing = length === 0 ? { kind: 'none' } : { kind: 'length', bytes: length };
-  else framing = { kind: 'close' };
-  if (framing.kind === 'close') keepAlive = false;
-  if (closeClient || framing.kind === 'close') out += 'connection: close\r\n';
-  return { status, framing, keepAlive, serial, masterUuid, epoch, role, clientHead: `${out}\r\n` };
+  if (method === 'HEAD' || status === 204 || status === 304) a.framing = { kind: 'none' };
+  else if (chunked !== undefined) a.framing = chunked ? { kind: 'chunked' } : { kind: 'close' };
+  else if (length !== undefined) a.framing = length === 0 ? { kind: 'none' } : { kind: 'length', bytes: length };
+  else a.framing = { kind: 'close' };
+  if (backendCloses || a.framing.kind === 'close') a.keepAlive = false;
+  const closeAfter = closeClient || a.framing.kind === 'close';
+  if (backendCloses || closeAfter || !a.keepAlive) a.clientHead = clientHeadWithout(head, closeAfter);
+  return a;
+}
+
+/** The backend's head without its `Connection` and `Keep-Alive` lines, `Connection: close` added when `close`. */
+function clientHeadWithout(head: string, close: boolean): string {
+  let out = '';
+  for (const line of head.split('\r\n')) {
+    const name = line.slice(0, Math.max(0, line.indexOf(':'))).toLowerCase();
+    if (name !== 'connection' && name !== 'keep-alive') out += `${line}\r\n`;
+  }
+  return `${out}${close ? 'connection: close\r\n' : ''}\r\n`;
 }
 
 /**

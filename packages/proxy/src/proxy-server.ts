@@ -21,7 +21,7 @@ import { Backend, BackendPool, isReadMethod } from './backends.js';
 import { createForwarder } from './forward.js';
 import { HealthChecker } from './health-checks.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './policy.js';
-import { answerCounter, createProxyMetrics } from './proxy-metrics.js';
+import { createProxyMetrics } from './proxy-metrics.js';
 import { createReadFastPath } from './read-fast-path.js';
 import { createRequestRouter } from './route-request.js';
 
@@ -84,15 +84,14 @@ export function createProxy(config: ProxyConfig): Proxy {
   const checker = new HealthChecker(pool, policy, agent, log);
   const metrics = createProxyMetrics(pool.backends);
   const viaToken = `wheelhouse-proxy-${randomBytes(4).toString('hex')}`;
-  const counted = answerCounter(metrics.requests);
   const listenAddress = `${config.host}:${config.port}`;
-  const forward = createForwarder({ pool, dispatcher: agent, metrics, counted, log, viaToken, outsideUrl: config.outsideUrl, listenAddress, ...(config.tls ? { scheme: 'https' as const } : {}) });
+  const forward = createForwarder({ pool, dispatcher: agent, metrics, log, viaToken, outsideUrl: config.outsideUrl, listenAddress, ...(config.tls ? { scheme: 'https' as const } : {}) });
   const admin = createAdminHandler({ pool, registry: metrics.registry, log });
   // label children resolved once: observe() then skips hashing the labels per request
   const latency = { read: metrics.latency.labels({ kind: 'read' }), write: metrics.latency.labels({ kind: 'write' }) };
   let handover: (socket: Socket) => void = () => undefined;
   const fast = createReadFastPath({
-    pool, viaToken, outsideUrl: config.outsideUrl, listenAddress, scheme: config.tls ? 'https' : 'http', counted, retries: metrics.retries,
+    pool, viaToken, outsideUrl: config.outsideUrl, listenAddress, scheme: config.tls ? 'https' : 'http', counted: metrics.countAnswer, retries: metrics.retries,
     observeRead: (seconds) => latency.read.observe(seconds),
     handover: (socket) => handover(socket),
   });

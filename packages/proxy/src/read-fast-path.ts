@@ -28,7 +28,7 @@ import { HEADERS_TIMEOUT_MS } from '@wheelhouse/http';
 import { isAdminPath } from './admin.js';
 import type { Backend, BackendPool } from './backends.js';
 import { ejectionVerdict } from './ejection-rule.js';
-import { ChunkedBodyEnd, fastReadRequest, parseAnswerHead, type AnswerHead, type FastReadRequest, type HeadContext } from './http1-heads.js';
+import { addedLines, addedLinesAreStock, ChunkedBodyEnd, fastReadRequest, parseAnswerHead, type AnswerHead, type FastReadRequest, type HeadContext } from './http1-heads.js';
 import { BACKEND_WENT_DOWN, RETRY_POLICY } from './policy.js';
 import type { AnswerCounter } from './proxy-metrics.js';
 import { parseEpochHeader } from './read-your-writes.js';
@@ -49,6 +49,8 @@ const MAX_IDLE_PER_BACKEND = 64;
 const MAX_IN_FLIGHT_PER_BACKEND = 256;
 /** Codes of a reused connection that the backend had closed: the request is sent again on a fresh one. */
 const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+/** How often timeouts are checked, ms: one sweep over the connections instead of a timer per request. */
+const SWEEP_MS = 1_000;
 /** No backend tried (shared, never written). */
 const NONE: ReadonlySet<Backend> = new Set();
 
@@ -94,7 +96,13 @@ export function createReadFastPath(deps: ReadFastPathDeps): ReadFastPath {
   const backends = new BackendConnections();
   const clients = new Set<ClientConnection>();
   const tried = new WeakMap<Socket, Backend>();
-  const shared: Shared = { deps, backends, clients, tried };
+  const shared: Shared = { deps, backends, clients, tried, now: Date.now() };
+  const sweep = setInterval(() => {
+    const now = (shared.now = Date.now());
+    for (const c of clients) c.sweep(now);
+    backends.sweep(now);
+  }, SWEEP_MS);
+  sweep.unref();
   return {
     accept: (socket) => {
       clients.add(new ClientConnection(shared, socket));
@@ -105,6 +113,7 @@ export function createReadFastPath(deps: ReadFastPathDeps): ReadFastPath {
       return b;
     },
     close: () => {
+      clearInterval(sweep);
       for (const c of clients) c.destroy();
       clients.clear();
       backends.closeAll();
@@ -117,6 +126,8 @@ interface Shared {
   readonly backends: BackendConnections;
   readonly clients: Set<ClientConnection>;
   readonly tried: WeakMap<Socket, Backend>;
+  /** ms since epoch, as of the last sweep: the clock activity is stamped with (cheaper than a call per chunk). */
+  now: number;
 }
 
 /** A backend's host and port for `net.connect`, or null when it is not plain HTTP. */
@@ -135,23 +146,25 @@ class BackendConnections {
   /** An idle connection to `b`, or a new one (`reused`: it served before). */
   take(b: Backend): { conn: BackendConnection; reused: boolean } {
     const list = this.idle.get(b);
-    for (let c = list?.pop(); c; c = list!.pop()) {
-      if (!c.socket.destroyed) {
-        c.socket.setTimeout(0);
-        return { conn: c, reused: true };
-      }
-    }
+    for (let c = list?.pop(); c; c = list!.pop()) if (!c.socket.destroyed) return { conn: c, reused: true };
     const { host, port } = this.address(b)!;
     return { conn: new BackendConnection(b, connect({ host, port, noDelay: true }), this), reused: false };
   }
 
-  /** Keeps `conn` for reuse (or closes it when enough are idle). */
-  give(conn: BackendConnection): void {
+  /** Keeps `conn` for reuse (or closes it when enough are idle); `now`: ms since epoch. */
+  give(conn: BackendConnection, now: number): void {
     let list = this.idle.get(conn.backend);
     if (!list) this.idle.set(conn.backend, (list = []));
     if (list.length >= MAX_IDLE_PER_BACKEND) return void conn.socket.destroy();
-    conn.socket.setTimeout(BACKEND_IDLE_MS);
+    conn.idleSince = now;
     list.push(conn);
+  }
+
+  /** Closes connections idle for `BACKEND_IDLE_MS` at `now` (the oldest are at the bottom of each list). */
+  sweep(now: number): void {
+    for (const list of this.idle.values()) {
+      while (list.length > 0 && now - list[0]!.idleSince > BACKEND_IDLE_MS) list.shift()!.socket.destroy();
+    }
   }
 
   /** Drops a closed connection from the idle list. */
@@ -179,6 +192,8 @@ class BackendConnections {
 /** One raw connection to a backend; its events go to the client connection that owns it, if any. */
 class BackendConnection {
   owner: ClientConnection | undefined;
+  /** ms since epoch it went idle (while in the idle list). */
+  idleSince = 0;
   /** The first failure seen (`error` event code, or the backend closing early). */
   private failure: string | undefined;
 
@@ -195,7 +210,6 @@ class BackendConnection {
       if (this.owner?.onBackendEnd()) return;
       this.failure ??= 'UND_ERR_SOCKET';
     });
-    socket.on('timeout', () => (this.owner ? this.owner.onBackendTimeout() : socket.destroy()));
     socket.on('close', () => {
       pool.forget(this);
       const o = this.owner;
@@ -209,17 +223,25 @@ class BackendConnection {
 class ClientConnection {
   /** Client bytes not taken yet (a partial head, or pipelined requests). */
   private pending: Buffer | undefined;
-  /** ms since epoch when the partial head in `pending` began (0: none). */
+  /** ms since epoch (sweep clock) when the partial head in `pending` began (0: none). */
   private headSince = 0;
+  /** ms since epoch (sweep clock) of the last sign of life: client bytes, backend bytes, a drain, an answer's end. */
+  private lastActive: number;
   private readonly head: HeadContext;
+  /** The added header lines last made for a stock request (`addedLinesAreStock`), for this `Host` and epoch. */
+  private stock: { host: string; epoch: number; bytes: Buffer } | undefined;
   private paused = false;
   private closeAfter = false;
   // the exchange in flight
   private req: FastReadRequest | undefined;
   /** The client's bytes of the request in flight (for a handover after a failure). */
   private requestBytes: Buffer | undefined;
+  /** The request's own lines for the backend (the client's bytes, or the rewritten ones) and the added lines. */
+  private backendHead: [Buffer, Buffer] | undefined;
   private b: Backend | undefined;
   private conn: BackendConnection | undefined;
+  /** ms since epoch (sweep clock) the request went to the backend. */
+  private sentAt = 0;
   private reused = false;
   private staleRetried = false;
   private answer: AnswerHead | undefined;
@@ -238,10 +260,8 @@ class ClientConnection {
     // 'close' follows
   };
   private readonly onDrain = (): void => {
+    this.lastActive = this.shared.now;
     this.conn?.socket.resume();
-  };
-  private readonly onTimeout = (): void => {
-    if (!this.req) this.socket.destroy();
   };
 
   constructor(
@@ -249,14 +269,13 @@ class ClientConnection {
     private readonly socket: Socket,
   ) {
     const d = shared.deps;
+    this.lastActive = shared.now;
     this.head = { remoteAddress: socket.remoteAddress ?? '', viaToken: d.viaToken, outsideUrl: d.outsideUrl, listenAddress: d.listenAddress, scheme: d.scheme, epoch: 0 };
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', this.onError);
     socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
-    socket.setTimeout(CLIENT_IDLE_MS);
   }
 
   destroy(): void {
@@ -268,7 +287,22 @@ class ClientConnection {
     if (this.conn && !this.answer) this.failBeforeAnswer(BACKEND_WENT_DOWN);
   }
 
+  /**
+   * Applies the timeouts at `now` (ms since epoch): an idle connection closes after
+   * `CLIENT_IDLE_MS`, a partial head after `HEADERS_TIMEOUT_MS`; a request without an answer head
+   * after `RETRY_POLICY.readHeadersTimeoutMs` fails over; an answer idle for
+   * `RETRY_POLICY.readBodyIdleMs` is cut.
+   */
+  sweep(now: number): void {
+    if (!this.req) {
+      if (now - this.lastActive > CLIENT_IDLE_MS || (this.headSince > 0 && now - this.headSince > HEADERS_TIMEOUT_MS)) this.socket.destroy();
+    } else if (this.conn && !this.answer) {
+      if (now - this.sentAt > RETRY_POLICY.readHeadersTimeoutMs) this.failBeforeAnswer('UND_ERR_HEADERS_TIMEOUT');
+    } else if (now - this.lastActive > RETRY_POLICY.readBodyIdleMs) this.cut();
+  }
+
   private takeBytes(chunk: Buffer): void {
+    this.lastActive = this.shared.now;
     this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     if (this.req) {
       if (this.pending.length > MAX_PIPELINED_BYTES && !this.paused) {
@@ -287,26 +321,34 @@ class ClientConnection {
     const end = buf.indexOf(HEAD_END);
     if (end < 0) {
       if (buf.length > MAX_HEAD_BYTES) return this.handover(buf);
-      const now = Date.now();
-      if (this.headSince === 0) this.headSince = now;
-      else if (now - this.headSince > HEADERS_TIMEOUT_MS) this.socket.destroy();
+      if (this.headSince === 0) this.headSince = this.shared.now;
       return;
     }
     this.headSince = 0;
     const headBytes = end + HEAD_END.length;
     if (headBytes > MAX_HEAD_BYTES) return this.handover(buf);
-    const { pool } = this.shared.deps;
-    this.head.epoch = pool.highestEpoch;
-    const req = fastReadRequest(buf.toString('latin1', 0, end), this.head);
+    const req = fastReadRequest(buf.toString('latin1', 0, end), this.shared.deps.viaToken);
     const b = req && !isAdminPath(pathOf(req.target)) && this.pick(NONE);
     if (!req || !b) return this.handover(buf);
     this.req = req;
     this.requestBytes = buf.subarray(0, headBytes);
+    this.backendHead = [req.rewritten === undefined ? buf.subarray(0, end + 2) : Buffer.from(req.rewritten, 'latin1'), this.addedLines(req)];
     this.pending = headBytes < buf.length ? buf.subarray(headBytes) : undefined;
     this.closeAfter = req.close;
     this.started = performance.now();
     this.staleRetried = false;
     this.send(b);
+  }
+
+  /** The header lines the proxy adds to `req` (made once per connection for the usual request). */
+  private addedLines(req: FastReadRequest): Buffer {
+    const epoch = this.shared.deps.pool.highestEpoch;
+    const stock = addedLinesAreStock(req);
+    if (stock && this.stock?.host === req.host && this.stock.epoch === epoch) return this.stock.bytes;
+    this.head.epoch = epoch;
+    const bytes = Buffer.from(addedLines(req, this.head), 'latin1');
+    if (stock) this.stock = { host: req.host, epoch, bytes };
+    return bytes;
   }
 
   /** The backend for a read now, if the fast path can reach it. */
@@ -321,16 +363,21 @@ class ClientConnection {
     this.b = b;
     this.conn = conn;
     this.reused = reused;
+    this.sentAt = this.shared.now;
     conn.owner = this;
     b.outstanding++;
     b.requests++;
     b.pending.add(this);
-    conn.socket.setTimeout(RETRY_POLICY.readHeadersTimeoutMs);
-    conn.socket.write(this.req!.backendHead, 'latin1');
+    const [own, added] = this.backendHead!;
+    conn.socket.cork();
+    conn.socket.write(own);
+    conn.socket.write(added);
+    conn.socket.uncork();
   }
 
   onBackendData(chunk: Buffer): void {
-    if (this.answer) return this.relay(chunk, 0);
+    this.lastActive = this.shared.now;
+    if (this.answer) return this.relay(chunk, 0, 0);
     const buf = this.answerHeadPart ? Buffer.concat([this.answerHeadPart, chunk]) : chunk;
     const end = buf.indexOf(HEAD_END);
     if (end < 0) {
@@ -355,35 +402,36 @@ class ClientConnection {
     }
     counted(b, true, answer.status);
     this.answer = answer;
-    this.conn!.socket.setTimeout(RETRY_POLICY.readBodyIdleMs);
     if (answer.framing.kind === 'length') this.remaining = answer.framing.bytes;
     else if (answer.framing.kind === 'chunked') this.chunked = new ChunkedBodyEnd();
+    const bodyFrom = end + HEAD_END.length;
+    if (answer.clientHead === undefined) return this.relay(buf, bodyFrom, 0);
     this.socket.cork();
     this.socket.write(answer.clientHead, 'latin1');
-    if (answer.framing.kind === 'none') {
-      this.socket.uncork();
-      return this.complete(end + HEAD_END.length === buf.length);
-    }
-    this.relay(buf, end + HEAD_END.length);
+    this.relay(buf, bodyFrom, bodyFrom);
     this.socket.uncork();
   }
 
-  /** Passes `chunk[from..]` of the answer's body to the client; completes the exchange at the body's end. */
-  private relay(chunk: Buffer, from: number): void {
+  /**
+   * Passes `chunk[writeFrom..]` of the answer to the client, up to the body's end (the body starts
+   * at `bodyFrom`); completes the exchange there.
+   */
+  private relay(chunk: Buffer, bodyFrom: number, writeFrom: number): void {
     const framing = this.answer!.framing;
     let endAt = -1;
-    if (framing.kind === 'length') {
-      const n = chunk.length - from;
-      if (n >= this.remaining) endAt = from + this.remaining;
+    if (framing.kind === 'none') endAt = bodyFrom;
+    else if (framing.kind === 'length') {
+      const n = chunk.length - bodyFrom;
+      if (n >= this.remaining) endAt = bodyFrom + this.remaining;
       this.remaining = Math.max(0, this.remaining - n);
     } else if (framing.kind === 'chunked') {
       try {
-        endAt = this.chunked!.feed(chunk, from);
+        endAt = this.chunked!.feed(chunk, bodyFrom);
       } catch {
         return this.cut();
       }
     }
-    const piece = endAt < 0 ? (from === 0 ? chunk : chunk.subarray(from)) : chunk.subarray(from, endAt);
+    const piece = endAt < 0 ? (writeFrom === 0 ? chunk : chunk.subarray(writeFrom)) : endAt === chunk.length && writeFrom === 0 ? chunk : chunk.subarray(writeFrom, endAt);
     if (piece.length > 0 && !this.socket.write(piece)) this.conn!.socket.pause();
     if (endAt >= 0) this.complete(endAt === chunk.length);
   }
@@ -393,11 +441,6 @@ class ClientConnection {
     if (this.answer?.framing.kind !== 'close') return false;
     this.complete(false);
     return true;
-  }
-
-  onBackendTimeout(): void {
-    if (this.answer) this.cut();
-    else this.failBeforeAnswer('UND_ERR_HEADERS_TIMEOUT');
   }
 
   /** The backend connection closed while this exchange owned it. */
@@ -415,6 +458,7 @@ class ClientConnection {
   private failBeforeAnswer(code: string): void {
     const b = this.b!;
     this.dropBackend(false);
+    this.answerHeadPart = undefined;
     if (this.reused && !this.staleRetried && STALE_CONNECTION.has(code)) {
       this.staleRetried = true;
       return this.send(b);
@@ -429,8 +473,10 @@ class ClientConnection {
     this.shared.deps.observeRead((performance.now() - this.started) / 1000);
     this.req = undefined;
     this.requestBytes = undefined;
+    this.backendHead = undefined;
     this.answer = undefined;
     this.chunked = undefined;
+    this.lastActive = this.shared.now;
     if (this.closeAfter) return void this.socket.end();
     if (this.paused) {
       this.paused = false;
@@ -452,7 +498,7 @@ class ClientConnection {
     conn.owner = undefined;
     if (keep) {
       conn.socket.resume();
-      this.shared.backends.give(conn);
+      this.shared.backends.give(conn, this.shared.now);
     } else conn.socket.destroy();
   }
 
@@ -488,8 +534,6 @@ class ClientConnection {
     socket.off('close', this.onClose);
     socket.off('error', this.onError);
     socket.off('drain', this.onDrain);
-    socket.off('timeout', this.onTimeout);
-    socket.setTimeout(0);
     this.shared.deps.handover(socket);
     if (bytes.length > 0) socket.emit('data', bytes);
     if (this.paused) socket.resume();
