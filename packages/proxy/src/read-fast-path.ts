@@ -3,7 +3,8 @@
  * a `GET` or `HEAD` in plain form (`http1-heads.ts`) goes to the backend the pool picks over a
  * kept-alive raw connection, its head rewritten once as text, and the backend's answer comes back
  * byte for byte — status line and headers relayed with only `Connection`/`Keep-Alive` dropped, the
- * body in the framing it came in, written straight into the client's socket with backpressure. No
+ * body in the framing it came in, written straight into the client's socket with backpressure (at
+ * most 256 KiB queued per client). No
  * `IncomingMessage`, `ServerResponse`, undici request or header object is made per request.
  *
  * Everything else is Node's: the first request that does not qualify (a write, an admin path (`/+status`…), a
@@ -39,6 +40,8 @@ const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const MAX_HEAD_BYTES = 16_384;
 /** Pipelined request bytes held while an answer is in flight before the client is paused, bytes. */
 const MAX_PIPELINED_BYTES = 65_536;
+/** Answer bytes queued for a slow client before the backend's socket is paused, bytes. */
+const RELAY_BUFFER_BYTES = 262_144;
 /** An idle client connection is closed after this long (the node servers' `keepAliveTimeout`), ms. */
 const CLIENT_IDLE_MS = 65_000;
 /** An idle backend connection is closed after this long (below the nodes' 65 s, so they never close one first), ms. */
@@ -432,7 +435,8 @@ class ClientConnection {
       }
     }
     const piece = endAt < 0 ? (writeFrom === 0 ? chunk : chunk.subarray(writeFrom)) : endAt === chunk.length && writeFrom === 0 ? chunk : chunk.subarray(writeFrom, endAt);
-    if (piece.length > 0 && !this.socket.write(piece)) this.conn!.socket.pause();
+    // backpressure: the backend's socket is paused only once this much waits for the client (a pause and resume per 64 KiB read costs more than the copy)
+    if (piece.length > 0 && !this.socket.write(piece) && this.socket.writableLength > RELAY_BUFFER_BYTES) this.conn!.socket.pause();
     if (endAt >= 0) this.complete(endAt === chunk.length);
   }
 
