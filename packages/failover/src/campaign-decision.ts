@@ -12,7 +12,11 @@ export interface Candidate {
   id: string;
   /** Highest epoch among the records it applied. */
   epoch: number;
-  /** Its changelog head (serial). */
+  /**
+   * Its durable serial: the highest whose records and files are all on its disk (not its changelog
+   * head — a record whose file has not arrived yet would be lost with the old master). With
+   * `--sync-replicas N` every acknowledged write is at or below some live replica's durable serial.
+   */
   serial: number;
   /** URL it will serve as master at. */
   url: string;

@@ -23,7 +23,7 @@ export interface CandidateSelf {
   id: string;
   /** URL it serves at (and will serve at as master). */
   url: string;
-  /** Its progress now: highest epoch applied and changelog head. */
+  /** Its progress now: highest epoch applied and durable serial (records and files on disk). */
   progress: () => { epoch: number; serial: number };
 }
 

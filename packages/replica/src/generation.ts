@@ -71,6 +71,8 @@ export interface Generation {
   status(): ReplicaStatus;
   ready(): { ready: boolean; reason?: string };
   lagSerials(): number;
+  /** Highest serial whose records and files are all durable here (`DurableAcks.durableSerial`; -1 none yet). */
+  durableSerial(): number;
   /** Replicas (backups, chained replicas) tailing this generation's feed; they hold blob GC back. */
   followers(): ReplicaInfo[];
   start(): void;
@@ -193,6 +195,7 @@ export async function openGeneration(ctx: GenerationContext, location: string, d
     status,
     ready,
     lagSerials,
+    durableSerial: () => acks.durableSerial(),
     followers: () => feed.replicas(),
     start: () => {
       tailer.start();

@@ -72,6 +72,8 @@ export interface ReplicaApp {
   readonly tailer: Tailer;
   readonly replicator: FileReplicator;
   readonly changelog: Generation['changelog'];
+  /** The served generation's highest serial with its records and files all durable here (-1 none yet): what automatic failover ranks candidates by. */
+  durableSerial(): number;
   /** The replica's id (`<datadir>/replica-id`). */
   readonly replicaId: string;
   /** Starts replication and listening; resolves with the bound port. */
@@ -255,6 +257,7 @@ async function buildReplicaApp(config: ReplicaConfig, log: Logger, masterUrl: st
     get changelog() {
       return current.changelog;
     },
+    durableSerial: () => current.durableSerial(),
     listen: async () => {
       const { port } = await http.listen();
       boundUrl ||= httpUrl(config.host, port, config.tls ? 'https' : 'http');

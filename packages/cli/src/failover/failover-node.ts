@@ -127,7 +127,7 @@ export async function startFailoverNode(opts: FailoverNodeOptions): Promise<Fail
     ns,
     timing,
     log,
-    self: { id: replica.changelog.uuid, url: url(), progress: () => ({ epoch: replica.tailer.epoch(), serial: replica.changelog.head }) },
+    self: { id: replica.changelog.uuid, url: url(), progress: () => ({ epoch: replica.tailer.epoch(), serial: replica.durableSerial() }) },
     onLeader: (leader) => {
       const to = leader.url.replace(/\/+$/, '');
       if (leader.node === replica.changelog.uuid || to === followed) return;
