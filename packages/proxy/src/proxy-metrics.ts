@@ -11,6 +11,8 @@ export interface ProxyMetrics {
   countAnswer: AnswerCounter;
   /** Read attempts dropped for a retryable failure — counted also for the last one, after which no retry follows. */
   retries: Counter;
+  /** Client connections the connection-level read path handed to Node's HTTP server. */
+  handovers: Counter;
   /** Requests the proxy answered 503 itself, by kind. */
   rejected: Counter<'kind'>;
   /** Seconds from request to response close, by kind. */
@@ -40,6 +42,7 @@ export function createProxyMetrics(backends: readonly Backend[]): ProxyMetrics {
     },
   });
   const retries = new Counter({ name: 'wheelhouse_proxy_retries_total', help: 'reads retried on another backend', registers: [registry] });
+  const handovers = new Counter({ name: 'wheelhouse_proxy_handovers_total', help: 'client connections handed from the connection-level read path to the HTTP server (a request it does not take, or a failed read)', registers: [registry] });
   const rejected = new Counter({ name: 'wheelhouse_proxy_unavailable_total', help: 'requests answered 503 by the proxy (no backend)', labelNames: ['kind'] as const, registers: [registry] });
   const latency = new Histogram({ name: 'wheelhouse_proxy_request_duration_seconds', help: 'time to response end', labelNames: ['kind'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] });
   for (const [name, help, value] of [
@@ -52,7 +55,7 @@ export function createProxyMetrics(backends: readonly Backend[]): ProxyMetrics {
   ] as const) {
     new Gauge({ name, help, labelNames: ['backend'] as const, registers: [registry], collect() { for (const b of backends) this.set({ backend: b.name }, value(b)); } });
   }
-  return { registry, requests, countAnswer, retries, rejected, latency };
+  return { registry, requests, countAnswer, retries, handovers, rejected, latency };
 }
 
 /** Counts one answer of a backend (`isRead`: a read; `status`: its HTTP status, counted by class). */

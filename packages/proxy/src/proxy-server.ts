@@ -94,6 +94,8 @@ export function createProxy(config: ProxyConfig): Proxy {
     pool, viaToken, outsideUrl: config.outsideUrl, listenAddress, scheme: config.tls ? 'https' : 'http', counted: metrics.countAnswer, retries: metrics.retries,
     observeRead: (seconds) => latency.read.observe(seconds),
     handover: (socket) => handover(socket),
+    handovers: metrics.handovers,
+    log,
   });
   const route = createRequestRouter({ pool, forward, admin, metrics, viaToken, readYourWritesWaitMs: config.readYourWritesWaitMs ?? 2_000, takeTried: (req) => fast.takeTried(req.socket) });
   const http = serveHttp(config, log, route, (req, seconds) => latency[isReadMethod(req.method) ? 'read' : 'write'].observe(seconds));

@@ -137,11 +137,15 @@ test('a write on a fast-path connection hands it to the HTTP server, which forwa
     assert.match(text, /wrote hello/);
     assert.equal(master.seen[0]!.method, 'POST');
     assert.equal(proxy.writeSerial, 12);
-    // after the write the read needs serial 12: the replica (serial unknown) does not qualify, the master does
     assert.equal(count(text, 'HTTP/1.1 200'), 3);
     const status = await request(`${url}/+status`, { headers: { accept: 'application/json' } });
     assert.equal(status.statusCode, 200, 'admin paths are answered by the proxy itself');
     await status.body.json();
+    const metrics = await (await request(`${url}/+metrics`)).body.text();
+    assert.match(metrics, /^wheelhouse_proxy_handovers_total 3$/m, 'the write, the status and the metrics connection went to the HTTP server');
+    // GET /b was sent before the write's answer came back (no read-your-writes owed): the replica served it too
+    assert.match(metrics, /^wheelhouse_proxy_requests_total\{backend="replica1",kind="read",status="2xx"\} 2$/m);
+    assert.match(metrics, /^wheelhouse_proxy_requests_total\{backend="master",kind="write",status="2xx"\} 1$/m);
   } finally {
     await proxy.close();
     replica.server.close();

@@ -25,6 +25,7 @@
  * and answers it); pipelined requests are answered in order, the client paused while 64 KiB wait.
  */
 import { connect, type Socket } from 'node:net';
+import type { Logger } from 'pino';
 import { HEADERS_TIMEOUT_MS } from '@wheelhouse/http';
 import { isAdminPath } from './admin.js';
 import type { Backend, BackendPool } from './backends.js';
@@ -79,6 +80,9 @@ export interface ReadFastPathDeps {
   observeRead(seconds: number): void;
   /** Hands a connection to the HTTP server (its own `connection` / `secureConnection` listener). */
   handover(socket: Socket): void;
+  /** Connections handed to the HTTP server (a request the fast path does not take, or a failed read's retry). */
+  handovers: { inc(): void };
+  log: Logger;
 }
 
 /** The fast path of one proxy. */
@@ -205,7 +209,15 @@ class BackendConnection {
     readonly socket: Socket,
     pool: BackendConnections,
   ) {
-    socket.on('data', (chunk: Buffer) => (this.owner ? this.owner.onBackendData(chunk) : socket.destroy()));
+    socket.on('data', (chunk: Buffer) => {
+      const o = this.owner;
+      if (!o) return void socket.destroy();
+      try {
+        o.onBackendData(chunk);
+      } catch (err) {
+        o.defect(err);
+      }
+    });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.failure ??= err.code ?? 'ECONNRESET';
     });
@@ -253,7 +265,13 @@ class ClientConnection {
   private chunked: ChunkedBodyEnd | undefined;
   private started = 0;
 
-  private readonly onData = (chunk: Buffer): void => this.takeBytes(chunk);
+  private readonly onData = (chunk: Buffer): void => {
+    try {
+      this.takeBytes(chunk);
+    } catch (err) {
+      this.defect(err);
+    }
+  };
   private readonly onEnd = (): void => {
     if (this.req) this.closeAfter = true;
     else this.socket.end();
@@ -283,6 +301,12 @@ class ClientConnection {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /** A defect of this module met on this connection: logged, the connection and its exchange cut, the process kept. */
+  defect(err: unknown): void {
+    this.shared.deps.log.error({ err }, 'proxy read path: defect; connection closed');
+    this.cut();
   }
 
   /** Cuts the exchange before its answer started: the backend was marked down (`BackendPool.markDown`). */
@@ -532,6 +556,7 @@ class ClientConnection {
   private handover(bytes: Buffer): void {
     const { socket } = this;
     this.shared.clients.delete(this);
+    this.shared.deps.handovers.inc();
     this.pending = undefined;
     socket.off('data', this.onData);
     socket.off('end', this.onEnd);
