@@ -9,11 +9,10 @@
  * or a malformed header: the whole body, as §14.2 allows), and HEAD without a body. A page held in
  * memory of at least COMPRESS_MIN_BYTES is sent in the coding the client prefers (`br`, `gzip`;
  * see content-coding.ts) with `Content-Encoding`, `Vary: Accept-Encoding` and the coding's own
- * ETag; release files are always sent as stored.
+ * ETag (`sendEncodableBody`, prepared-headers.ts); release files are always sent as stored.
  */
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { COMPRESS_MIN_BYTES, encodedEtag, encodedVariant, negotiateEncoding, type EncodableBody } from './content-coding.js';
 
 /** Caching class of a response (see module doc). */
 export type Caching = 'immutable' | 'mutable';
@@ -126,20 +125,6 @@ export function sendBody(req: IncomingMessage, res: ServerResponse, head: readon
   res.writeHead(plan.status, plan.headers);
   if (plan.body && plan.send) res.end(body.subarray(plan.start, plan.end + 1));
   else res.end();
-}
-
-/**
- * Sends a page held in memory (see module doc): identity below COMPRESS_MIN_BYTES or when the
- * client accepts neither `br` nor `gzip`; else that coding's variant (compressed once per `page`
- * object), its ETag (`"<tag>-gzip"`), and `Content-Encoding`. Ranges, 304 and HEAD apply to the
- * representation sent (RFC 9110 §8.8.3: an ETag per content coding).
- */
-export function sendEncodableBody(req: IncomingMessage, res: ServerResponse, head: readonly string[], meta: Omit<BodyMeta, 'etag'>, page: EncodableBody): void {
-  if (page.body.length < COMPRESS_MIN_BYTES) return sendBody(req, res, head, { ...meta, etag: page.etag }, page.body);
-  const vary = meta.vary ? `${meta.vary}, Accept-Encoding` : 'Accept-Encoding';
-  const coding = negotiateEncoding(req.headers['accept-encoding']);
-  if (!coding) return sendBody(req, res, head, { ...meta, etag: page.etag, vary }, page.body);
-  sendBody(req, res, [...head, 'Content-Encoding', coding], { ...meta, etag: encodedEtag(page.etag, coding), vary }, encodedVariant(page, coding));
 }
 
 /** Largest read of a stored body, bytes: 1 MiB reads (16 times fs's 64 KiB default) cut the per-chunk cost of large files. */

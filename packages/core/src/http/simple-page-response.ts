@@ -42,8 +42,8 @@ export function canonicalRedirect(r: SimpleRequest): string | undefined {
 
 /** Sends a rendered page (see module doc); `stale` adds the `Warning`. */
 export function sendPage(req: IncomingMessage, res: ServerResponse, node: NodeInfo, page: RenderedPage, type: string, stale?: string): void {
-  const head = nodeHeaderList(node);
-  if (stale) head.push('Warning', `110 wheelhouse "Response is Stale: ${stale.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`);
+  const nodeHead = nodeHeaderList(node);
+  const head = stale ? [...nodeHead, 'Warning', `110 wheelhouse "Response is Stale: ${stale.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`] : nodeHead;
   sendEncodableBody(req, res, head, { contentType: type, caching: 'mutable', vary: 'Accept' }, page);
 }
 
