@@ -12,7 +12,9 @@
  * ETag (`sendEncodableBody`, prepared-headers.ts); release files are always sent as stored.
  */
 import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OpenFiles } from './open-files.js';
 
 /** Caching class of a response (see module doc). */
 export type Caching = 'immutable' | 'mutable';
@@ -139,9 +141,10 @@ function readSize(length: number): number {
  * Streams a body from disk (never buffered). When the file cannot be opened, `onMissing` answers
  * instead, before anything was sent (a replica fetches the bytes then). Resolves when the answer is
  * complete; rejects with what `onMissing` rejects with. A read error after headers went out
- * destroys the socket.
+ * destroys the socket. With `files` the file is read positionally on a handle kept open between
+ * requests (open-files.ts), else through a read stream opened for this request.
  */
-export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: readonly string[], file: StoredBody, onMissing: () => unknown): Promise<void> {
+export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: readonly string[], file: StoredBody, onMissing: () => unknown, files?: OpenFiles): Promise<void> {
   const plan = planResponse(req, head, file, file.size);
   if (!plan.body || !plan.send) {
     res.writeHead(plan.status, plan.headers);
@@ -149,6 +152,22 @@ export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: 
     return Promise.resolve();
   }
   const { start, end } = plan;
+  if (files) {
+    let opened = false;
+    return files
+      .use(file.path, (handle) => {
+        opened = true;
+        res.writeHead(plan.status, plan.headers);
+        return sendRange(res, handle, start, end);
+      })
+      .then(
+        () => undefined,
+        async (err: unknown) => {
+          if (opened) res.destroy(err instanceof Error ? err : undefined);
+          else await onMissing();
+        },
+      );
+  }
   return new Promise<void>((resolve, reject) => {
     const stream = createReadStream(file.path, { start, end, highWaterMark: readSize(end - start + 1) });
     const onClose = (): void => {
@@ -168,4 +187,40 @@ export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: 
       stream.pipe(res);
     });
   });
+}
+
+/** Resolves once `res` may take more (drain) or is gone (close). */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Sends bytes `start..end` (inclusive) of `handle` on `res` in reads of at most MAX_READ_BYTES,
+ * each into its own buffer (the socket may still hold the last one), waiting for drain between
+ * them; stops when the client is gone. Rejects on a read error or when the file ends early.
+ */
+async function sendRange(res: ServerResponse, handle: FileHandle, start: number, end: number): Promise<void> {
+  let position = start;
+  while (position <= end) {
+    if (res.destroyed) return;
+    const length = readSize(end - position + 1);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
+    if (bytesRead === 0) throw new Error(`stored file ends at byte ${position}, before ${end + 1}`);
+    position += bytesRead;
+    const chunk = bytesRead < length ? buffer.subarray(0, bytesRead) : buffer;
+    if (position > end) {
+      res.end(chunk);
+      return;
+    }
+    if (!res.write(chunk)) await writable(res);
+  }
 }

@@ -24,4 +24,5 @@ export {
   type StoredBody,
 } from './file-response.js';
 export { PreparedHeaders, isPlainRead, sendEncodableBody } from './prepared-headers.js';
+export { OpenFiles, type OpenFilesOptions } from './open-files.js';
 export { keepPrivate, privateCacheControl } from './private-response.js';

@@ -2,11 +2,11 @@
  * Answers a release file or its PEP 658 `.metadata` (`<file URL>.metadata`, the wheel's METADATA)
  * on the raw read path, from this node's own state: small files from the blob cache (one
  * `res.end(buffer)` after headers prepared once per file entry), larger ones and byte ranges
- * streamed from disk; content-addressed, so `immutable`. Bytes recorded but not on disk go to
+ * read from a handle kept open (http's OpenFiles); content-addressed, so `immutable`. Bytes recorded but not on disk go to
  * `onMissing` (a replica fetches them).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PreparedHeaders, contentTypeFor, nodeHeaderList, sendStoredBody, setNodeHeaders, type BodyMeta, type NodeInfo } from '@wheelhouse/http';
+import { PreparedHeaders, contentTypeFor, nodeHeaderList, sendStoredBody, setNodeHeaders, type BodyMeta, type NodeInfo, type OpenFiles } from '@wheelhouse/http';
 import { NotFoundError } from '../errors.js';
 import { type FileEntry } from '../model/records.js';
 import { keys } from '../model/keys.js';
@@ -38,6 +38,8 @@ export function findFileTarget(state: StateReader, entrypath: string): FileTarge
 export interface ReleaseFileDeps {
   blobs: BlobPaths;
   cache: BlobCache;
+  /** Handles of large files kept open between requests (absent: a read stream per request). */
+  files?: OpenFiles;
   node: NodeInfo;
   /** Answers when the bytes are not on disk (default: NotFoundError). */
   onMissing?: (req: IncomingMessage, res: ServerResponse, entry: FileEntry, sha256: string) => unknown;
@@ -99,5 +101,5 @@ export function answerReleaseFile(deps: ReleaseFileDeps, req: IncomingMessage, r
       },
     );
   }
-  return sendStoredBody(req, res, nodeHeaderList(node), { ...metaOf(filename, target), path: deps.blobs.pathFor(sha256), size }, missingOf(deps, req, res, entrypath, target));
+  return sendStoredBody(req, res, nodeHeaderList(node), { ...metaOf(filename, target), path: deps.blobs.pathFor(sha256), size }, missingOf(deps, req, res, entrypath, target), deps.files);
 }
