@@ -202,25 +202,44 @@ function writable(res: ServerResponse): Promise<void> {
   });
 }
 
+/** Read buffers of MAX_READ_BYTES kept for reuse (at most this many): a large file costs no allocation per read, and no garbage collection of 1 MiB buffers. */
+const MAX_SPARE_BUFFERS = 16;
+const spareBuffers: Buffer[] = [];
+
+/** Returns `buffer` for reuse: called only once the socket is done with it (its write callback). */
+function giveBack(buffer: Buffer): void {
+  if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(buffer);
+}
+
 /**
- * Sends bytes `start..end` (inclusive) of `handle` on `res` in reads of at most MAX_READ_BYTES,
- * each into its own buffer (the socket may still hold the last one), waiting for drain between
- * them; stops when the client is gone. Rejects on a read error or when the file ends early.
+ * Sends bytes `start..end` (inclusive) of `handle` on `res` in reads of at most MAX_READ_BYTES
+ * into reused buffers (a buffer goes back only from its write's callback, when the socket no
+ * longer holds it), waiting for drain between them; stops when the client is gone. Rejects on a
+ * read error or when the file ends early.
  */
 async function sendRange(res: ServerResponse, handle: FileHandle, start: number, end: number): Promise<void> {
   let position = start;
   while (position <= end) {
     if (res.destroyed) return;
-    const length = readSize(end - position + 1);
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, position);
-    if (bytesRead === 0) throw new Error(`stored file ends at byte ${position}, before ${end + 1}`);
+    const buffer = spareBuffers.pop() ?? Buffer.allocUnsafeSlow(MAX_READ_BYTES);
+    const length = Math.min(MAX_READ_BYTES, end - position + 1);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buffer, 0, length, position));
+    } catch (err) {
+      giveBack(buffer);
+      throw err;
+    }
+    if (bytesRead === 0) {
+      giveBack(buffer);
+      throw new Error(`stored file ends at byte ${position}, before ${end + 1}`);
+    }
     position += bytesRead;
-    const chunk = bytesRead < length ? buffer.subarray(0, bytesRead) : buffer;
+    const chunk = buffer.subarray(0, bytesRead);
     if (position > end) {
-      res.end(chunk);
+      res.end(chunk, () => giveBack(buffer));
       return;
     }
-    if (!res.write(chunk)) await writable(res);
+    if (!res.write(chunk, () => giveBack(buffer))) await writable(res);
   }
 }

@@ -142,3 +142,43 @@ test('sendStoredBody from kept handles: whole body, a range, HEAD; a missing fil
     d.done();
   }
 });
+
+test('read buffers are reused only once the socket is done with them: concurrent large answers arrive intact', async () => {
+  const { createServer } = await import('node:http');
+  const { createHash, randomBytes } = await import('node:crypto');
+  const d = dir();
+  const files = new OpenFiles();
+  const blobs = [randomBytes(12_000_000), randomBytes(5_300_000)];
+  const paths = blobs.map((b, i) => {
+    writeFileSync(join(d.root, `b${i}`), b);
+    return join(d.root, `b${i}`);
+  });
+  const server = createServer((req, res) => {
+    const i = Number(req.url!.slice(1));
+    const stored: StoredBody = { etag: '"e"', contentType: 'application/zip', caching: 'immutable', path: paths[i]!, size: blobs[i]!.length };
+    void sendStoredBody(req, res, [], stored, () => res.destroy(), files);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+  try {
+    const got = await Promise.all(
+      Array.from({ length: 6 }, async (_, k) => {
+        const i = k % 2;
+        const res = await fetch(`http://127.0.0.1:${port}/${i}`);
+        // read slowly now and then, so writes wait for drain and buffers are held by the socket
+        const parts: Buffer[] = [];
+        for await (const part of res.body!) {
+          parts.push(Buffer.from(part));
+          if (parts.length % 4 === 0) await sleep(2);
+        }
+        return { i, digest: sha(Buffer.concat(parts)) };
+      }),
+    );
+    for (const { i, digest } of got) assert.equal(digest, sha(blobs[i]!));
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+    files.close();
+    d.done();
+  }
+});
