@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { COMPRESS_MIN_BYTES, encodedEtag, negotiateEncoding, type EncodableBody } from './content-coding.js';
-import { sendEncodableBody, type BodyMeta } from './file-response.js';
+import type { BodyMeta } from './file-response.js';
+import { sendEncodableBody } from './prepared-headers.js';
 import { RecordingResponse, fakeRequest } from './test-response.js';
 
 test('negotiation: q-values, q=0 refuses, * counts, br wins a tie, nothing or unknown is identity', () => {

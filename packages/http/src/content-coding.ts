@@ -6,6 +6,7 @@
  * passed here: their bytes are sent as stored.
  */
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import type { PreparedHeaders } from './prepared-headers.js';
 
 /** A content coding Wheelhouse produces. */
 export type ContentCoding = 'br' | 'gzip';
@@ -20,6 +21,8 @@ export interface EncodableBody {
   readonly etag: string;
   /** Encoded variants, filled on first use (see {@link encodedVariant}). */
   encoded?: Partial<Record<ContentCoding, Buffer>>;
+  /** Response headers of each representation sent so far (prepared-headers.ts), by representation. */
+  prepared?: Map<string, PreparedHeaders>;
 }
 
 /** Brotli quality 5: most of quality 11's ratio on HTML/JSON at a small fraction of its CPU. */

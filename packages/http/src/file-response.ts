@@ -9,11 +9,12 @@
  * or a malformed header: the whole body, as §14.2 allows), and HEAD without a body. A page held in
  * memory of at least COMPRESS_MIN_BYTES is sent in the coding the client prefers (`br`, `gzip`;
  * see content-coding.ts) with `Content-Encoding`, `Vary: Accept-Encoding` and the coding's own
- * ETag; release files are always sent as stored.
+ * ETag (`sendEncodableBody`, prepared-headers.ts); release files are always sent as stored.
  */
 import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { COMPRESS_MIN_BYTES, encodedEtag, encodedVariant, negotiateEncoding, type EncodableBody } from './content-coding.js';
+import type { OpenFiles } from './open-files.js';
 
 /** Caching class of a response (see module doc). */
 export type Caching = 'immutable' | 'mutable';
@@ -128,20 +129,6 @@ export function sendBody(req: IncomingMessage, res: ServerResponse, head: readon
   else res.end();
 }
 
-/**
- * Sends a page held in memory (see module doc): identity below COMPRESS_MIN_BYTES or when the
- * client accepts neither `br` nor `gzip`; else that coding's variant (compressed once per `page`
- * object), its ETag (`"<tag>-gzip"`), and `Content-Encoding`. Ranges, 304 and HEAD apply to the
- * representation sent (RFC 9110 §8.8.3: an ETag per content coding).
- */
-export function sendEncodableBody(req: IncomingMessage, res: ServerResponse, head: readonly string[], meta: Omit<BodyMeta, 'etag'>, page: EncodableBody): void {
-  if (page.body.length < COMPRESS_MIN_BYTES) return sendBody(req, res, head, { ...meta, etag: page.etag }, page.body);
-  const vary = meta.vary ? `${meta.vary}, Accept-Encoding` : 'Accept-Encoding';
-  const coding = negotiateEncoding(req.headers['accept-encoding']);
-  if (!coding) return sendBody(req, res, head, { ...meta, etag: page.etag, vary }, page.body);
-  sendBody(req, res, [...head, 'Content-Encoding', coding], { ...meta, etag: encodedEtag(page.etag, coding), vary }, encodedVariant(page, coding));
-}
-
 /** Largest read of a stored body, bytes: 1 MiB reads (16 times fs's 64 KiB default) cut the per-chunk cost of large files. */
 export const MAX_READ_BYTES = 1024 * 1024;
 
@@ -154,9 +141,10 @@ function readSize(length: number): number {
  * Streams a body from disk (never buffered). When the file cannot be opened, `onMissing` answers
  * instead, before anything was sent (a replica fetches the bytes then). Resolves when the answer is
  * complete; rejects with what `onMissing` rejects with. A read error after headers went out
- * destroys the socket.
+ * destroys the socket. With `files` the file is read positionally on a handle kept open between
+ * requests (open-files.ts), else through a read stream opened for this request.
  */
-export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: readonly string[], file: StoredBody, onMissing: () => unknown): Promise<void> {
+export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: readonly string[], file: StoredBody, onMissing: () => unknown, files?: OpenFiles): Promise<void> {
   const plan = planResponse(req, head, file, file.size);
   if (!plan.body || !plan.send) {
     res.writeHead(plan.status, plan.headers);
@@ -164,6 +152,22 @@ export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: 
     return Promise.resolve();
   }
   const { start, end } = plan;
+  if (files) {
+    let opened = false;
+    return files
+      .use(file.path, (handle) => {
+        opened = true;
+        res.writeHead(plan.status, plan.headers);
+        return sendRange(res, handle, start, end);
+      })
+      .then(
+        () => undefined,
+        async (err: unknown) => {
+          if (opened) res.destroy(err instanceof Error ? err : undefined);
+          else await onMissing();
+        },
+      );
+  }
   return new Promise<void>((resolve, reject) => {
     const stream = createReadStream(file.path, { start, end, highWaterMark: readSize(end - start + 1) });
     const onClose = (): void => {
@@ -183,4 +187,59 @@ export function sendStoredBody(req: IncomingMessage, res: ServerResponse, head: 
       stream.pipe(res);
     });
   });
+}
+
+/** Resolves once `res` may take more (drain) or is gone (close). */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Read buffers of MAX_READ_BYTES kept for reuse (at most this many): a large file costs no allocation per read, and no garbage collection of 1 MiB buffers. */
+const MAX_SPARE_BUFFERS = 16;
+const spareBuffers: Buffer[] = [];
+
+/** Returns `buffer` for reuse: called only once the socket is done with it (its write callback). */
+function giveBack(buffer: Buffer): void {
+  if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(buffer);
+}
+
+/**
+ * Sends bytes `start..end` (inclusive) of `handle` on `res` in reads of at most MAX_READ_BYTES
+ * into reused buffers (a buffer goes back only from its write's callback, when the socket no
+ * longer holds it), waiting for drain between them; stops when the client is gone. Rejects on a
+ * read error or when the file ends early.
+ */
+async function sendRange(res: ServerResponse, handle: FileHandle, start: number, end: number): Promise<void> {
+  let position = start;
+  while (position <= end) {
+    if (res.destroyed) return;
+    const buffer = spareBuffers.pop() ?? Buffer.allocUnsafeSlow(MAX_READ_BYTES);
+    const length = Math.min(MAX_READ_BYTES, end - position + 1);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buffer, 0, length, position));
+    } catch (err) {
+      giveBack(buffer);
+      throw err;
+    }
+    if (bytesRead === 0) {
+      giveBack(buffer);
+      throw new Error(`stored file ends at byte ${position}, before ${end + 1}`);
+    }
+    position += bytesRead;
+    const chunk = buffer.subarray(0, bytesRead);
+    if (position > end) {
+      res.end(chunk, () => giveBack(buffer));
+      return;
+    }
+    if (!res.write(chunk, () => giveBack(buffer))) await writable(res);
+  }
 }

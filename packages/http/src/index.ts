@@ -17,11 +17,12 @@ export {
   parseRange,
   planResponse,
   sendBody,
-  sendEncodableBody,
   sendStoredBody,
   type BodyMeta,
   type Caching,
   type Plan,
   type StoredBody,
 } from './file-response.js';
+export { PreparedHeaders, isPlainRead, sendEncodableBody } from './prepared-headers.js';
+export { OpenFiles, type OpenFilesOptions } from './open-files.js';
 export { keepPrivate, privateCacheControl } from './private-response.js';

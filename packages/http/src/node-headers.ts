@@ -51,20 +51,40 @@ export function setNodeHeaders(res: ServerResponse, node: NodeInfo, serial?: num
   }
 }
 
+interface HeaderMemo {
+  uuid: string;
+  serial: number;
+  master: string;
+  epoch: number | undefined;
+  role: string;
+  list: readonly string[];
+}
+
+const memos = new WeakMap<NodeInfo, HeaderMemo>();
+
 /**
  * The same headers as {@link setNodeHeaders}, as a flat `[name, value, …]` list for
- * `res.writeHead(status, list)` — the hot read path's cheapest way to send headers.
+ * `res.writeHead(status, list)` — the hot read path's cheapest way to send headers. The list is
+ * built once per state of the node (UUID, serial, master UUID, epoch, role) and the same array returned
+ * until one of them changes (so callers may cache what they build from it by identity): read-only,
+ * copy it to add headers.
  */
-export function nodeHeaderList(node: NodeInfo): string[] {
+export function nodeHeaderList(node: NodeInfo): readonly string[] {
+  const serial = node.serial();
   const master = node.masterUuid();
+  const epoch = node.epoch?.();
+  const role = announcedRole(node);
+  const memo = memos.get(node);
+  if (memo && memo.serial === serial && memo.uuid === node.uuid && memo.master === master && memo.epoch === epoch && memo.role === role) return memo.list;
   const list = [
-    'X-Devpi-Serial', String(node.serial()),
+    'X-Devpi-Serial', String(serial),
     'X-Devpi-UUID', node.uuid,
     'X-Devpi-Master-UUID', master,
     'X-Devpi-Primary-UUID', master,
     'X-Devpi-API-Version', '2',
     'X-Devpi-Server-Version', SERVER_VERSION,
   ];
-  if (node.epoch) list.push(EPOCH_HEADER, String(node.epoch()), ROLE_HEADER, announcedRole(node));
+  if (epoch !== undefined) list.push(EPOCH_HEADER, String(epoch), ROLE_HEADER, role);
+  memos.set(node, { uuid: node.uuid, serial, master, epoch, role, list });
   return list;
 }

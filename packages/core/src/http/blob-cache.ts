@@ -1,8 +1,11 @@
 /**
  * An in-memory cache of small release files and `.metadata` files, keyed by sha256. Stored files
  * never change (content-addressed), so an entry can never be stale; serving a cached file is a
- * single `res.end(buffer)` instead of opening a read stream per request. Bounded by total bytes,
- * least recently used first out.
+ * single `res.end(buffer)` instead of opening a read stream per request. Bounded by total bytes;
+ * eviction is second-chance (CLOCK, an approximation of least recently used): a hit only marks
+ * its entry, and the oldest entries are dropped unless marked since they were last looked at —
+ * marked ones go to the back unmarked. A hit then costs one map lookup, not a delete and a
+ * re-insert.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -15,8 +18,14 @@ export interface BlobCacheOptions {
 }
 
 /** The cache (see module doc). */
+/** A cached file: its bytes and whether it was read since eviction last passed it. */
+interface Entry {
+  bytes: Buffer;
+  used: boolean;
+}
+
 export class BlobCache {
-  private readonly entries = new Map<string, Buffer>();
+  private readonly entries = new Map<string, Entry>();
   private total = 0;
   readonly maxFileBytes: number;
   private readonly maxTotalBytes: number;
@@ -26,14 +35,12 @@ export class BlobCache {
     this.maxTotalBytes = opts.maxTotalBytes ?? 64 * 1024 * 1024;
   }
 
-  /** The cached bytes, refreshed as most recently used. */
+  /** The cached bytes (marked as used: see module doc). */
   get(sha256: string): Buffer | undefined {
     const hit = this.entries.get(sha256);
-    if (hit) {
-      this.entries.delete(sha256);
-      this.entries.set(sha256, hit);
-    }
-    return hit;
+    if (hit === undefined) return undefined;
+    hit.used = true;
+    return hit.bytes;
   }
 
   /**
@@ -43,15 +50,27 @@ export class BlobCache {
   async load(sha256: string, path: string): Promise<Buffer> {
     const bytes = await readFile(path);
     if (bytes.length <= this.maxFileBytes && !this.entries.has(sha256)) {
-      this.entries.set(sha256, bytes);
+      // marked: a file just loaded is not the next one out (it would be whenever every other was used)
+      this.entries.set(sha256, { bytes, used: true });
       this.total += bytes.length;
-      for (const [key, value] of this.entries) {
-        if (this.total <= this.maxTotalBytes) break;
-        this.entries.delete(key);
-        this.total -= value.length;
-      }
+      this.evict();
     }
     return bytes;
+  }
+
+  /** Drops entries, oldest first, until the total fits; a used one gets a second chance at the back, unmarked. */
+  private evict(): void {
+    // each pass either drops an entry or unmarks one, so at most two rounds over the entries
+    while (this.total > this.maxTotalBytes) {
+      const oldest = this.entries.entries().next();
+      if (oldest.done) return;
+      const [key, entry] = oldest.value;
+      this.entries.delete(key);
+      if (entry.used) {
+        entry.used = false;
+        this.entries.set(key, entry);
+      } else this.total -= entry.bytes.length;
+    }
   }
 
   /** Bytes held. */

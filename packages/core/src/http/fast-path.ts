@@ -8,7 +8,7 @@
  * returned promise rejects): the caller wraps the path in `guard()` of `@wheelhouse/http`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { NodeInfo } from '@wheelhouse/http';
+import { OpenFiles, type NodeInfo } from '@wheelhouse/http';
 import { NotFoundError } from '../errors.js';
 import type { FileEntry } from '../model/records.js';
 import { BlobCache } from './blob-cache.js';
@@ -27,6 +27,8 @@ export interface FastPathDeps {
   node: NodeInfo;
   /** Cache of small files (default: 1 MiB files, 64 MiB in all). */
   cache?: BlobCache;
+  /** Open handles of larger files (default: 64 kept, each closed after 10 s unused). */
+  files?: OpenFiles;
   /**
    * Answers when a file entry exists but its bytes are not on disk (a replica fetches them from the
    * master; a returned promise is awaited); default answers 404.
@@ -46,7 +48,7 @@ export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean | 
 /** Builds the fast read path (see module doc). */
 export function createFastPath(deps: FastPathDeps): FastPath {
   const { state, blobs, node, mirrors } = deps;
-  const fileDeps = { blobs, node, cache: deps.cache ?? new BlobCache(), ...(deps.onMissingBlob ? { onMissing: deps.onMissingBlob } : {}) };
+  const fileDeps = { blobs, node, cache: deps.cache ?? new BlobCache(), files: deps.files ?? new OpenFiles(), ...(deps.onMissingBlob ? { onMissing: deps.onMissingBlob } : {}) };
 
   function file(req: IncomingMessage, res: ServerResponse, entrypath: string, filename: string): void | Promise<void> {
     const target = findFileTarget(state, entrypath);

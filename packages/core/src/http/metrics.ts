@@ -41,11 +41,21 @@ export function createNodeMetrics(state: PageSource, gauges: PulledGauge[] = [])
   for (const g of gauges) {
     new Gauge({ name: g.name, help: g.help, registers: [registry], collect() { this.set(g.value()); } });
   }
-  const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+  // one labelled child per (method, status class), made on first use: a request costs no label object
+  const children = new Map<string, Array<Histogram.Internal<'method' | 'status'> | undefined>>();
+  for (const m of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OTHER']) children.set(m, []);
+  const other = children.get('OTHER')!;
   return {
     registry,
     observeRequest(method, status, ms) {
-      duration.observe({ method: methods.has(method) ? method : 'OTHER', status: `${Math.floor(status / 100)}xx` }, ms / 1000);
+      const byClass = children.get(method) ?? other;
+      const cls = Math.floor(status / 100);
+      let child = byClass[cls];
+      if (!child) {
+        child = duration.labels(byClass === other ? 'OTHER' : method, `${cls}xx`);
+        byClass[cls] = child;
+      }
+      child.observe(ms / 1000);
     },
     async send(_req, res) {
       const body = await registry.metrics();

@@ -68,3 +68,69 @@ test('canonical simple URLs: trailing slash and normalised project names redirec
   assert.equal(canonicalRedirect({ user: 'a', index: 'i', project: 'my-pkg', slash: false }), 'my-pkg/');
   assert.equal(canonicalRedirect({ user: 'a', index: 'i', project: 'My_Pkg', slash: true }), '../my-pkg/');
 });
+
+/** The split-based router the indexOf one replaced (kept here as the reference it must agree with). */
+function splitRoute(method: string, url: string, accept: string | undefined): unknown {
+  if (method !== 'GET' && method !== 'HEAD') return undefined;
+  const dec = (seg: string): string | undefined => {
+    try {
+      return seg.includes('%') ? decodeURIComponent(seg) : seg;
+    } catch {
+      return undefined;
+    }
+  };
+  const q = url.indexOf('?');
+  const segs = (q < 0 ? url : url.slice(0, q)).split('/');
+  if (segs.length < 4 || segs[1] === '' || segs[1]!.startsWith('+') || segs[2] === '' || segs[2]!.startsWith('+')) return undefined;
+  const user = dec(segs[1]!);
+  const index = dec(segs[2]!);
+  if (user === undefined || index === undefined) return undefined;
+  if (segs[3] === '+simple') {
+    if (segs.length === 4) return { kind: 'simple', user, index, slash: false };
+    if (segs.length === 5 && segs[4] === '') return { kind: 'simple', user, index, slash: true };
+    if (segs.length === 5 || (segs.length === 6 && segs[5] === '')) {
+      const project = dec(segs[4]!);
+      if (project === undefined || project === '') return undefined;
+      return { kind: 'simple', user, index, project, slash: segs.length === 6 };
+    }
+    return undefined;
+  }
+  const fileSegs = segs[3] === '+f' ? 7 : segs[3] === '+e' ? 6 : 0;
+  if (segs.length === fileSegs && (accept ?? '').indexOf('application/json') < 0) {
+    const parts = segs.slice(4).map(dec);
+    if (parts.some((p) => p === undefined || p === '' || p === '..' || p === '.')) return undefined;
+    return { kind: 'file', user, index, entrypath: `${user}/${index}/${segs[3]}/${parts.join('/')}`, filename: parts[parts.length - 1]! };
+  }
+  return undefined;
+}
+
+test('the indexOf router agrees with the split one on every combination of segments tried', () => {
+  const pieces = ['', 'a', '+x', 'my%20pkg', '%E0%A4%A', '..', '.', '%2e%2e', '+simple', '+f', '+e', 'demo-1.0.whl', 'c%2B%2B'];
+  let tried = 0;
+  const check = (url: string): void => {
+    for (const accept of [undefined, 'application/json', 'text/html']) {
+      assert.deepEqual(routeRead('GET', url, accept), splitRoute('GET', url, accept), `${url} (${accept})`);
+      tried++;
+    }
+  };
+  for (const u of ['a', '']) for (const i of ['dev', '+x', '%41']) for (const k of ['+simple', '+f', '+e', 'x']) {
+    check(`/${u}/${i}/${k}`);
+    for (const p of pieces) {
+      check(`/${u}/${i}/${k}/${p}`);
+      check(`/${u}/${i}/${k}/${p}?q=/x/y`);
+      for (const r of pieces) {
+        check(`/${u}/${i}/${k}/${p}/${r}`);
+        for (const t of ['', 'f.whl', '%2e', 'x%20y.whl']) {
+          check(`/${u}/${i}/${k}/${p}/${r}/${t}`);
+          check(`/${u}/${i}/${k}/${p}/${r}/${t}/z`);
+        }
+      }
+    }
+  }
+  assert.ok(tried > 10_000);
+});
+
+test('a request target that is not a path (absolute-form, *) is not routed', () => {
+  assert.equal(routeRead('GET', 'http://h/a/dev/+simple/', undefined), undefined);
+  assert.equal(routeRead('GET', '*', undefined), undefined);
+});

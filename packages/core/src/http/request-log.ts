@@ -44,7 +44,8 @@ export function logRequest(
   const logs = log.isLevelEnabled('info');
   if (!logs && !observe) return;
   // 'close' follows 'finish' and also fires when the client leaves early: one listener covers both
-  res.once('close', () => {
+  // (and fires once per response: `on`, without once's wrapper)
+  res.on('close', () => {
     const ms = performance.now() - start;
     observe?.(req.method ?? 'OTHER', res.statusCode, ms);
     if (!logs) return;

@@ -10,7 +10,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeHeaderList, sendEncodableBody, type NodeInfo } from '@wheelhouse/http';
 import { BadGatewayError, NotAcceptableError, NotFoundError } from '../errors.js';
 import { getIndex } from '../model/indexes.js';
-import { mirrorPolicy } from '../model/mirrors.js';
 import { normalizeProjectName } from '../names.js';
 import type { MirrorAccess, PrepareOutcome } from './mirror-access.js';
 import { negotiateSimple } from './negotiate.js';
@@ -42,8 +41,8 @@ export function canonicalRedirect(r: SimpleRequest): string | undefined {
 
 /** Sends a rendered page (see module doc); `stale` adds the `Warning`. */
 export function sendPage(req: IncomingMessage, res: ServerResponse, node: NodeInfo, page: RenderedPage, type: string, stale?: string): void {
-  const head = nodeHeaderList(node);
-  if (stale) head.push('Warning', `110 wheelhouse "Response is Stale: ${stale.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`);
+  const nodeHead = nodeHeaderList(node);
+  const head = stale ? [...nodeHead, 'Warning', `110 wheelhouse "Response is Stale: ${stale.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`] : nodeHead;
   sendEncodableBody(req, res, head, { contentType: type, caching: 'mutable', vary: 'Accept' }, page);
 }
 
@@ -73,7 +72,7 @@ export function answerSimple(deps: SimplePageDeps, req: IncomingMessage, res: Se
   // mirrors in the order, allowed for this name: make their cached pages usable first
   const pending: Array<Promise<PrepareOutcome> | PrepareOutcome> = [];
   if (deps.mirrors) {
-    const policy = mirrorPolicy(state, stage, project);
+    const policy = pages.mirrorPolicy(stage, project);
     if (policy.allowed) for (const m of policy.mirrors) {
       const p = deps.mirrors.prepare(m, project);
       if (p) pending.push(p);

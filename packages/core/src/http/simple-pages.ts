@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { ChangeRecord } from '@wheelhouse/changelog';
 import type { ContentCoding } from '@wheelhouse/http';
-import { mirrorPolicy, projectKnown, simpleFiles, simpleVersions, type SimpleFile } from '../model/mirrors.js';
+import { mirrorPolicy, projectKnown, simpleFiles, simpleVersions, type MirrorPolicy, type SimpleFile } from '../model/mirrors.js';
 import { resolutionOrder, stageProjectNames } from '../model/indexes.js';
 import type { StateReader } from '../model/state.js';
 import { parseKey } from '../model/keys.js';
@@ -43,7 +43,8 @@ export class SimplePages {
   private projectListSerial = 0;
   /** per normalised project name: serial of the last commit that touched it in any stage */
   private readonly projectSerial = new Map<string, number>();
-  private readonly cache = new Map<string, { serial: number; page: RenderedPage | undefined }>();
+  private readonly cache = new Map<string, { serial: number; value: RenderedPage | undefined }>();
+  private readonly policies = new Map<string, { serial: number; value: MirrorPolicy }>();
   private readonly unsubscribe: () => void;
   /** Most cached pages kept (oldest dropped first). */
   private readonly maxEntries: number;
@@ -77,14 +78,29 @@ export class SimplePages {
   }
 
   private cached(key: string, validFrom: number, render: () => RenderedPage | undefined): RenderedPage | undefined {
-    const hit = this.cache.get(key);
-    if (hit && hit.serial >= validFrom) return hit.page;
+    return this.kept(this.cache, key, validFrom, render);
+  }
+
+  /** The value kept in `map` under `key` when made at or after serial `validFrom`, else `make()`'s, kept (oldest dropped beyond maxEntries). */
+  private kept<T>(map: Map<string, { serial: number; value: T }>, key: string, validFrom: number, make: () => T): T {
+    const hit = map.get(key);
+    if (hit && hit.serial >= validFrom) return hit.value;
     const serial = this.source.head;
-    const page = render();
-    this.cache.delete(key);
-    this.cache.set(key, { serial, page });
-    if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-    return page;
+    const value = make();
+    map.delete(key);
+    map.set(key, { serial, value });
+    if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
+    return value;
+  }
+
+  /**
+   * `mirrorPolicy(stage, project)` of the model (`project` normalised), kept with the same validity
+   * as the project's pages (index configs and the project's own keys decide it): the read path asks
+   * it on every simple page request. The object is shared: read-only.
+   */
+  mirrorPolicy(stage: string, project: string): Readonly<MirrorPolicy> {
+    const validFrom = Math.max(this.configSerial, this.projectSerial.get(project) ?? 0);
+    return this.kept(this.policies, `${stage}\0${project}`, validFrom, () => mirrorPolicy(this.source, stage, project));
   }
 
   /** The page of one project (`project` normalised), or undefined when no stage of the order has it. */
