@@ -5,7 +5,7 @@
  * (Debian's, one worker) serves the same bytes as static files and `proxy_pass`es to the same
  * replica with upstream keep-alive. Reference columns beside them: a bare node:http server answering
  * the same bytes from memory, a bare undici pass-through to the same replica, and devpi-server
- * 6.19.1 on the same uploads where it is installed (`devpi-reference.ts`). Every figure is loaded with wrk (1 thread, 32 connections, 5 s;
+ * 6.19.1 on the same uploads where it is installed (`devpi-reference.ts`). Every figure is loaded with wrk (1 thread, 32 connections, 3 s, three rounds, the median reported;
  * autocannon when wrk is absent) on each column in turn, and CPU µs per request are read from
  * /proc for each serving process. Ratios are computed within the run only: the machine is shared.
  */
@@ -24,9 +24,15 @@ import { ChildServer } from './child-server.js';
 import { DEVPI_VENV, DevpiReference, devpiMissing } from './devpi-reference.js';
 import { measure, wrkAvailable, type CpuProbe, type PerfLoad, type PerfOutcome } from './wrk-run.js';
 
-export const PERF_LOAD: PerfLoad = { connections: 32, durationSeconds: 5 };
-/** Before each cell: connections opened, JIT warm. */
+export const PERF_LOAD: PerfLoad = { connections: 32, durationSeconds: 3 };
+/** Before a cell's first round: connections opened, JIT warm. */
 const WARM_UP: PerfLoad = { connections: 32, durationSeconds: 1 };
+/**
+ * Each cell is measured this many times, in rounds that visit the columns in a rotated order, and
+ * reported by its median round: on a shared 2-core machine one 5 s run of a cell varied by a third
+ * between runs of the bench, more than the differences it is meant to show.
+ */
+const ROUNDS = 3;
 const PROJECT = 'perfpkg';
 /** The large project: a page of the `root/pypi` mirror, from a local upstream (no uploads needed). */
 const BIG_PROJECT = 'bigpage';
@@ -72,6 +78,19 @@ function writeStatic(root: string, path: string, body: Buffer): void {
   const file = join(root, path.endsWith('/') ? `${path}index${path.startsWith('/json/') ? '.json' : '.html'}` : path);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, body);
+}
+
+/** `list` rotated left by `by` places. */
+function rotated<T>(list: readonly T[], by: number): T[] {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+/** The round with the median throughput (its CPU figures with it), and the errors of all rounds. */
+function medianRound(outcomes: readonly PerfOutcome[]): PerfOutcome {
+  const sorted = [...outcomes].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { ...mid, errors: outcomes.reduce((n, o) => n + o.errors, 0) };
 }
 
 const f0 = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '—' : Math.round(n).toLocaleString('en-US'));
@@ -201,19 +220,25 @@ async function runWithUpstream(cluster: BenchCluster, say: Say, r: PerfResults, 
       'nginx proxy': { base: nginx?.proxyUrl, probes: nginx ? { nginx, replica } : {}, skip: nginxSkip },
       devpi: { base: devpi?.url, probes: devpi ? { devpi } : {}, skip: devpiSkip },
     };
-    for (const fig of r.figures) {
-      for (const col of COLUMNS) {
-        const key = `${fig.name}|${col}`;
-        const t = targets[col];
-        const path = col === 'nginx static' || col === 'node:http constant' ? fig.staticPath : col === 'devpi' ? fig.devpiPath : fig.path;
-        if (!path) continue;
-        if (!t.base) {
-          r.cells.set(key, { outcome: undefined, skipped: t.skip ?? '' });
-          continue;
+    const rounds = new Map<string, PerfOutcome[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const fig of r.figures) {
+        for (const col of rotated(COLUMNS, round)) {
+          const key = `${fig.name}|${col}`;
+          const t = targets[col];
+          const path = col === 'nginx static' || col === 'node:http constant' ? fig.staticPath : col === 'devpi' ? fig.devpiPath : fig.path;
+          if (!path) continue;
+          if (!t.base) {
+            r.cells.set(key, { outcome: undefined, skipped: t.skip ?? '' });
+            continue;
+          }
+          say(`perf: ${fig.name} on ${col} (round ${round + 1} of ${ROUNDS})`);
+          if (round === 0) await measure(`${t.base}${path}`, fig.headers, WARM_UP, {});
+          const outcome = await measure(`${t.base}${path}`, fig.headers, PERF_LOAD, t.probes);
+          const all = rounds.get(key) ?? [];
+          rounds.set(key, [...all, outcome]);
+          r.cells.set(key, { outcome: medianRound(rounds.get(key)!) });
         }
-        say(`perf: ${fig.name} on ${col}`);
-        await measure(`${t.base}${path}`, fig.headers, WARM_UP, {});
-        r.cells.set(key, { outcome: await measure(`${t.base}${path}`, fig.headers, PERF_LOAD, t.probes) });
       }
     }
   } finally {
@@ -225,7 +250,7 @@ async function runWithUpstream(cluster: BenchCluster, say: Say, r: PerfResults, 
   }
   r.setup.push(
     `fresh master, replica in sync, \`wheelhouse proxy\` (all --log-level warn) in front of both; project \`${PROJECT}\` (3 files), \`root/pypi\` mirroring a local upstream, its project \`${BIG_PROJECT}\` with ${BIG_VERSIONS * 2} files; nginx ${bin ? '(Debian, 1 worker, access log off, sendfile on)' : '—'} serves the same bytes as static files and proxy_passes to the same replica with upstream keep-alive`,
-    `load: ${wrkAvailable ? 'wrk' : 'autocannon (wrk not installed: `apt-get install -y wrk`)'}, 1 thread, ${PERF_LOAD.connections} keep-alive connections, ${PERF_LOAD.durationSeconds} s per cell, one cell at a time`,
+    `load: ${wrkAvailable ? 'wrk' : 'autocannon (wrk not installed: `apt-get install -y wrk`)'}, 1 thread, ${PERF_LOAD.connections} keep-alive connections, ${PERF_LOAD.durationSeconds} s per cell, one cell at a time; ${ROUNDS} rounds over all cells (the columns in a rotated order each round), each cell reported by its median round`,
     'reference columns: `node:http constant` is a bare node:http handler answering the same bytes from memory (the ceiling of Node\'s HTTP server here); `undici pass-through` is a bare node:http server forwarding to the same replica with undici dispatch() (the least a Node proxy does: no routing, health, retries, Via or metrics)',
     devpi ? `devpi column: devpi-server 6.19.1 from ${DEVPI_VENV}, the same three files uploaded` : `devpi column: skipped (${devpiSkip})`,
   );
