@@ -234,10 +234,10 @@ async function runWithUpstream(cluster: BenchCluster, say: Say, r: PerfResults, 
           }
           say(`perf: ${fig.name} on ${col} (round ${round + 1} of ${ROUNDS})`);
           if (round === 0) await measure(`${t.base}${path}`, fig.headers, WARM_UP, {});
-          const outcome = await measure(`${t.base}${path}`, fig.headers, PERF_LOAD, t.probes);
           const all = rounds.get(key) ?? [];
-          rounds.set(key, [...all, outcome]);
-          r.cells.set(key, { outcome: medianRound(rounds.get(key)!) });
+          all.push(await measure(`${t.base}${path}`, fig.headers, PERF_LOAD, t.probes));
+          rounds.set(key, all);
+          r.cells.set(key, { outcome: medianRound(all) });
         }
       }
     }

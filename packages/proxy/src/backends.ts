@@ -17,6 +17,9 @@ import type { EjectionVerdict } from './ejection-rule.js';
 import type { HealthPolicy } from './policy.js';
 import { advanceMark, advanceWriteMark, mayServeRead, NO_SERIAL, type SerialMark } from './read-your-writes.js';
 
+/** No backend excluded (shared, never written). */
+const NO_BACKENDS: ReadonlySet<Backend> = new Set();
+
 /** Whether a request method is a read (routed to any backend) rather than a write (master only). */
 export function isReadMethod(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD';
@@ -149,7 +152,7 @@ export class BackendPool {
    * The backend for a read that must see `required` (default: nothing), skipping `exclude`;
    * undefined when none is usable at `now` (ms since epoch).
    */
-  pickRead(required: SerialMark = NO_SERIAL, exclude: ReadonlySet<Backend> = new Set(), now = Date.now()): Backend | undefined {
+  pickRead(required: SerialMark = NO_SERIAL, exclude: ReadonlySet<Backend> = NO_BACKENDS, now = Date.now()): Backend | undefined {
     let best: Backend | undefined;
     for (const b of this.backends) {
       if (exclude.has(b) || !b.usable(now) || !mayServeRead(b, required)) continue;

@@ -25,7 +25,7 @@ import { backendRequestHeaderList, firstValue, HOP_BY_HOP, requestHasBody, type 
 import { answerError, toReasonPhrase } from '@wheelhouse/http';
 import { backendFailed, masterDown, masterStalled } from './json-answer.js';
 import { BACKEND_WENT_DOWN, CLIENT_WENT_AWAY, RETRY_POLICY, WRITE_TIMEOUTS } from './policy.js';
-import type { AnswerCounter, ProxyMetrics } from './proxy-metrics.js';
+import type { ProxyMetrics } from './proxy-metrics.js';
 import { parseEpochHeader } from './read-your-writes.js';
 import { retryDecision } from './retry-decision.js';
 
@@ -70,8 +70,6 @@ interface ForwardContext {
   readonly metrics: ForwardDeps['metrics'];
   readonly log: Logger;
   readonly stallMs: number;
-  /** Counts an answer of `b` (status class of `status`). */
-  counted: AnswerCounter;
 }
 
 /** Builds the forwarder (see module doc). */
@@ -83,7 +81,6 @@ export function createForwarder(deps: ForwardDeps): Forward {
     metrics,
     log,
     stallMs: deps.writeStallMs ?? WRITE_TIMEOUTS.stallMs,
-    counted: metrics.countAnswer,
   };
   return (b, req, res, attempt) => {
     const method = req.method ?? 'GET';
@@ -186,7 +183,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (!this.isRead) ctx.pool.noteWriteAnswer(statusCode, { serial, masterUuid });
-    ctx.counted(b, this.isRead, statusCode);
+    ctx.metrics.countAnswer(b, this.isRead, statusCode);
     if (statusCode >= 400 && Number(firstValue(up['content-length']) ?? Infinity) < REASON_BODY_MAX_BYTES) {
       // keep the message in the reason phrase (twine prints it; undici does not pass it on)
       this.mode = 'buffer';
@@ -245,7 +242,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const { b, ctx, req, res, isRead } = this;
     ctx.log.warn({ backend: b.name, err: code, url: req.url }, 'backend request failed');
     req.resume();
-    ctx.counted(b, isRead, 500);
+    ctx.metrics.countAnswer(b, isRead, 500);
     if (!isRead && b.role === 'master' && RETRY_POLICY.notConnected.has(code)) {
       // the write never reached the master: the same clear answer as when it is known to be down
       ctx.metrics.rejected.inc({ kind: 'write' });

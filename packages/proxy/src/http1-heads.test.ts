@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backendHeadText, ChunkedBodyEnd, fastReadRequest, parseAnswerHead, type HeadContext } from './http1-heads.js';
+import { addedLines, ChunkedBodyEnd, fastReadRequest, parseAnswerHead, type FastReadRequest, type HeadContext } from './http1-heads.js';
+
+/** The whole head the backend gets for `req` read from `head`, as one text (what the fast path writes as two buffers). */
+function backendHeadText(head: string, req: FastReadRequest, ctx: HeadContext): string {
+  return `${req.rewritten ?? `${head}\r\n`}${addedLines(req, ctx)}`;
+}
 
 const ctx: HeadContext = { remoteAddress: '10.1.1.1', viaToken: 'wheelhouse-proxy-t', outsideUrl: undefined, listenAddress: '0.0.0.0:3141', scheme: 'http', epoch: 0 };
 

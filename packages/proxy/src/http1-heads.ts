@@ -159,11 +159,6 @@ export function addedLines(req: FastReadRequest, ctx: HeadContext): string {
   return `${out}\r\n`;
 }
 
-/** The whole head the backend gets for `req` read from `head` (what the fast path writes, as one text; for tests and logs). */
-export function backendHeadText(head: string, req: FastReadRequest, ctx: HeadContext): string {
-  return `${req.rewritten ?? `${head}\r\n`}${addedLines(req, ctx)}`;
-}
-
 /**
  * How the body of a backend's answer is delimited (RFC 9112 §6.3): none (HEAD, 204, 304), a
  * `Content-Length`, chunked, or until the backend closes the connection.

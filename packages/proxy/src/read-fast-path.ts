@@ -55,8 +55,6 @@ const MAX_IN_FLIGHT_PER_BACKEND = 256;
 const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 /** How often timeouts are checked, ms: one sweep over the connections instead of a timer per request. */
 const SWEEP_MS = 1_000;
-/** No backend tried (shared, never written). */
-const NONE: ReadonlySet<Backend> = new Set();
 
 /** The path of a request target (without its query). */
 function pathOf(target: string): string {
@@ -355,7 +353,7 @@ class ClientConnection {
     const headBytes = end + HEAD_END.length;
     if (headBytes > MAX_HEAD_BYTES) return this.handover(buf);
     const req = fastReadRequest(buf.toString('latin1', 0, end), this.shared.deps.viaToken);
-    const b = req && !isAdminPath(pathOf(req.target)) && this.pick(NONE);
+    const b = req && !isAdminPath(pathOf(req.target)) && this.pick();
     if (!req || !b) return this.handover(buf);
     this.req = req;
     this.requestBytes = buf.subarray(0, headBytes);
@@ -379,9 +377,9 @@ class ClientConnection {
   }
 
   /** The backend for a read now, if the fast path can reach it. */
-  private pick(exclude: ReadonlySet<Backend>): Backend | undefined {
+  private pick(): Backend | undefined {
     const { pool } = this.shared.deps;
-    const b = pool.pickRead(pool.writeMark, exclude, Date.now());
+    const b = pool.pickRead(pool.writeMark, undefined, Date.now());
     return b && b.outstanding < MAX_IN_FLIGHT_PER_BACKEND && this.shared.backends.reachable(b) ? b : undefined;
   }
 
