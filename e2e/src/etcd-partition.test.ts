@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalEtcd, type LocalEtcd } from '@wheelhouse/failover';
 import { buildSdist, waitFor, waitProxyBackends, WheelhouseProcess } from '@wheelhouse/testing';
+import { BridgedHosts } from './bridged-hosts.js';
 import { ApiClient, createIndex, createUser, legacyUpload, projectJson, run, wheelhouseBin } from './harness.js';
 
 const ROOT_PASSWORD = 'partition-root';
@@ -25,57 +26,29 @@ const INDEX = `${USER}/dev`;
 const PROJECT = 'wh-partition';
 const TTL_MS = 5_000;
 const SUBNET = '169.254.79';
-const ADDR = { bridge: `${SUBNET}.1`, hostA: `${SUBNET}.11`, hostB: `${SUBNET}.12`, hostC: `${SUBNET}.14`, front: `${SUBNET}.13` } as const;
 const ID = `wf${process.pid % 10000}`;
-const HOSTS = ['hostA', 'hostB', 'hostC', 'front'] as const;
-type Host = (typeof HOSTS)[number];
-const NS: Record<Host, string> = { hostA: `${ID}-a`, hostB: `${ID}-b`, hostC: `${ID}-c`, front: `${ID}-f` };
-const VETH: Record<Host, string> = { hostA: `${ID}a`, hostB: `${ID}b`, hostC: `${ID}c`, front: `${ID}f` };
-const BRIDGE = `${ID}br`;
+/** The hosts and the last octet of each one's address. */
+const HOSTS = { hostA: 11, hostB: 12, hostC: 14, front: 13 } as const;
+type Host = keyof typeof HOSTS;
 
 let skipReason: string | undefined;
-const createdNs: string[] = [];
-const createdLinks: string[] = [];
+let net: BridgedHosts<Host> | undefined;
 let root = '';
 let failed = false;
 const nodes: WheelhouseProcess[] = [];
 let etcd: LocalEtcd | undefined;
 let writer: ChildProcess | undefined;
 
-async function sh(args: readonly string[]): Promise<void> {
-  const r = await run('ip', args, { timeoutMs: 15_000 });
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.describe()}`);
-}
-
 async function prepare(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'network namespaces need root (run as uid 0)';
   if (spawnSync('etcd', ['--version']).status !== 0) return 'etcd is not on PATH (apt-get install etcd-server)';
-  if ((await run('ip', ['-V'], { timeoutMs: 5_000 })).code !== 0) return 'the `ip` command (iproute2) is not available';
-  const addrs = await run('ip', ['-4', 'addr', 'show'], { timeoutMs: 5_000 });
-  if (addrs.stdout.includes(`${SUBNET}.`)) return `${SUBNET}.0/24 is already in use in the root namespace (another run, or leftovers)`;
-  await sh(['link', 'add', BRIDGE, 'type', 'bridge']);
-  createdLinks.push(BRIDGE);
-  await sh(['addr', 'add', `${ADDR.bridge}/24`, 'dev', BRIDGE]);
-  await sh(['link', 'set', BRIDGE, 'up']);
-  for (const host of HOSTS) {
-    await sh(['netns', 'add', NS[host]]);
-    createdNs.push(NS[host]);
-    const inner = `${VETH[host]}i`;
-    await sh(['link', 'add', VETH[host], 'type', 'veth', 'peer', 'name', inner]);
-    createdLinks.push(VETH[host]);
-    await sh(['link', 'set', inner, 'netns', NS[host]]);
-    await sh(['link', 'set', VETH[host], 'master', BRIDGE]);
-    await sh(['link', 'set', VETH[host], 'up']);
-    await sh(['-n', NS[host], 'link', 'set', 'lo', 'up']);
-    await sh(['-n', NS[host], 'addr', 'add', `${ADDR[host]}/24`, 'dev', inner]);
-    await sh(['-n', NS[host], 'link', 'set', inner, 'up']);
-  }
+  const built = await BridgedHosts.build(SUBNET, ID, HOSTS);
+  if ('skip' in built) return built.skip;
+  net = built.hosts;
   return undefined;
 }
 
 function node(name: string, role: 'master' | 'replica' | 'proxy', host: Host, port: number, args: string[]): WheelhouseProcess {
-  const n = new WheelhouseProcess({ name, role, logPath: join(root, 'logs', `${name}.log`), args, host: ADDR[host], port, netns: NS[host] });
+  const n = new WheelhouseProcess({ name, role, logPath: join(root, 'logs', `${name}.log`), args, host: net!.addr[host], port, netns: net!.ns[host] });
   nodes.push(n);
   return n;
 }
@@ -89,15 +62,14 @@ before(async () => {
   if (skipReason) return;
   root = mkdtempSync(join(tmpdir(), 'wh-e2e-partition-'));
   mkdirSync(join(root, 'logs'));
-  etcd = await startLocalEtcd(join(root, 'etcd'), { netns: NS.front, host: ADDR.front, clientPort: 2379, peerPort: 2380, timeoutMs: 60_000 });
+  etcd = await startLocalEtcd(join(root, 'etcd'), { netns: net!.ns.front, host: net!.addr.front, clientPort: 2379, peerPort: 2380, timeoutMs: 60_000 });
 }, { timeout: 120_000 });
 
 after(async () => {
   writer?.kill('SIGKILL');
   for (const n of [...nodes].reverse()) await n.kill('SIGKILL');
   await etcd?.stop();
-  for (const link of createdLinks.reverse()) await run('ip', ['link', 'del', link], { timeoutMs: 10_000 });
-  for (const ns of createdNs.reverse()) await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000 });
+  await net?.teardown();
   if (root && existsSync(root)) {
     if (failed || process.env['WH_E2E_KEEP']) process.stderr.write(`wheelhouse e2e: kept ${root}\n`);
     else rmSync(root, { recursive: true, force: true });
@@ -135,7 +107,7 @@ test('partition: the cut-off master stops writing within its lease, the other si
     const init = await run(process.execPath, [wheelhouseBin, 'init', '--datadir', masterDir, '--root-password', ROOT_PASSWORD], { timeoutMs: 60_000 });
     assert.equal(init.code, 0, init.describe());
     const secret = join(masterDir, 'secret');
-    const masterUrl = `http://${ADDR.hostA}:3142`;
+    const masterUrl = `http://${net!.addr.hostA}:3142`;
     const master = await node('hostA-master', 'master', 'hostA', 3142, ['--datadir', masterDir, ...etcdArgs]).start({ timeoutMs: 90_000 });
     const replicaArgs = (dir: string): string[] => ['--datadir', join(root, dir), '--master-url', masterUrl, '--secret-file', secret, ...etcdArgs];
     const [rb, rc] = await Promise.all([
@@ -160,7 +132,7 @@ test('partition: the cut-off master stops writing within its lease, the other si
     for (let i = 0; i < 3; i++) assert.ok(await uploadViaProxy(), 'uploads through the proxy before the cut');
 
     const answers: Array<{ sent: number; at: number; status: number; name: string }> = [];
-    writer = spawn('ip', ['netns', 'exec', NS.hostA, process.execPath, '-e', WRITER, masterUrl, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    writer = spawn('ip', ['netns', 'exec', net!.ns.hostA, process.execPath, '-e', WRITER, masterUrl, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')], { stdio: ['ignore', 'pipe', 'inherit'] });
     let pending = '';
     writer.stdout!.setEncoding('utf8');
     writer.stdout!.on('data', (chunk: string) => {
@@ -170,7 +142,7 @@ test('partition: the cut-off master stops writing within its lease, the other si
     });
     await waitFor(() => answers.filter((a) => a.status === 201 || a.status === 200).length >= 3, { timeoutMs: 30_000, what: 'the writer in host A to get acknowledgements' });
 
-    await sh(['link', 'set', VETH.hostA, 'down']);
+    await net!.cut('hostA');
     const cutAt = Date.now();
     // the other side: a new master of epoch 2 takes uploads through the proxy
     await waitFor(async () => ((await proxy.status())['failover'] as { leader?: { epoch: number; serving: boolean } | null }).leader?.epoch === 2 || undefined, { timeoutMs: 60_000, what: 'a new master of epoch 2 in etcd' });
@@ -189,7 +161,7 @@ test('partition: the cut-off master stops writing within its lease, the other si
 
     // the link returns: exactly one master
     writer.kill('SIGKILL');
-    await sh(['link', 'set', VETH.hostA, 'up']);
+    await net!.heal('hostA');
     await waitFor(async () => ((await master.status())['fenced'] as unknown) !== false || undefined, { timeoutMs: 30_000, what: 'the old master to see the higher epoch and stay fenced' });
     const masters = await waitFor(async () => {
       const backends = (await proxy.status())['backends'] as Array<{ name: string; 'announced-role': string | null; up: boolean }>;

@@ -21,6 +21,7 @@ import {
   ApiClient, buildFixture, createIndex, createUser, describeResponse, fixtureName, legacyUpload, makeVenv, messageOf,
   pipInstall, run, twineUpload, wheelhouseBin, type PipInstallResult, type Venv,
 } from './harness.js';
+import { BridgedHosts } from './bridged-hosts.js';
 import { buildSdist, proxyBackends, type ProxyBackendStatus, waitProxyBackends, WheelhouseProcess } from '@wheelhouse/testing';
 
 const ROOT_PASSWORD = 'netns-root-secret';
@@ -28,17 +29,13 @@ const USER = 'multi';
 const PASSWORD = 'multi-e2e-pw';
 const INDEX = `${USER}/dev`;
 const SUBNET = '169.254.77';
-const ADDR = { bridge: `${SUBNET}.1`, hostA: `${SUBNET}.11`, hostB: `${SUBNET}.12`, front: `${SUBNET}.13` } as const;
 /** Short per-run id: interface names must fit in 15 characters. */
 const ID = `wh${process.pid % 100000}`;
-const NS = { hostA: `${ID}-a`, hostB: `${ID}-b`, front: `${ID}-p` } as const;
-const BRIDGE = `${ID}br`;
-/** Root-namespace end of each host's veth (the one cut to take a host off the network). */
-const VETH = { hostA: `${ID}a`, hostB: `${ID}b`, front: `${ID}p` } as const;
+/** The hosts and the last octet of each one's address. */
+const HOSTS = { hostA: 11, hostB: 12, front: 13 } as const;
 
 let skipReason: string | undefined;
-const createdNs: string[] = [];
-const createdLinks: string[] = [];
+let net: BridgedHosts<keyof typeof HOSTS> | undefined;
 let root = '';
 let failed = false;
 const nodes: WheelhouseProcess[] = [];
@@ -46,55 +43,16 @@ let master: WheelhouseProcess | undefined;
 let proxy: WheelhouseProcess | undefined;
 let venv: Venv | undefined;
 
-async function sh(args: readonly string[]): Promise<void> {
-  const r = await run('ip', args, { timeoutMs: 15_000 });
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.describe()}`);
-}
-
-async function buildNetwork(): Promise<void> {
-  await sh(['link', 'add', BRIDGE, 'type', 'bridge']);
-  createdLinks.push(BRIDGE);
-  await sh(['addr', 'add', `${ADDR.bridge}/24`, 'dev', BRIDGE]);
-  await sh(['link', 'set', BRIDGE, 'up']);
-  for (const host of ['hostA', 'hostB', 'front'] as const) {
-    const ns = NS[host];
-    await sh(['netns', 'add', ns]);
-    createdNs.push(ns);
-    const outer = VETH[host];
-    const inner = `${outer}i`;
-    await sh(['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner]);
-    createdLinks.push(outer);
-    await sh(['link', 'set', inner, 'netns', ns]);
-    await sh(['link', 'set', outer, 'master', BRIDGE]);
-    await sh(['link', 'set', outer, 'up']);
-    await sh(['-n', ns, 'link', 'set', 'lo', 'up']);
-    await sh(['-n', ns, 'addr', 'add', `${ADDR[host]}/24`, 'dev', inner]);
-    await sh(['-n', ns, 'link', 'set', inner, 'up']);
-  }
-}
-
 /** Why namespaces cannot be used here, or undefined when they can (then the network is built). */
 async function prepareNamespaces(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'network namespaces need root (run as uid 0)';
-  const probe = await run('ip', ['-V'], { timeoutMs: 5_000 });
-  if (probe.code !== 0) return `the \`ip\` command (iproute2) is not available: ${probe.summary()}`;
-  const routes = await run('ip', ['-4', 'addr', 'show'], { timeoutMs: 5_000 });
-  if (routes.stdout.includes(`${SUBNET}.`)) return `${SUBNET}.0/24 is already in use in the root namespace (another run, or leftovers): ${routes.stdout.split('\n').filter((l) => l.includes(SUBNET)).join('; ')}`;
-  const add = await run('ip', ['netns', 'add', NS.hostA], { timeoutMs: 10_000 });
-  if (add.code !== 0) return `\`ip netns add\` failed: ${add.stderr.trim() || add.summary()}`;
-  await run('ip', ['netns', 'del', NS.hostA], { timeoutMs: 10_000 });
-  await buildNetwork();
+  const built = await BridgedHosts.build(SUBNET, ID, HOSTS);
+  if ('skip' in built) return built.skip;
+  net = built.hosts;
   return undefined;
 }
 
-async function teardownNetwork(): Promise<void> {
-  for (const link of createdLinks.reverse()) await run('ip', ['link', 'del', link], { timeoutMs: 10_000 });
-  for (const ns of createdNs.reverse()) await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000 });
-}
-
-function startNode(name: string, role: 'master' | 'replica' | 'proxy', host: keyof typeof NS, port: number, args: string[]): Promise<WheelhouseProcess> {
-  return new WheelhouseProcess({ name, role, logPath: join(root, 'logs', `${name}.log`), args, host: ADDR[host], port, netns: NS[host] }).start();
+function startNode(name: string, role: 'master' | 'replica' | 'proxy', host: keyof typeof HOSTS, port: number, args: string[]): Promise<WheelhouseProcess> {
+  return new WheelhouseProcess({ name, role, logPath: join(root, 'logs', `${name}.log`), args, host: net!.addr[host], port, netns: net!.ns[host] }).start();
 }
 
 before(async () => {
@@ -110,7 +68,7 @@ before(async () => {
   const init = await run(process.execPath, [wheelhouseBin, 'init', '--datadir', masterDir, '--root-password', ROOT_PASSWORD], { timeoutMs: 60_000 });
   if (init.code !== 0) throw new Error(`wheelhouse init: ${init.describe()}`);
   const secret = join(masterDir, 'secret');
-  const masterUrl = `http://${ADDR.hostA}:3142`;
+  const masterUrl = `http://${net!.addr.hostA}:3142`;
   master = await startNode('hostA-master', 'master', 'hostA', 3142, ['--datadir', masterDir]);
   nodes.push(master);
   const replicas = await Promise.all([
@@ -118,7 +76,7 @@ before(async () => {
     startNode('hostB-replica', 'replica', 'hostB', 3143, ['--datadir', join(root, 'hostB-replica'), '--master-url', masterUrl, '--secret-file', secret]),
   ]);
   nodes.push(...replicas);
-  proxy = await startNode('proxy', 'proxy', 'front', 3141, ['--master', masterUrl, '--replica', `http://${ADDR.hostA}:3143`, '--replica', `http://${ADDR.hostB}:3143`]);
+  proxy = await startNode('proxy', 'proxy', 'front', 3141, ['--master', masterUrl, '--replica', `http://${net!.addr.hostA}:3143`, '--replica', `http://${net!.addr.hostB}:3143`]);
   nodes.push(proxy);
   await waitProxyBackends(proxy.url, { master: true, replica1: true, replica2: true });
   const api = new ApiClient(proxy.url);
@@ -133,7 +91,7 @@ before(async () => {
 after(async () => {
   // our own processes only, by PID (WheelhouseProcess.kill), then our own namespaces and links
   for (const n of [...nodes].reverse()) await n.kill('SIGKILL');
-  await teardownNetwork();
+  await net?.teardown();
   if (root && existsSync(root)) {
     if (failed || process.env['WH_E2E_KEEP']) process.stderr.write(`wheelhouse e2e: kept ${root}\n`);
     else rmSync(root, { recursive: true, force: true });
@@ -165,7 +123,7 @@ let installCount = 0;
 async function installThroughProxy(t?: TestContext): Promise<PipInstallResult> {
   const target = join(root, `target-${installCount++}`);
   const started = Date.now();
-  const r = await pipInstall(venv!, { indexUrl: `${proxy!.url}/${INDEX}/+simple/`, requirements: [fixtureName], extraArgs: ['--target', target, '--retries', '0', '--trusted-host', ADDR.front], timeoutMs: 90_000 });
+  const r = await pipInstall(venv!, { indexUrl: `${proxy!.url}/${INDEX}/+simple/`, requirements: [fixtureName], extraArgs: ['--target', target, '--retries', '0', '--trusted-host', net!.addr.front], timeoutMs: 90_000 });
   t?.diagnostic(`pip install #${installCount}: exit ${String(r.code)} in ${Date.now() - started} ms`);
   return r;
 }
@@ -207,7 +165,7 @@ let firstReadOk = false;
 test('host A cut off: installs keep working through host B, A\'s backends are marked down, uploads get the clear 503', { timeout: 180_000 }, guarded(async (t) => {
   // warm the proxy's keep-alive connections to host A, as steady traffic would
   assertInstalled(await installThroughProxy(t), 'before the cut');
-  await sh(['link', 'set', VETH.hostA, 'down']);
+  await net!.cut('hostA');
   cutAt = Date.now();
   // when the proxy stops considering host A's backends, measured from the cut
   const detection = waitProxyBackends(proxy!.url, { master: false, replica1: false, replica2: true }, 60_000).then(
@@ -252,7 +210,7 @@ test('an install started the moment host A drops off the network succeeds (reads
 }));
 
 test('host A back on the network: the proxy uses it again and uploads succeed', { timeout: 120_000 }, guarded(async () => {
-  await sh(['link', 'set', VETH.hostA, 'up']);
+  await net!.heal('hostA');
   await waitProxyBackends(proxy!.url, { master: true, replica1: true, replica2: true }, 30_000);
   const { res } = await uploadThroughProxy();
   assert.equal(res.status, 200, `upload after host A came back: ${describeResponse(res)}`);
