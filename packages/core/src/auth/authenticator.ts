@@ -105,11 +105,15 @@ export class Authenticator {
       this.throttle.succeeded(creds.user, address);
       return { user: { name: creds.user, groups: [] } };
     }
-    // counted before argon2 runs, so that guesses sent in parallel cannot all pass `admit`
-    this.throttle.failed(creds.user, address, user !== undefined);
-    const ok = user?.pwhash !== undefined && (await this.cache.verify(creds.user, creds.secret, user.pwhash));
+    // bounded while argon2 runs, so that guesses sent in parallel cannot all pass `admit`
+    const attempt = this.throttle.begin(creds.user, address, user !== undefined);
+    let ok: boolean | undefined;
+    try {
+      ok = user?.pwhash !== undefined && (await this.cache.verify(creds.user, creds.secret, user.pwhash));
+    } finally {
+      this.throttle.end(attempt, ok);
+    }
     if (!ok) return user ? { failure: this.failureMessage(creds) ?? '' } : {};
-    this.throttle.succeeded(creds.user, address);
     return { user: { name: creds.user, groups: [] } };
   }
 

@@ -113,6 +113,17 @@ test('guesses sent in parallel cannot all slip past the throttle: at most freeFa
   await changelog.close();
 });
 
+// issue 13 CI: eight workers logging in at once from 127.0.0.1 were refused 429 "too many failed logins"
+test('correct passwords of different users checked in parallel from one address all succeed', async () => {
+  const { changelog, auth } = await fixture(new LoginThrottle({ freeFailures: 2 }));
+  await changelog.write((tx) => {
+    for (let i = 0; i < 12; i++) createUser(tx, `ci${i}`, { pwhash: hashes.one });
+  });
+  const who = await Promise.all(Array.from({ length: 12 }, (_, i) => auth.check({ user: `ci${i}`, secret: 'pw-one' }, '127.0.0.1')));
+  assert.deepEqual(who, Array.from({ length: 12 }, (_, i) => `ci${i}`));
+  await changelog.close();
+});
+
 test('principal() counts against the last X-Forwarded-For entry (the proxy\'s), not entries the client wrote', async () => {
   const throttle = new LoginThrottle({ freeFailures: 1 });
   const { changelog, auth } = await fixture(throttle);

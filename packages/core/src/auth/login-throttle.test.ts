@@ -87,3 +87,41 @@ test('a known pair is spared an address wait (a shared NAT) but stops being know
   for (let i = 0; i < 3; i++) throttle.failed('alice', '10.0.0.1', true, T0);
   assert.ok(refusal(throttle, 'alice', '10.0.0.1', T0), 'guessing from a known pair ends its exemption');
 });
+
+test('correct passwords of different users checked in parallel from one address are all admitted, and leave no counter behind', () => {
+  const throttle = new LoginThrottle({ freeFailures: 5 });
+  const attempts = Array.from({ length: 20 }, (_, i) => {
+    assert.equal(refusal(throttle, `user${i}`, '10.0.0.1', T0), undefined, `user${i} is admitted`);
+    return throttle.begin(`user${i}`, '10.0.0.1', true);
+  });
+  for (const attempt of attempts) throttle.end(attempt, true, T0);
+  assert.deepEqual(throttle.size, { users: 0, addresses: 0, known: 20 });
+});
+
+test('checks in progress are bounded: per user by the free failures left, per address by maxInFlight, then one while a wait is due', () => {
+  const throttle = new LoginThrottle({ freeFailures: 3, maxInFlight: 4, baseDelayMs: 60_000 });
+  const forAlice = [0, 1, 2].map(() => throttle.begin('alice', '10.0.0.1', true));
+  assert.throws(() => throttle.begin('alice', '10.0.0.2', true), /too many logins in progress for user 'alice'; retry in 1 s/);
+  throttle.end(forAlice[0]!, false, T0);
+  assert.throws(() => throttle.begin('alice', '10.0.0.2', true), /in progress for user 'alice'/, 'one failure on record: two may run, two do');
+  throttle.end(forAlice[1]!, undefined, T0); // the check itself failed: no verdict
+  throttle.begin('alice', '10.0.0.2', true);
+  // the address: four at once, whoever they are for (a user that does not exist counts only here)
+  const fromOne = ['nobody1', 'nobody2', 'nobody3'].map((u) => throttle.begin(u, '10.0.0.1', false)); // with alice's third: four
+  assert.throws(() => throttle.begin('nobody4', '10.0.0.1', false), /too many logins in progress from 10\.0\.0\.1/);
+  for (const a of [forAlice[2]!, ...fromOne]) throttle.end(a, false, T0);
+  assert.ok(refusal(throttle, 'bob', '10.0.0.1', T0), 'five failures from the address: a wait is due');
+  // once that wait is served, one check at a time
+  throttle.begin('bob', '10.0.0.1', true);
+  assert.throws(() => throttle.begin('carol', '10.0.0.1', true), /too many logins in progress from 10\.0\.0\.1/);
+});
+
+test("a known pair is never refused for checks in progress: an attacker's parallel guesses do not lock out the user's own machine", () => {
+  const throttle = new LoginThrottle({ freeFailures: 2 });
+  throttle.succeeded('alice', '192.0.2.7');
+  const guesses = [1, 2].map((i) => throttle.begin('alice', `198.51.100.${i}`, true));
+  assert.throws(() => throttle.begin('alice', '198.51.100.3', true), /in progress for user 'alice'/);
+  const own = throttle.begin('alice', '192.0.2.7', true);
+  throttle.end(own, true, T0);
+  for (const g of guesses) throttle.end(g, false, T0);
+});
