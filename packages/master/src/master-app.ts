@@ -257,7 +257,7 @@ async function buildMasterApp(config: MasterConfig, releaseLock: () => void): Pr
   app.use(createReadApi({ state: changelog, pages, auth, status, ready, metrics, mirrors, ...(config.outsideUrl ? { outsideUrl: config.outsideUrl } : {}) }));
   app.use(createRefreshRoute(changelog, mirrors, auth));
   app.use(maintenance.router);
-  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, replicated: (serial) => sync.waitReplicated(serial ?? changelog.head), ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
+  app.use(createWriteApi({ changelog, files, auth, maxFileBytes: config.maxFileBytes, replicated: (serial, newFileBytes) => sync.waitReplicated(serial ?? changelog.head, newFileBytes), ...(config.restrictUserCreation ? { restrictUserCreation: true } : {}) }));
   app.use((req, _res, next) => next(new NotFoundError(`not found: ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 

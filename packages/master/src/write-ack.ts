@@ -9,8 +9,12 @@
  */
 import type { RequestHandler, Response } from 'express';
 
-/** Waits until `serial` (null: the current head) is replicated as the sync settings ask; rejects with NotReplicatedError. */
-export type ReplicationGate = (serial: number | null) => Promise<void>;
+/**
+ * Waits until `serial` (null: the current head) is replicated as the sync settings ask; rejects with
+ * NotReplicatedError. `newFileBytes`: the size of the release file the write stored (bytes; the
+ * replicas must fetch it before they confirm, so the wait grows with it).
+ */
+export type ReplicationGate = (serial: number | null, newFileBytes?: number) => Promise<void>;
 
 const GATE = 'wheelhouseReplicationGate';
 
@@ -22,8 +26,8 @@ export function useReplicationGate(gate: ReplicationGate | undefined): RequestHa
   };
 }
 
-/** Awaits the request's replication gate for `serial` (nothing to wait for without one). */
-export async function awaitReplicated(res: Response, serial: number | null): Promise<void> {
+/** Awaits the request's replication gate for `serial` and a new file of `newFileBytes` (nothing to wait for without a gate). */
+export async function awaitReplicated(res: Response, serial: number | null, newFileBytes = 0): Promise<void> {
   const gate = (res.locals as Record<string, unknown> | undefined)?.[GATE] as ReplicationGate | undefined;
-  if (gate) await gate(serial);
+  if (gate) await gate(serial, newFileBytes);
 }

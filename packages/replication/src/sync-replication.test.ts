@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Changelog } from '@wheelhouse/changelog';
 import { NotReplicatedError } from '@wheelhouse/core';
 import { ERROR_STATUS } from '@wheelhouse/http';
-import { SYNC_REPLICAS_META, SyncReplication } from './sync-replication.js';
+import { SYNC_REPLICAS_META, SYNC_TRANSFER_FLOOR_BYTES_PER_S, SyncReplication } from './sync-replication.js';
 
 /** A pending promise's state without waiting for it. */
 async function settled(p: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
@@ -41,6 +41,18 @@ describe('sync replication (acknowledged means replicated)', () => {
     assert.match(err.message, /committed on the master.*0 of the 1 required/);
     assert.equal(sync.timeouts, 1);
     assert.equal(sync.degradedWrites, 0);
+  });
+
+  it('a write that stored a release file waits longer by its transfer time at the floor rate, and says so when it times out', async () => {
+    const sync = new SyncReplication({ replicas: 1, head: () => 4, timeoutMs: 20 });
+    const big = sync.waitReplicated(4, SYNC_TRANSFER_FLOOR_BYTES_PER_S); // one second more
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(await settled(big), 'pending', 'past --sync-timeout, within the transfer allowance');
+    sync.ack('a', 4);
+    assert.equal(await settled(big), 'resolved');
+    const small = await sync.waitReplicated(5, 1024).then(() => undefined, (e: unknown) => e);
+    assert.ok(small instanceof NotReplicatedError);
+    assert.match(small.message, /within 21 ms \(--sync-timeout 20 ms \+ 1 ms for its 1024-byte file\)/);
   });
 
   it('--sync-degrade: a timeout answers anyway and counts; later writes answer at once until the replicas catch up', async () => {

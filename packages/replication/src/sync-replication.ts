@@ -13,7 +13,11 @@
  *   meta (`sync-replicas-seen`, id → ms of the last ack, refreshed hourly) so they still count
  *   after a master restart, and stop counting `expiryMs` (default 24 h, the GC's replica expiry)
  *   after their last ack. Backup tools and old replicas never ack, so they never count.
- * - Fewer than N confirmations within `timeoutMs` (default 5,000): `NotReplicatedError` (503); the
+ * - Fewer than N confirmations within `timeoutMs` (default 5,000), plus the time the write's new
+ *   release file takes to reach a replica at {@link SYNC_TRANSFER_FLOOR_BYTES_PER_S} (at most
+ *   {@link SYNC_TRANSFER_ALLOWANCE_MAX_MS} more; a replica
+ *   confirms a record only once it fetched and verified the files it names, so a 200 MiB upload
+ *   must not be refused for the transfer itself): `NotReplicatedError` (503); the
  *   record stays committed on the master and reaches the replicas when they come back. With
  *   `degrade`, the write is answered as without sync replication instead and counted; after a
  *   timeout (or with fewer than N replicas connected) the master stays asynchronous, answering at
@@ -25,6 +29,16 @@ import { NotReplicatedError } from '@wheelhouse/core';
 
 /** Default wait for the replicas' confirmation, ms. */
 export const DEFAULT_SYNC_TIMEOUT_MS = 5_000;
+/**
+ * The slowest transfer a replica is allowed for a write's new release file before its wait times
+ * out: bytes per second (10 MiB/s: a 200 MiB upload waits up to `--sync-timeout` + 20 s).
+ */
+export const SYNC_TRANSFER_FLOOR_BYTES_PER_S = 10 * 1024 * 1024;
+/**
+ * The most that allowance adds, ms: 20 s, so that a write's wait stays inside the timeouts of the
+ * hops in front of the master (a replica's forwarded upload, 30 s; the proxy's write, 60 s).
+ */
+export const SYNC_TRANSFER_ALLOWANCE_MAX_MS = 20_000;
 /** Default time after its last ack a replica stops counting as existing, ms (24 h). */
 export const DEFAULT_SYNC_REPLICA_EXPIRY_MS = 86_400_000;
 /** Store meta name of the replicas that acknowledged (JSON: id → ms since epoch of the last ack). */
@@ -133,10 +147,13 @@ export class SyncReplication {
 
   /**
    * Resolves once the required replicas confirmed `serial` (at once when none are required or it is
-   * already confirmed). Rejects with NotReplicatedError (503) when they did not within the timeout,
-   * unless `degrade` (then it resolves and counts a degraded write).
+   * already confirmed). `newFileBytes`: the size of the release file the write stored (0: none), which
+   * extends the wait by its transfer time at {@link SYNC_TRANSFER_FLOOR_BYTES_PER_S}, at most
+   * {@link SYNC_TRANSFER_ALLOWANCE_MAX_MS}. Rejects with
+   * NotReplicatedError (503) when they did not confirm within that time, unless `degrade` (then it
+   * resolves and counts a degraded write).
    */
-  async waitReplicated(serial: number): Promise<void> {
+  async waitReplicated(serial: number, newFileBytes = 0): Promise<void> {
     const n = this.required();
     if (n === 0 || this.quorumSerial(n) >= serial) return;
     if (this.opts.degrade && (this.asynchronous || (this.opts.connected && this.opts.connected() < n))) {
@@ -144,20 +161,23 @@ export class SyncReplication {
       return;
     }
     const start = this.now();
-    if (await this.waiters.wait(serial, this.timeoutMs)) {
+    const transferMs = Math.min(SYNC_TRANSFER_ALLOWANCE_MAX_MS, Math.ceil((newFileBytes * 1000) / SYNC_TRANSFER_FLOOR_BYTES_PER_S));
+    const waitMs = this.timeoutMs + transferMs;
+    if (await this.waiters.wait(serial, waitMs)) {
       this.lastLagMs = this.now() - start;
       return;
     }
     this.timeouts++;
     if (this.opts.degrade) {
       this.degradedWrites++;
-      if (!this.asynchronous) this.opts.log?.warn({ serial, required: n, timeoutMs: this.timeoutMs }, 'sync replication: replicas did not confirm in time; answering asynchronously until they catch up (--sync-degrade)');
+      if (!this.asynchronous) this.opts.log?.warn({ serial, required: n, waitMs }, 'sync replication: replicas did not confirm in time; answering asynchronously until they catch up (--sync-degrade)');
       this.asynchronous = true;
       return;
     }
     const have = this.confirmations(serial);
+    const within = transferMs > 0 ? `${waitMs} ms (--sync-timeout ${this.timeoutMs} ms + ${transferMs} ms for its ${newFileBytes}-byte file)` : `${waitMs} ms`;
     throw new NotReplicatedError(
-      `serial ${serial} is committed on the master, but ${have} of the ${n} required replica(s) confirmed it within ${this.timeoutMs} ms (--sync-replicas ${n}); ` +
+      `serial ${serial} is committed on the master, but ${have} of the ${n} required replica(s) confirmed it within ${within} (--sync-replicas ${n}); ` +
         'the write may still become visible on the replicas later; retrying the same request is safe once they are reachable (an identical upload is not stored twice and answers 200)',
       serial,
     );

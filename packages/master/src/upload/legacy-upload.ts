@@ -104,7 +104,7 @@ export async function handleLegacyUpload(deps: UploadDeps, req: Request, res: Re
       serial = (await deps.changelog.write((tx) => registerRelease(tx, stage, meta))).serial;
     } else if (!action) throw new BadRequestError('missing :action field in the upload form');
     else throw new BadRequestError(`action '${action}' not supported`);
-    await awaitReplicated(res, serial);
+    await awaitReplicated(res, serial, form.file?.staged.size ?? 0);
     if (serial !== null) res.setHeader('X-Devpi-Serial', String(serial));
     if (message) res.statusMessage = message;
     res.status(200).end();
