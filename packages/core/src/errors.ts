@@ -69,7 +69,7 @@ export class PayloadTooLargeError extends WheelhouseError {
   }
 }
 
-/** `ETOOMANYREQUESTS` (429, RFC 6585): too many failed logins; sets `Retry-After` (s, rounded up). */
+/** `ETOOMANYREQUESTS` (429, RFC 6585): too many failed logins, or too many in progress; sets `Retry-After` (s, rounded up). */
 export class TooManyRequestsError extends WheelhouseError {
   readonly retryAfterSeconds: number;
   constructor(message: string, retryAfterSeconds: number) {

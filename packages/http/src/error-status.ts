@@ -20,7 +20,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   EDIVERGED: 409,
   // core's PayloadTooLargeError and changelog's TooLargeError (a stored file over its limit)
   ETOOLARGE: 413,
-  // too many failed logins for a user or from an address (RFC 6585), with Retry-After
+  // too many failed logins (or logins in progress) for a user or from an address (RFC 6585), with Retry-After
   ETOOMANYREQUESTS: 429,
   EBADGATEWAY: 502,
   EUNAVAILABLE: 503,
