@@ -223,3 +223,73 @@ test('requests outside the plain form are left to Node: a loop gets 508, a bad o
     master.server.close();
   }
 });
+
+const noises = new Map<string, Buffer>();
+/** `bytes` of deterministic noise for `seed` (a body no shifted or overwritten copy can pass for); made once. */
+function noise(seed: number, bytes: number): Buffer {
+  const key = `${seed}/${bytes}`;
+  let out = noises.get(key);
+  if (!out) noises.set(key, (out = makeNoise(seed, bytes)));
+  return out;
+}
+
+function makeNoise(seed: number, bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let x = seed * 2654435761 >>> 0 || 1;
+  for (let i = 0; i < bytes; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out.writeUInt32LE(x >>> 0, i);
+  }
+  return out;
+}
+
+/** GETs `path` on one raw connection, stopping to read for `pauseMs` after its first bytes (a slow client); the body after the head. */
+function rawBody(port: number, path: string, pauseMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const parts: Buffer[] = [];
+    socket.on('data', (d: Buffer) => {
+      parts.push(d);
+      if (pauseMs > 0 && parts.length === 1) {
+        socket.pause();
+        setTimeout(() => socket.resume(), pauseMs);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const all = Buffer.concat(parts);
+      resolve(all.subarray(all.indexOf('\r\n\r\n') + 4));
+    });
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+test('large answers to slow and fast clients at once arrive intact: a read buffer a client still holds is never read into again', async () => {
+  // more than the loopback's socket buffers hold, so that a slow client's bytes queue in the proxy
+  const SIZE = 24 * 1024 * 1024;
+  const replica = await fakeNode('replica1', (req, res) => {
+    const body = noise(Number(new URL(req.url!, 'http://x').searchParams.get('seed')), SIZE);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(SIZE) });
+    res.end(body);
+  });
+  const master = await fakeNode('master', (_req, res) => res.end('master'));
+  const { proxy, url } = await proxyIn(master.url, [replica.url]);
+  const port = Number(new URL(url).port);
+  try {
+    const seeds = [1, 2, 3, 4];
+    const bodies = await Promise.all(seeds.map((seed) => rawBody(port, `/root/pypi/+f/a/b/w.whl?seed=${seed}`, seed % 2 ? 400 : 0)));
+    for (const [i, seed] of seeds.entries()) {
+      assert.equal(bodies[i]!.length, SIZE, `seed ${seed}: length`);
+      assert.ok(bodies[i]!.equals(noise(seed, SIZE)), `seed ${seed} (${seed % 2 ? 'slow' : 'fast'} client): the bytes differ from what the node sent`);
+    }
+    // the backend connections were kept and reused for a second round
+    const again = await rawBody(port, '/root/pypi/+f/a/b/w.whl?seed=9', 400);
+    assert.ok(again.equals(noise(9, SIZE)));
+  } finally {
+    await proxy.close();
+    replica.server.close();
+    master.server.close();
+  }
+});
